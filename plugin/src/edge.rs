@@ -1,0 +1,293 @@
+//! The component's edge: WIT bindings, and adapters from the host's imports
+//! (storage, config, wasi:http through waki) to the shell's ports. Only
+//! conversions live here; behaviour lives in `core` and `shell`.
+
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "plugin",
+});
+
+use crate::core::{definitions, webhook};
+use crate::shell::{self, PluginError as Error, http};
+use crm::zoom_webinars::{config, types};
+use exports::crm::zoom_webinars::{
+    lifecycle, properties, settings, sync, webhooks, workflow_actions,
+};
+
+struct Plugin;
+
+export!(Plugin);
+
+/// The config import as the shell's port.
+struct HostConfig;
+
+impl shell::Config for HostConfig {
+    fn get(&self, key: &str) -> Result<Option<String>, String> {
+        config::get(key).map_err(|config::ConfigError::Io(e)| e)
+    }
+}
+
+/// wasi:http, through waki, as the shell's port.
+struct WakiHttp;
+
+impl http::HttpClient for WakiHttp {
+    fn send(&self, request: http::Request) -> Result<http::Response, http::TransportError> {
+        let method = match request.method {
+            http::Method::Get => waki::Method::Get,
+            http::Method::Post => waki::Method::Post,
+            http::Method::Put => waki::Method::Put,
+            http::Method::Patch => waki::Method::Patch,
+            http::Method::Delete => waki::Method::Delete,
+        };
+        let mut headers = Vec::with_capacity(request.headers.len());
+        for (name, value) in request.headers {
+            let name = ::http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| http::TransportError(format!("invalid header name {name:?}: {e}")))?;
+            headers.push((name, value));
+        }
+        let response = waki::Client::new()
+            .request(method, &request.url)
+            .headers(headers)
+            .body(request.body)
+            .send()
+            .map_err(|e| http::TransportError(format!("{e:#}")))?;
+        let status = response.status_code();
+        let body = response
+            .body()
+            .map_err(|e| http::TransportError(format!("reading the answer: {e:#}")))?;
+        Ok(http::Response { status, body })
+    }
+}
+
+impl From<Error> for types::PluginError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotImplemented(s) => Self::NotImplemented(s),
+            Error::NotInstalled(s) => Self::NotInstalled(s),
+            Error::InvalidInput(s) => Self::InvalidInput(s),
+            Error::Configuration(s) => Self::Configuration(s),
+            Error::ZoomUnavailable(s) => Self::ZoomUnavailable(s),
+            Error::CrmUnavailable(s) => Self::CrmUnavailable(s),
+            Error::Storage(s) => Self::Storage(s),
+        }
+    }
+}
+
+fn not_implemented<T>(what: &str) -> Result<T, types::PluginError> {
+    Err(types::PluginError::NotImplemented(format!(
+        "{what} is not implemented yet"
+    )))
+}
+
+impl webhooks::Guest for Plugin {
+    fn handle(delivery: webhooks::Delivery) -> webhooks::Answer {
+        let delivery = webhook::Delivery {
+            source: match delivery.source {
+                webhooks::WebhookSource::Zoom => webhook::Source::Zoom,
+                webhooks::WebhookSource::Crm => webhook::Source::Crm,
+            },
+            method: delivery.method,
+            path: delivery.path,
+            headers: delivery
+                .headers
+                .into_iter()
+                .map(|h| (h.name, h.value))
+                .collect(),
+            body: delivery.body,
+            received_at_ms: delivery.received_at,
+        };
+        let answer = match delivery.source {
+            webhook::Source::Zoom => match config::get(shell::keys::ZOOM_WEBHOOK_SECRET_TOKEN) {
+                Ok(secret) => webhook::handle_zoom(
+                    &delivery,
+                    webhook::ZoomSecrets {
+                        webhook_secret_token: secret.as_deref(),
+                    },
+                ),
+                Err(config::ConfigError::Io(e)) => webhook::Answer::refusal(
+                    503,
+                    "not_configured",
+                    &format!("the host could not read the plugin's configuration: {e}"),
+                ),
+            },
+            webhook::Source::Crm => webhook::handle_crm(&delivery),
+        };
+        webhooks::Answer {
+            status: answer.status,
+            headers: answer
+                .headers
+                .into_iter()
+                .map(|(name, value)| types::Header { name, value })
+                .collect(),
+            body: answer.body,
+        }
+    }
+}
+
+fn field_type(t: definitions::FieldType) -> workflow_actions::FieldType {
+    match t {
+        definitions::FieldType::Text => workflow_actions::FieldType::Text,
+        definitions::FieldType::Number => workflow_actions::FieldType::Number,
+    }
+}
+
+impl workflow_actions::Guest for Plugin {
+    fn definitions() -> Vec<workflow_actions::ActionDefinition> {
+        definitions::action_definitions()
+            .into_iter()
+            .map(|a| workflow_actions::ActionDefinition {
+                id: a.id.into(),
+                label: a.label.into(),
+                description: a.description.into(),
+                object_types: vec![workflow_actions::ObjectType::Contact],
+                input_fields: a
+                    .input_fields
+                    .into_iter()
+                    .map(|f| workflow_actions::InputField {
+                        name: f.name.into(),
+                        label: f.label.into(),
+                        description: f.description.into(),
+                        field_type: field_type(f.field_type),
+                        required: f.required,
+                        supports_object_property: f.supports_object_property,
+                    })
+                    .collect(),
+                output_fields: a
+                    .output_fields
+                    .into_iter()
+                    .map(|f| workflow_actions::OutputField {
+                        name: f.name.into(),
+                        label: f.label.into(),
+                        field_type: field_type(f.field_type),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn execute(
+        execution: workflow_actions::Execution,
+    ) -> Result<Vec<workflow_actions::Output>, workflow_actions::ActionFailure> {
+        Err(workflow_actions::ActionFailure {
+            reason: format!(
+                "the workflow action {:?} is not implemented yet",
+                execution.action_id
+            ),
+            state: workflow_actions::FailureState::FailContinue,
+            retryable: true,
+        })
+    }
+}
+
+fn property_type(t: definitions::PropertyType) -> properties::PropertyType {
+    match t {
+        definitions::PropertyType::Number => properties::PropertyType::Number,
+        definitions::PropertyType::Text => properties::PropertyType::Text,
+        definitions::PropertyType::Datetime => properties::PropertyType::Datetime,
+        definitions::PropertyType::Enumeration => properties::PropertyType::Enumeration,
+    }
+}
+
+impl properties::Guest for Plugin {
+    fn contact_property_group() -> properties::PropertyGroup {
+        let group = definitions::PROPERTY_GROUP;
+        properties::PropertyGroup {
+            name: group.name.into(),
+            label: group.label.into(),
+        }
+    }
+
+    fn contact_properties() -> Vec<properties::PropertyDefinition> {
+        definitions::contact_properties()
+            .into_iter()
+            .map(|p| properties::PropertyDefinition {
+                name: p.name.into(),
+                label: p.label.into(),
+                description: p.description.into(),
+                group_name: definitions::PROPERTY_GROUP.name.into(),
+                property_type: property_type(p.property_type),
+                field_type: p.property_type.field_type().into(),
+            })
+            .collect()
+    }
+
+    fn timeline_event_types() -> Vec<properties::TimelineEventType> {
+        definitions::timeline_event_types()
+            .into_iter()
+            .map(|t| properties::TimelineEventType {
+                id: t.id.into(),
+                name: t.name.into(),
+                header_template: t.header_template.into(),
+                detail_template: t.detail_template.into(),
+                tokens: t
+                    .tokens
+                    .into_iter()
+                    .map(|k| properties::EventToken {
+                        name: k.name.into(),
+                        label: k.label.into(),
+                        token_type: property_type(k.token_type),
+                        filterable: k.filterable,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+impl sync::Guest for Plugin {
+    fn sync_now(_webinar: String) -> Result<types::SyncReport, types::PluginError> {
+        not_implemented("sync now")
+    }
+
+    fn backfill(_since: Option<i64>) -> Result<types::SyncReport, types::PluginError> {
+        not_implemented("backfill")
+    }
+
+    fn tick() -> Result<types::SyncReport, types::PluginError> {
+        not_implemented("the scheduled tick")
+    }
+}
+
+impl settings::Guest for Plugin {
+    fn get_global() -> Result<settings::GlobalSettings, types::PluginError> {
+        not_implemented("reading the global settings")
+    }
+
+    fn set_global(_settings: settings::GlobalSettings) -> Result<(), types::PluginError> {
+        not_implemented("changing the global settings")
+    }
+
+    fn get_user(_user: String) -> Result<settings::UserSettings, types::PluginError> {
+        not_implemented("reading a user's settings")
+    }
+
+    fn set_user(_settings: settings::UserSettings) -> Result<(), types::PluginError> {
+        not_implemented("changing a user's settings")
+    }
+
+    fn get_webinar(_webinar: String) -> Result<settings::WebinarSettings, types::PluginError> {
+        not_implemented("reading a webinar's settings")
+    }
+
+    fn set_webinar(_settings: settings::WebinarSettings) -> Result<(), types::PluginError> {
+        not_implemented("changing a webinar's settings")
+    }
+
+    fn audit_log(
+        _webinar: String,
+        _start: u64,
+        _limit: u32,
+    ) -> Result<settings::AuditPage, types::PluginError> {
+        not_implemented("the audit log")
+    }
+}
+
+impl lifecycle::Guest for Plugin {
+    fn install() -> Result<lifecycle::InstallReport, types::PluginError> {
+        let report = shell::install::install(&WakiHttp, &HostConfig)?;
+        Ok(lifecycle::InstallReport {
+            created: report.created,
+            already_present: report.already_present,
+        })
+    }
+}
