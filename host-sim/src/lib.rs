@@ -1,1 +1,22 @@
+//! The host simulator: a wasmtime host that runs the Zoom webinar plugin
+//! component with durable storage, an outbound HTTP policy and in-process
+//! fakes of Zoom and the CRM.
+//!
+//! One module per capability: `runtime` (engine, instances, limits),
+//! `storage` (the storage import on SQLite), `outbound` (the HTTP policy),
+//! `fakes` (Zoom, CRM), `config` (the operator's configuration), `sim`
+//! (all of it wired together, as the CLI and the tests use it).
 
+pub mod bindings;
+pub mod config;
+pub mod fakes;
+pub mod outbound;
+pub mod runtime;
+pub mod sim;
+pub mod storage;
+
+/// The plugin component built from this tree by `build.rs`.
+pub const PLUGIN_COMPONENT: &[u8] = include_bytes!(env!("PLUGIN_COMPONENT"));
+
+/// Where `build.rs` left the component, for tools that inspect it.
+pub const PLUGIN_COMPONENT_PATH: &str = env!("PLUGIN_COMPONENT");

@@ -1,1 +1,172 @@
-fn main() {}
+//! `host-sim`: run the Zoom webinar plugin locally against fake Zoom and CRM services.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use host_sim::config::HostConfig;
+use host_sim::outbound::Disposition;
+use host_sim::sim::{Simulator, StateStore};
+
+#[derive(Parser)]
+#[command(
+    name = "host-sim",
+    version,
+    about = "Run the Zoom webinar plugin component against fake Zoom and CRM services"
+)]
+struct Cli {
+    /// Configuration file (TOML); HOST_SIM_* environment variables override it.
+    #[arg(long, global = true, env = "HOST_SIM_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the state database (overrides the configuration's state_dir).
+    #[arg(long, global = true)]
+    state_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the plugin into the fake CRM and show it answering Zoom's webhooks.
+    Demo,
+    /// Install the plugin: create its contact properties and timeline event templates in the CRM.
+    Install,
+    /// Print the contact properties and timeline event types the plugin defines.
+    Properties,
+    /// Sign a Zoom webhook body (a JSON file) with the configured secret token and deliver it.
+    Deliver {
+        /// The webhook body, as Zoom sends it.
+        file: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = HostConfig::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(dir) = cli.state_dir {
+        config.state_dir = dir;
+    }
+    let started = Instant::now();
+    let store = StateStore::Directory(config.state_dir.clone());
+    let sim = Simulator::start(config, store)?;
+    match cli.command {
+        Command::Demo => demo(&sim).await?,
+        Command::Install => install(&sim).await?,
+        Command::Properties => properties(&sim).await?,
+        Command::Deliver { file } => {
+            let body = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let answer = sim.deliver(&sim.zoom_delivery(&body)).await?;
+            println!(
+                "{} {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
+        }
+    }
+    tracing::info!(elapsed = ?started.elapsed(), "done");
+    Ok(())
+}
+
+async fn install(sim: &Simulator) -> anyhow::Result<()> {
+    let report = sim.runtime.install(&sim.installation).await??;
+    for created in &report.created {
+        println!("created          {created}");
+    }
+    for present in &report.already_present {
+        println!("already present  {present}");
+    }
+    Ok(())
+}
+
+async fn properties(sim: &Simulator) -> anyhow::Result<()> {
+    let group = sim
+        .runtime
+        .contact_property_group(&sim.installation)
+        .await?;
+    println!(
+        "Contact properties (group {:?}, {}):",
+        group.name, group.label
+    );
+    for p in sim.runtime.contact_properties(&sim.installation).await? {
+        println!("  {:<45} {:<12} {}", p.name, p.field_type, p.label);
+    }
+    println!("Timeline event types:");
+    for t in sim.runtime.timeline_event_types(&sim.installation).await? {
+        let tokens: Vec<_> = t.tokens.iter().map(|k| k.name.as_str()).collect();
+        println!("  {:<30} {} [{}]", t.id, t.name, tokens.join(", "));
+    }
+    Ok(())
+}
+
+/// What the foundation can show end to end: install, the URL validation
+/// handshake, a forged delivery refused, and the calls that went out.
+async fn demo(sim: &Simulator) -> anyhow::Result<()> {
+    let started = Instant::now();
+    println!("== Install into the fake CRM");
+    install(sim).await?;
+
+    println!("\n== Zoom's URL validation challenge");
+    let challenge = br#"{"event":"endpoint.url_validation","event_ts":1626230691572,"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
+    let answer = sim.deliver(&sim.zoom_delivery(challenge)).await?;
+    println!(
+        "{} {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
+
+    println!("\n== A forged delivery (wrong signature)");
+    let mut forged = sim.zoom_delivery(challenge);
+    for header in &mut forged.headers {
+        if header.name == "x-zm-signature" {
+            header.value = format!("v0={}", "0".repeat(64));
+        }
+    }
+    let answer = sim.deliver(&forged).await?;
+    println!(
+        "{} {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
+
+    println!();
+    properties(sim).await?;
+
+    println!("\n== Outbound calls");
+    for r in sim.requests() {
+        let outcome = match &r.disposition {
+            Disposition::Faked(status) => format!("{status} (fake)"),
+            Disposition::Real => "sent".into(),
+            Disposition::Denied(reason) => format!("denied: {reason}"),
+        };
+        println!(
+            "  {:<6} {:<60} {}",
+            r.method,
+            format!("{}{}", r.host, r.path),
+            outcome
+        );
+    }
+    println!(
+        "\nDone in {:.2?}; state in {}",
+        started.elapsed(),
+        sim.config.state_dir.display()
+    );
+    Ok(())
+}

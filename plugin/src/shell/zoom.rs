@@ -23,13 +23,11 @@ pub fn fetch_token(http: &dyn HttpClient, config: &dyn Config) -> Result<AccessT
     let client_secret = required(config, keys::ZOOM_CLIENT_SECRET)?;
     let basic =
         base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{client_secret}"));
-    let request = Request::new(Method::Post, OAUTH_TOKEN_URL)
+    // Zoom documents the grant in the query string.
+    let url = format!("{OAUTH_TOKEN_URL}?grant_type=account_credentials&account_id={account_id}");
+    let request = Request::new(Method::Post, url)
         .header("authorization", format!("Basic {basic}"))
         .header("content-type", "application/x-www-form-urlencoded");
-    let request = Request {
-        body: format!("grant_type=account_credentials&account_id={account_id}").into_bytes(),
-        ..request
-    };
     let response = http.send(request).map_err(|e| {
         PluginError::ZoomUnavailable(format!("could not reach Zoom's OAuth endpoint: {e}"))
     })?;

@@ -1,0 +1,371 @@
+//! Outbound HTTP policy for the plugin's `wasi:http` requests.
+//!
+//! Deny by default: a request leaves only for a host on the installation's
+//! allow-list. An allowed host with an in-process fake is served by the
+//! fake; any other allowed host reaches the real network only when a real
+//! connection was configured (and the binary built with `real-network`).
+//! A denied request reaches the plugin as an HTTP error; the host and the
+//! reason go to the host's log.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// A request as a fake service sees it: fully read.
+#[derive(Debug, Clone)]
+pub struct FakeRequest {
+    pub method: http::Method,
+    pub uri: http::Uri,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl FakeRequest {
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The query's parameters, percent-decoded.
+    pub fn query(&self) -> Vec<(String, String)> {
+        let Some(query) = self.uri.query() else {
+            return Vec::new();
+        };
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect()
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A fake service's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl FakeResponse {
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
+/// An in-process stand-in for a remote service.
+pub trait FakeService: Send + Sync {
+    fn handle(&self, request: &FakeRequest) -> FakeResponse;
+}
+
+/// What became of one outbound request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Answered by the in-process fake with this status.
+    Faked(u16),
+    /// Sent to the real network.
+    Real,
+    /// Refused; the reason as logged.
+    Denied(String),
+}
+
+/// One outbound request, for counting API calls and for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub host: String,
+    pub method: String,
+    pub path: String,
+    pub disposition: Disposition,
+    pub elapsed: Duration,
+}
+
+/// The outbound requests made so far, shared by every call.
+#[derive(Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<RequestRecord>>>);
+
+impl RequestLog {
+    fn push(&self, record: RequestRecord) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
+    }
+
+    pub fn records(&self) -> Vec<RequestRecord> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+/// The outbound policy of one installation.
+#[derive(Clone, Default)]
+pub struct Outbound {
+    allowed_hosts: Vec<String>,
+    fakes: HashMap<String, Arc<dyn FakeService>>,
+    real_network: bool,
+    log: RequestLog,
+}
+
+impl Outbound {
+    /// Denies everything.
+    pub fn deny_all() -> Self {
+        Self::default()
+    }
+
+    /// Allows `host` (exact match, no port).
+    pub fn allow(mut self, host: &str) -> Self {
+        self.allowed_hosts.push(host.to_ascii_lowercase());
+        self
+    }
+
+    /// Serves `host` with an in-process fake. The host must also be allowed.
+    pub fn fake(mut self, host: &str, service: Arc<dyn FakeService>) -> Self {
+        self.fakes.insert(host.to_ascii_lowercase(), service);
+        self
+    }
+
+    /// Lets allowed hosts without a fake reach the real network.
+    pub fn real_network(mut self, enabled: bool) -> Self {
+        self.real_network = enabled;
+        self
+    }
+
+    pub fn log(&self) -> &RequestLog {
+        &self.log
+    }
+
+    pub fn allowed_hosts(&self) -> &[String] {
+        &self.allowed_hosts
+    }
+
+    /// Where a request to `host` goes, or why it may not.
+    fn route(&self, host: &str) -> Result<Route, String> {
+        let host = host.to_ascii_lowercase();
+        if !self.allowed_hosts.contains(&host) {
+            return Err(format!("{host} is not on this installation's allow-list"));
+        }
+        if let Some(fake) = self.fakes.get(&host) {
+            return Ok(Route::Fake(fake.clone()));
+        }
+        if self.real_network {
+            return Ok(Route::Real);
+        }
+        Err(format!(
+            "{host} has no fake service and no real connection is configured"
+        ))
+    }
+}
+
+enum Route {
+    Fake(Arc<dyn FakeService>),
+    Real,
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+
+/// The `wasi:http` hooks of one call: routes each request by the policy.
+pub struct OutboundHooks {
+    pub outbound: Arc<Outbound>,
+}
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: IoFuture,
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
+    {
+        let outbound = self.outbound.clone();
+        Box::new(async move {
+            let started = Instant::now();
+            let host = request.uri().host().unwrap_or_default().to_owned();
+            let method = request.method().to_string();
+            let path = request.uri().path().to_owned();
+            let record = |disposition| RequestRecord {
+                host: host.clone(),
+                method: method.clone(),
+                path: path.clone(),
+                disposition,
+                elapsed: started.elapsed(),
+            };
+            let route = match outbound.route(&host) {
+                Ok(route) => route,
+                Err(reason) => {
+                    tracing::warn!(%host, %method, %path, %reason, "outbound request denied");
+                    outbound.log.push(record(Disposition::Denied(reason)));
+                    return Err(HttpError::HttpRequestDenied);
+                }
+            };
+            match route {
+                Route::Fake(fake) => {
+                    let (parts, body) = request.into_parts();
+                    let body = body.collect().await?.to_bytes();
+                    let fake_request = FakeRequest {
+                        method: parts.method,
+                        uri: parts.uri,
+                        headers: parts.headers,
+                        body,
+                    };
+                    let answer = fake.handle(&fake_request);
+                    tracing::debug!(%host, %method, %path, status = answer.status, "served by fake");
+                    outbound.log.push(record(Disposition::Faked(answer.status)));
+                    let mut response = http::Response::builder().status(answer.status);
+                    for (name, value) in &answer.headers {
+                        response = response.header(name, value);
+                    }
+                    let body = Full::new(Bytes::from(answer.body))
+                        .map_err(|never| match never {})
+                        .boxed_unsync();
+                    let response = response
+                        .body(body)
+                        .map_err(|e| HttpError::InternalError(Some(format!("fake answer: {e}"))))?;
+                    Ok((response, Box::new(async { Ok(()) }) as IoFuture))
+                }
+                Route::Real => {
+                    outbound.log.push(record(Disposition::Real));
+                    send_real(request, options).await
+                }
+            }
+        })
+    }
+}
+
+#[cfg(feature = "real-network")]
+async fn send_real(
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<(http::Response<WasiBody>, IoFuture), HttpError> {
+    let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+    Ok((
+        response.map(BodyExt::boxed_unsync),
+        Box::new(io) as IoFuture,
+    ))
+}
+
+#[cfg(not(feature = "real-network"))]
+async fn send_real(
+    request: http::Request<WasiBody>,
+    _options: Option<RequestOptions>,
+) -> Result<(http::Response<WasiBody>, IoFuture), HttpError> {
+    tracing::error!(
+        host = request.uri().host().unwrap_or_default(),
+        "a real connection is configured but host-sim was built without the real-network feature; rebuild with `--features real-network`"
+    );
+    Err(HttpError::HttpRequestDenied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Echo;
+    impl FakeService for Echo {
+        fn handle(&self, _request: &FakeRequest) -> FakeResponse {
+            FakeResponse::json(200, &serde_json::json!({}))
+        }
+    }
+
+    #[test]
+    fn deny_by_default() {
+        let outbound = Outbound::deny_all();
+        assert!(outbound.route("api.zoom.us").is_err());
+    }
+
+    #[test]
+    fn a_fake_is_used_only_for_allowed_hosts() {
+        let outbound = Outbound::deny_all().fake("api.zoom.us", Arc::new(Echo));
+        let reason = outbound.route("api.zoom.us").err().unwrap();
+        assert!(reason.contains("allow-list"), "{reason}");
+        let outbound = outbound.allow("API.zoom.us");
+        assert!(matches!(outbound.route("api.zoom.us"), Ok(Route::Fake(_))));
+    }
+
+    #[test]
+    fn allowed_hosts_without_a_fake_need_a_real_connection() {
+        let outbound = Outbound::deny_all().allow("example.com");
+        assert!(
+            outbound
+                .route("example.com")
+                .err()
+                .unwrap()
+                .contains("no real connection")
+        );
+        assert!(matches!(
+            outbound.real_network(true).route("example.com"),
+            Ok(Route::Real)
+        ));
+    }
+
+    #[test]
+    fn query_parameters_are_decoded() {
+        let request = FakeRequest {
+            method: http::Method::GET,
+            uri: "https://api.zoom.us/v2/x?status=approved&next_page_token=a%2Bb&q=a+b&bad=%zz"
+                .parse()
+                .unwrap(),
+            headers: http::HeaderMap::new(),
+            body: Bytes::new(),
+        };
+        assert_eq!(request.query_param("status").as_deref(), Some("approved"));
+        assert_eq!(
+            request.query_param("next_page_token").as_deref(),
+            Some("a+b")
+        );
+        assert_eq!(request.query_param("q").as_deref(), Some("a b"));
+        assert_eq!(request.query_param("bad").as_deref(), Some("%zz"));
+    }
+}

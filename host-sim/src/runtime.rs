@@ -1,0 +1,417 @@
+//! Running the plugin: one engine and one pre-instantiated component for
+//! the process, a fresh instance for every call, and per-call limits.
+//!
+//! A call that traps, runs past its deadline or outgrows its memory fails
+//! alone, with an error that says which; the next call gets a new instance
+//! and works.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    Trap,
+};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::bindings::{
+    Plugin, PluginError, PluginPre, SyncReport, crm::zoom_webinars as imports, lifecycle,
+    properties, settings, webhooks, workflow_actions,
+};
+use crate::outbound::{Outbound, OutboundHooks};
+use crate::storage::{Namespace, StorageError};
+
+/// How often the epoch advances; deadlines are rounded up to it.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Per-call limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall time for one call, instantiation included.
+    pub deadline: Duration,
+    /// Linear memory for one instance.
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(5),
+            memory_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeOptions {
+    pub limits: Limits,
+    /// Use the pooling allocator (fast instantiation); off, each instance maps its own memory.
+    pub pooling: bool,
+    /// Instances that may be alive at once (pooling only).
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            pooling: true,
+            max_instances: 64,
+        }
+    }
+}
+
+/// Why a call to the plugin failed. The plugin's own errors are not here:
+/// they come back as the export's result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("the plugin ran past its deadline of {0:?} and was stopped")]
+    Deadline(Duration),
+    #[error("the plugin needed more than its memory limit of {} MiB and was stopped", .0 / (1024 * 1024))]
+    MemoryLimit(usize),
+    #[error("the plugin trapped: {0}")]
+    Trap(String),
+    #[error("could not instantiate the plugin: {0}")]
+    Instantiate(String),
+}
+
+/// The component could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("the engine could not be configured: {0}")]
+    Engine(String),
+    #[error("the plugin component is not valid: {0}")]
+    Component(String),
+    #[error("the plugin component does not fit this host's world: {0}")]
+    Link(String),
+}
+
+/// One installed plugin: its storage namespace, its configuration and its
+/// outbound policy.
+#[derive(Clone)]
+pub struct Installation {
+    pub id: String,
+    pub storage: Namespace,
+    /// What the `config` import answers: credentials and ids. Never logged.
+    pub config: Arc<BTreeMap<String, String>>,
+    pub outbound: Arc<Outbound>,
+}
+
+/// Everything one call's instance can reach.
+pub struct HostState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: OutboundHooks,
+    storage: Namespace,
+    config: Arc<BTreeMap<String, String>>,
+    limiter: MemoryLimiter,
+}
+
+/// Grants memory up to the limit and remembers a refusal, so that the trap
+/// that follows (the guest aborts when allocation fails) can be named.
+struct MemoryLimiter {
+    limit: usize,
+    refused: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.limit;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl imports::types::Host for HostState {}
+
+fn storage_error(e: StorageError) -> imports::storage::StorageError {
+    match e {
+        StorageError::TooLarge { .. } => imports::storage::StorageError::TooLarge(e.to_string()),
+        other => imports::storage::StorageError::Backend(other.to_string()),
+    }
+}
+
+impl imports::storage::Host for HostState {
+    fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, imports::storage::StorageError> {
+        self.storage.get(&key).map_err(storage_error)
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), imports::storage::StorageError> {
+        self.storage.set(&key, &value).map_err(storage_error)
+    }
+
+    fn delete(&mut self, key: String) -> Result<(), imports::storage::StorageError> {
+        self.storage.delete(&key).map_err(storage_error)
+    }
+
+    fn list_keys(
+        &mut self,
+        prefix: String,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<imports::storage::KeyPage, imports::storage::StorageError> {
+        let page = self
+            .storage
+            .list_keys(&prefix, cursor.as_deref(), limit)
+            .map_err(storage_error)?;
+        Ok(imports::storage::KeyPage {
+            keys: page.keys,
+            cursor: page.cursor,
+        })
+    }
+
+    fn compare_and_swap(
+        &mut self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, imports::storage::StorageError> {
+        self.storage
+            .compare_and_swap(&key, expected.as_deref(), new.as_deref())
+            .map_err(storage_error)
+    }
+
+    fn write_batch(
+        &mut self,
+        writes: Vec<imports::storage::Write>,
+    ) -> Result<(), imports::storage::StorageError> {
+        let writes: Vec<_> = writes.into_iter().map(|w| (w.key, w.value)).collect();
+        self.storage.write_batch(&writes).map_err(storage_error)
+    }
+}
+
+impl imports::config::Host for HostState {
+    fn get(&mut self, key: String) -> Result<Option<String>, imports::config::ConfigError> {
+        Ok(self.config.get(&key).cloned())
+    }
+}
+
+/// Advances the engine's epoch every tick until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::park_timeout(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The loaded plugin, ready to be called.
+pub struct Runtime {
+    engine: Engine,
+    pre: PluginPre<HostState>,
+    limits: Limits,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// Compiles and links the component. Done once per process.
+    pub fn new(component: &[u8], options: RuntimeOptions) -> Result<Self, LoadError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        if options.pooling {
+            let mut pool = PoolingAllocationConfig::default();
+            let n = options.max_instances;
+            pool.total_component_instances(n)
+                .total_core_instances(n * 16)
+                .total_memories(n * 2)
+                .total_tables(n * 16)
+                .total_stacks(n)
+                .max_memory_size(options.limits.memory_bytes);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let component = Component::new(&engine, component)
+            .map_err(|e| LoadError::Component(format!("{e:#}")))?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(link)?;
+        Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(link)?;
+        let pre = linker.instantiate_pre(&component).map_err(link)?;
+        let pre = PluginPre::new(pre).map_err(link)?;
+
+        Ok(Self {
+            _ticker: EpochTicker::start(engine.clone()),
+            engine,
+            pre,
+            limits: options.limits,
+        })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// A fresh instance for one call, its deadline already running.
+    async fn instantiate(
+        &self,
+        installation: &Installation,
+    ) -> Result<(Store<HostState>, Plugin), CallError> {
+        let state = HostState {
+            // No preopens, no network sockets, no environment: the guest's
+            // only ways out are storage, config and the HTTP hooks.
+            wasi: WasiCtxBuilder::new().inherit_stderr().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: OutboundHooks {
+                outbound: installation.outbound.clone(),
+            },
+            storage: installation.storage.clone(),
+            config: installation.config.clone(),
+            limiter: MemoryLimiter {
+                limit: self.limits.memory_bytes,
+                refused: false,
+            },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        let ticks = self
+            .limits
+            .deadline
+            .as_nanos()
+            .div_ceil(EPOCH_TICK.as_nanos())
+            .max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        let instantiate = self.pre.instantiate_async(&mut store);
+        match tokio::time::timeout(self.limits.deadline, instantiate).await {
+            Ok(Ok(plugin)) => Ok((store, plugin)),
+            Ok(Err(e)) => Err(match self.classify(&store, e) {
+                CallError::Trap(e) => CallError::Instantiate(e),
+                other => other,
+            }),
+            Err(_) => Err(CallError::Deadline(self.limits.deadline)),
+        }
+    }
+
+    /// Names a failed call: deadline, memory, or another trap.
+    fn classify(&self, store: &Store<HostState>, error: wasmtime::Error) -> CallError {
+        if store.data().limiter.refused {
+            CallError::MemoryLimit(self.limits.memory_bytes)
+        } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            CallError::Deadline(self.limits.deadline)
+        } else {
+            CallError::Trap(format!("{error:?}"))
+        }
+    }
+
+    fn finish<R>(
+        &self,
+        store: &Store<HostState>,
+        outcome: Result<wasmtime::Result<R>, tokio::time::error::Elapsed>,
+    ) -> Result<R, CallError> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(self.classify(store, e)),
+            Err(_) => Err(CallError::Deadline(self.limits.deadline)),
+        }
+    }
+}
+
+/// One typed method per export function: instantiate, call under the
+/// deadline, name the failure.
+macro_rules! exports {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $iface:ident.$call:ident; )*) => {
+        impl Runtime {
+            $(
+                $(#[$doc])*
+                #[allow(clippy::ptr_arg, reason = "the bindings take &String")]
+                pub async fn $name(&self, installation: &Installation $(, $arg: $ty)*) -> Result<$ret, CallError> {
+                    let (mut store, plugin) = self.instantiate(installation).await?;
+                    let call = plugin.$iface().$call(&mut store $(, $arg)*);
+                    let outcome = tokio::time::timeout(self.limits.deadline, call).await;
+                    self.finish(&store, outcome)
+                }
+            )*
+        }
+    };
+}
+
+exports! {
+    /// Verifies and answers one webhook delivery.
+    fn handle_webhook(delivery: &webhooks::Delivery) -> webhooks::Answer = crm_zoom_webinars_webhooks.call_handle;
+    fn action_definitions() -> Vec<workflow_actions::ActionDefinition> = crm_zoom_webinars_workflow_actions.call_definitions;
+    fn execute_action(execution: &workflow_actions::Execution)
+        -> Result<Vec<workflow_actions::Output>, workflow_actions::ActionFailure>
+        = crm_zoom_webinars_workflow_actions.call_execute;
+    fn contact_property_group() -> properties::PropertyGroup = crm_zoom_webinars_properties.call_contact_property_group;
+    fn contact_properties() -> Vec<properties::PropertyDefinition> = crm_zoom_webinars_properties.call_contact_properties;
+    fn timeline_event_types() -> Vec<properties::TimelineEventType> = crm_zoom_webinars_properties.call_timeline_event_types;
+    fn sync_now(webinar: &String) -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_sync_now;
+    fn backfill(since: Option<i64>) -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_backfill;
+    fn tick() -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_tick;
+    fn get_global_settings() -> Result<settings::GlobalSettings, PluginError> = crm_zoom_webinars_settings.call_get_global;
+    fn set_global_settings(value: &settings::GlobalSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_global;
+    fn get_user_settings(user: &String) -> Result<settings::UserSettings, PluginError> = crm_zoom_webinars_settings.call_get_user;
+    fn set_user_settings(value: &settings::UserSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_user;
+    fn get_webinar_settings(webinar: &String) -> Result<settings::WebinarSettings, PluginError> = crm_zoom_webinars_settings.call_get_webinar;
+    fn set_webinar_settings(value: &settings::WebinarSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_webinar;
+    fn audit_log(webinar: &String, start: u64, limit: u32) -> Result<settings::AuditPage, PluginError> = crm_zoom_webinars_settings.call_audit_log;
+    /// Creates the CRM properties, group and event templates; safe to run twice.
+    fn install() -> Result<lifecycle::InstallReport, PluginError> = crm_zoom_webinars_lifecycle.call_install;
+}

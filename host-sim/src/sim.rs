@@ -1,0 +1,174 @@
+//! The simulator wired together: the runtime, one installation with its
+//! storage and outbound policy, and the fakes it talks to.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::bindings::webhooks;
+use crate::config::{ConnectionMode, HostConfig};
+use crate::fakes::crm::{self, FakeCrm};
+use crate::fakes::zoom::{self, FakeZoom, ZoomApp};
+use crate::outbound::{Outbound, RequestRecord};
+use crate::runtime::{CallError, Installation, Limits, LoadError, Runtime, RuntimeOptions};
+use crate::storage::{Database, StorageError};
+
+/// Where the plugin's state lives.
+#[derive(Debug, Clone)]
+pub enum StateStore {
+    /// `state.db` in this directory, created if missing: survives restarts.
+    Directory(PathBuf),
+    /// Gone when the simulator is dropped; for tests.
+    Memory,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot create the state directory {path}: {source}")]
+    StateDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The id of the one installation the simulator runs.
+pub const INSTALLATION_ID: &str = "default";
+
+pub struct Simulator {
+    pub config: HostConfig,
+    pub runtime: Runtime,
+    pub installation: Installation,
+    pub zoom: Arc<FakeZoom>,
+    pub crm: Arc<FakeCrm>,
+}
+
+impl Simulator {
+    /// Loads the component built from this tree.
+    pub fn start(config: HostConfig, store: StateStore) -> Result<Self, SimError> {
+        Self::with_component(config, store, crate::PLUGIN_COMPONENT)
+    }
+
+    pub fn with_component(
+        config: HostConfig,
+        store: StateStore,
+        component: &[u8],
+    ) -> Result<Self, SimError> {
+        let database = match &store {
+            StateStore::Directory(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| SimError::StateDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+                Database::open(&dir.join("state.db"))?
+            }
+            StateStore::Memory => Database::in_memory()?,
+        };
+        let zoom = Arc::new(FakeZoom::new(ZoomApp {
+            account_id: config.zoom.account_id.clone(),
+            client_id: config.zoom.client_id.clone(),
+            client_secret: config.zoom.client_secret.expose().to_owned(),
+        }));
+        let crm = Arc::new(FakeCrm::new(config.crm.access_token.expose()));
+
+        let mut outbound = Outbound::deny_all();
+        for host in &config.connection.allowed_hosts {
+            outbound = outbound.allow(host);
+        }
+        outbound = match config.connection.mode {
+            ConnectionMode::Fake => outbound
+                .fake(zoom::OAUTH_HOST, zoom.clone())
+                .fake(zoom::API_HOST, zoom.clone())
+                .fake(crm::API_HOST, crm.clone()),
+            ConnectionMode::Real => outbound.real_network(true),
+        };
+
+        let runtime = Runtime::new(
+            component,
+            RuntimeOptions {
+                limits: Limits {
+                    deadline: Duration::from_millis(config.limits.deadline_ms),
+                    memory_bytes: config.limits.memory_mib * 1024 * 1024,
+                },
+                pooling: config.limits.pooling,
+                ..RuntimeOptions::default()
+            },
+        )?;
+        let installation = Installation {
+            id: INSTALLATION_ID.into(),
+            storage: database.namespace(INSTALLATION_ID),
+            config: Arc::new(config.plugin_config()),
+            outbound: Arc::new(outbound),
+        };
+        Ok(Self {
+            config,
+            runtime,
+            installation,
+            zoom,
+            crm,
+        })
+    }
+
+    /// The outbound requests the plugin made so far.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.installation.outbound.log().records()
+    }
+
+    /// A Zoom delivery of `body`, signed now with the configured secret token, as Zoom sends it.
+    pub fn zoom_delivery(&self, body: &[u8]) -> webhooks::Delivery {
+        let now_ms = now_ms();
+        let timestamp_s = now_ms / 1000;
+        let signature = sign_zoom(
+            self.config.zoom.webhook_secret_token.expose(),
+            timestamp_s,
+            body,
+        );
+        webhooks::Delivery {
+            source: webhooks::WebhookSource::Zoom,
+            method: "POST".into(),
+            path: "/webhooks/zoom".into(),
+            headers: vec![
+                header("content-type", "application/json"),
+                header("x-zm-request-timestamp", &timestamp_s.to_string()),
+                header("x-zm-signature", &signature),
+            ],
+            body: body.to_vec(),
+            received_at: now_ms,
+        }
+    }
+
+    pub async fn deliver(
+        &self,
+        delivery: &webhooks::Delivery,
+    ) -> Result<webhooks::Answer, CallError> {
+        self.runtime
+            .handle_webhook(&self.installation, delivery)
+            .await
+    }
+}
+
+pub fn header(name: &str, value: &str) -> crate::bindings::crm::zoom_webinars::types::Header {
+    crate::bindings::crm::zoom_webinars::types::Header {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+/// Zoom's `x-zm-signature` for `body` sent at `timestamp_s`.
+pub fn sign_zoom(secret_token: &str, timestamp_s: i64, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret_token.as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(format!("v0:{timestamp_s}:").as_bytes());
+    mac.update(body);
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,346 @@
+//! The storage import, backed by SQLite: durable, atomic writes, one
+//! namespace per installed plugin so installations never see each other's keys.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Largest value the plugin may store; bigger ones are refused, not truncated.
+pub const MAX_VALUE_BYTES: usize = 4 * 1024 * 1024;
+/// Largest page `list_keys` returns, whatever the plugin asks for.
+pub const MAX_PAGE: u32 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("value for {key:?} is {size} bytes; the limit is {MAX_VALUE_BYTES}")]
+    TooLarge { key: String, size: usize },
+    #[error("the state database failed: {0}")]
+    Backend(#[from] rusqlite::Error),
+    #[error("the state database at {path} cannot be used: {reason}")]
+    Open { path: String, reason: String },
+}
+
+/// A SQLite database holding every installation's keys.
+#[derive(Clone)]
+pub struct Database {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Database {
+    /// A database file, created if missing. Survives restarts.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let open_error = |reason: String| StorageError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        // WAL: readers don't block the writer; NORMAL sync is durable across
+        // process crashes (a power cut may lose the last transaction).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| {
+                open_error(format!(
+                    "{e} (is it a SQLite database? move it away to start fresh)"
+                ))
+            })?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::init(conn)
+    }
+
+    /// A database in memory, for tests.
+    pub fn in_memory() -> Result<Self, StorageError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StorageError> {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS kv (
+                namespace TEXT NOT NULL,
+                key       TEXT NOT NULL,
+                value     BLOB NOT NULL,
+                PRIMARY KEY (namespace, key)
+            ) WITHOUT ROWID;",
+        )?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// The keys of one installation.
+    pub fn namespace(&self, name: &str) -> Namespace {
+        Namespace {
+            db: self.clone(),
+            name: name.to_owned(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (every
+        // write is one statement or one transaction), so poisoning is moot.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// One page of keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPage {
+    pub keys: Vec<String>,
+    pub cursor: Option<String>,
+}
+
+/// One installation's view of the database.
+#[derive(Clone)]
+pub struct Namespace {
+    db: Database,
+    name: String,
+}
+
+fn check_size(key: &str, value: &[u8]) -> Result<(), StorageError> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(StorageError::TooLarge {
+            key: key.to_owned(),
+            size: value.len(),
+        });
+    }
+    Ok(())
+}
+
+impl Namespace {
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        let conn = self.db.lock();
+        Ok(conn
+            .query_row(
+                "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2",
+                params![self.name, key],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set(&self, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        check_size(key, value)?;
+        self.db.lock().execute(
+            "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            params![self.name, key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.db.lock().execute(
+            "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
+            params![self.name, key],
+        )?;
+        Ok(())
+    }
+
+    /// Keys starting with `prefix`, in ascending order, after `cursor`.
+    pub fn list_keys(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<KeyPage, StorageError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let conn = self.db.lock();
+        // Keys are compared as bytes (BINARY collation); a prefix scan is a
+        // range scan: prefix <= key, and key starts with prefix.
+        let mut statement = conn.prepare_cached(
+            "SELECT key FROM kv
+             WHERE namespace = ?1 AND key >= ?2 AND key > ?3 AND substr(key, 1, length(?2)) = ?2
+             ORDER BY key LIMIT ?4",
+        )?;
+        let keys = statement
+            .query_map(
+                params![self.name, prefix, cursor.unwrap_or(""), limit + 1],
+                |row| row.get(0),
+            )?
+            .collect::<Result<Vec<String>, _>>()?;
+        let mut keys = keys;
+        let cursor = if keys.len() > limit as usize {
+            keys.truncate(limit as usize);
+            keys.last().cloned()
+        } else {
+            None
+        };
+        Ok(KeyPage { keys, cursor })
+    }
+
+    /// Sets (or deletes, with none) `key` only if it currently holds `expected`.
+    pub fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, StorageError> {
+        if let Some(new) = new {
+            check_size(key, new)?;
+        }
+        let mut conn = self.db.lock();
+        let tx = conn.transaction()?;
+        let current: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2",
+                params![self.name, key],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if current.as_deref() != expected {
+            return Ok(false);
+        }
+        write_one(&tx, &self.name, key, new)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Applies every write or none.
+    pub fn write_batch(&self, writes: &[(String, Option<Vec<u8>>)]) -> Result<(), StorageError> {
+        for (key, value) in writes {
+            if let Some(value) = value {
+                check_size(key, value)?;
+            }
+        }
+        let mut conn = self.db.lock();
+        let tx = conn.transaction()?;
+        for (key, value) in writes {
+            write_one(&tx, &self.name, key, value.as_deref())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn write_one(
+    conn: &Connection,
+    namespace: &str,
+    key: &str,
+    value: Option<&[u8]>,
+) -> Result<(), rusqlite::Error> {
+    match value {
+        Some(value) => conn.execute(
+            "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            params![namespace, key, value],
+        )?,
+        None => conn.execute(
+            "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
+            params![namespace, key],
+        )?,
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns() -> Namespace {
+        Database::in_memory().unwrap().namespace("test")
+    }
+
+    #[test]
+    fn set_get_delete() {
+        let ns = ns();
+        assert_eq!(ns.get("a").unwrap(), None);
+        ns.set("a", b"1").unwrap();
+        ns.set("a", b"2").unwrap();
+        assert_eq!(ns.get("a").unwrap().as_deref(), Some(&b"2"[..]));
+        ns.delete("a").unwrap();
+        ns.delete("a").unwrap();
+        assert_eq!(ns.get("a").unwrap(), None);
+    }
+
+    #[test]
+    fn namespaces_do_not_see_each_other() {
+        let db = Database::in_memory().unwrap();
+        db.namespace("one").set("k", b"1").unwrap();
+        assert_eq!(db.namespace("two").get("k").unwrap(), None);
+        assert_eq!(
+            db.namespace("two").list_keys("", None, 10).unwrap().keys,
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn list_keys_pages_through_a_prefix_only() {
+        let ns = ns();
+        for key in ["w/1", "w/2", "w/3", "w/4", "w0", "x/1", "v/9"] {
+            ns.set(key, b"").unwrap();
+        }
+        let first = ns.list_keys("w/", None, 3).unwrap();
+        assert_eq!(first.keys, ["w/1", "w/2", "w/3"]);
+        let second = ns.list_keys("w/", first.cursor.as_deref(), 3).unwrap();
+        assert_eq!(
+            second,
+            KeyPage {
+                keys: vec!["w/4".into()],
+                cursor: None
+            }
+        );
+    }
+
+    #[test]
+    fn prefixes_with_like_wildcards_are_literal() {
+        let ns = ns();
+        ns.set("a%b", b"").unwrap();
+        ns.set("axb", b"").unwrap();
+        assert_eq!(ns.list_keys("a%", None, 10).unwrap().keys, ["a%b"]);
+    }
+
+    #[test]
+    fn compare_and_swap_only_swaps_the_expected_value() {
+        let ns = ns();
+        assert!(ns.compare_and_swap("k", None, Some(b"1")).unwrap());
+        assert!(!ns.compare_and_swap("k", None, Some(b"2")).unwrap());
+        assert!(!ns.compare_and_swap("k", Some(b"0"), Some(b"2")).unwrap());
+        assert!(ns.compare_and_swap("k", Some(b"1"), Some(b"2")).unwrap());
+        assert!(ns.compare_and_swap("k", Some(b"2"), None).unwrap());
+        assert_eq!(ns.get("k").unwrap(), None);
+    }
+
+    #[test]
+    fn a_batch_with_an_oversized_value_writes_nothing() {
+        let ns = ns();
+        let writes = vec![
+            ("a".to_owned(), Some(b"1".to_vec())),
+            ("b".to_owned(), Some(vec![0; MAX_VALUE_BYTES + 1])),
+        ];
+        assert!(matches!(
+            ns.write_batch(&writes),
+            Err(StorageError::TooLarge { .. })
+        ));
+        assert_eq!(ns.get("a").unwrap(), None);
+    }
+
+    #[test]
+    fn a_file_database_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        Database::open(&path)
+            .unwrap()
+            .namespace("p")
+            .set("k", b"v")
+            .unwrap();
+        let reopened = Database::open(&path).unwrap();
+        assert_eq!(
+            reopened.namespace("p").get("k").unwrap().as_deref(),
+            Some(&b"v"[..])
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        std::fs::write(
+            &path,
+            b"this is not sqlite, just some text that is long enough to matter",
+        )
+        .unwrap();
+        let err = Database::open(&path).err().unwrap().to_string();
+        assert!(err.contains("state.db"), "{err}");
+    }
+}
