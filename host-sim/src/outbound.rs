@@ -155,6 +155,7 @@ impl RequestLog {
 pub struct Outbound {
     allowed_hosts: Vec<String>,
     fakes: HashMap<String, Arc<dyn FakeService>>,
+    delays: HashMap<String, Duration>,
     real_network: bool,
     log: RequestLog,
 }
@@ -174,6 +175,12 @@ impl Outbound {
     /// Serves `host` with an in-process fake. The host must also be allowed.
     pub fn fake(mut self, host: &str, service: Arc<dyn FakeService>) -> Self {
         self.fakes.insert(host.to_ascii_lowercase(), service);
+        self
+    }
+
+    /// Answers for `host` come only after `delay`: a slow or hung service.
+    pub fn delay(mut self, host: &str, delay: Duration) -> Self {
+        self.delays.insert(host.to_ascii_lowercase(), delay);
         self
     }
 
@@ -250,6 +257,9 @@ impl WasiHttpHooks for OutboundHooks {
                     return Err(HttpError::HttpRequestDenied);
                 }
             };
+            if let Some(delay) = outbound.delays.get(&host.to_ascii_lowercase()) {
+                tokio::time::sleep(*delay).await;
+            }
             match route {
                 Route::Fake(fake) => {
                     let (parts, body) = request.into_parts();

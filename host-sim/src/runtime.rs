@@ -132,6 +132,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(allowed)
     }
 
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        // Growth past the pool's maximum fails here rather than in memory_growing.
+        self.refused = true;
+        Ok(())
+    }
+
     fn table_growing(
         &mut self,
         _current: usize,

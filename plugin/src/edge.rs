@@ -9,7 +9,7 @@ wit_bindgen::generate!({
 
 use crate::core::{definitions, webhook};
 use crate::shell::{self, PluginError as Error, http};
-use crm::zoom_webinars::{config, types};
+use crm::zoom_webinars::{config, storage, types};
 use exports::crm::zoom_webinars::{
     lifecycle, properties, settings, sync, webhooks, workflow_actions,
 };
@@ -24,6 +24,25 @@ struct HostConfig;
 impl shell::Config for HostConfig {
     fn get(&self, key: &str) -> Result<Option<String>, String> {
         config::get(key).map_err(|config::ConfigError::Io(e)| e)
+    }
+}
+
+/// The storage import as the shell's port.
+struct HostStore;
+
+fn storage_error(e: storage::StorageError) -> Error {
+    match e {
+        storage::StorageError::TooLarge(s) | storage::StorageError::Backend(s) => Error::Storage(s),
+    }
+}
+
+impl shell::Store for HostStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        storage::get(key).map_err(storage_error)
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
+        storage::set(key, value).map_err(storage_error)
     }
 }
 
@@ -284,7 +303,7 @@ impl settings::Guest for Plugin {
 
 impl lifecycle::Guest for Plugin {
     fn install() -> Result<lifecycle::InstallReport, types::PluginError> {
-        let report = shell::install::install(&WakiHttp, &HostConfig)?;
+        let report = shell::install::install(&WakiHttp, &HostConfig, &HostStore)?;
         Ok(lifecycle::InstallReport {
             created: report.created,
             already_present: report.already_present,

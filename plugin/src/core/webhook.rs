@@ -163,7 +163,7 @@ mod tests {
     const NOW_MS: i64 = 1_626_230_692_000;
     /// Zoom's own sample, from shared/third_party/zoomnet/webhooks.
     const URL_VALIDATION: &str =
-        include_str!("../../tests/fixtures/zoom/endpoint.url_validation.json");
+        include_str!("../../../tests/fixtures/zoom/endpoint.url_validation.json");
 
     fn signed(body: &str) -> Delivery {
         let ts = NOW_MS / 1000;

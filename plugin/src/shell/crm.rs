@@ -68,10 +68,7 @@ impl<'a> CrmClient<'a> {
             200..=299 => Ok(Created::New(
                 response
                     .json()
-                    .and_then(|j| {
-                        j.get("id")
-                            .map(|id| id.to_string().trim_matches('"').to_owned())
-                    })
+                    .and_then(|j| j.get("id").and_then(id_string))
                     .unwrap_or_default(),
             )),
             409 => Ok(Created::AlreadyExists(String::new())),
@@ -136,7 +133,7 @@ impl<'a> CrmClient<'a> {
             .iter()
             .filter_map(|t| {
                 let name = t.get("name")?.as_str()?.to_owned();
-                let id = t.get("id")?.to_string().trim_matches('"').to_owned();
+                let id = id_string(t.get("id")?)?;
                 Some((name, id))
             })
             .collect())
@@ -163,6 +160,15 @@ impl<'a> CrmClient<'a> {
             }),
             &format!("timeline event template {}", event.id),
         )
+    }
+}
+
+/// CRM ids come as strings or numbers depending on the endpoint.
+fn id_string(id: &serde_json::Value) -> Option<String> {
+    match id {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 

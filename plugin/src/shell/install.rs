@@ -4,7 +4,7 @@
 
 use super::crm::{self, Created, CrmClient};
 use super::http::HttpClient;
-use super::{Config, PluginError, zoom};
+use super::{Config, PluginError, Store, zoom};
 use crate::core::definitions;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,7 +22,17 @@ impl InstallReport {
     }
 }
 
-pub fn install(http: &dyn HttpClient, config: &dyn Config) -> Result<InstallReport, PluginError> {
+/// Where the CRM's id of each timeline event template is kept: timeline
+/// events are created against the id, not the name.
+pub fn event_template_key(event_id: &str) -> String {
+    format!("crm/event-template/{event_id}")
+}
+
+pub fn install(
+    http: &dyn HttpClient,
+    config: &dyn Config,
+    store: &dyn Store,
+) -> Result<InstallReport, PluginError> {
     // R19f "connected Zoom account not found": fail install early with the reason.
     zoom::fetch_token(http, config)?;
 
@@ -47,7 +57,142 @@ pub fn install(http: &dyn HttpClient, config: &dyn Config) -> Result<InstallRepo
             Some((_, id)) => Created::AlreadyExists(id.clone()),
             None => crm.create_event_template(&app_id, &event)?,
         };
+        let (Created::New(id) | Created::AlreadyExists(id)) = &outcome;
+        store.set(&event_template_key(event.id), id.as_bytes())?;
         report.record(what, &outcome);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::shell::http::{Method, Request, Response, TransportError};
+
+    /// A CRM that remembers what was created and answers 409 the second time.
+    #[derive(Default)]
+    struct ScriptedServices {
+        created: RefCell<Vec<String>>,
+        requests: RefCell<Vec<(Method, String)>>,
+    }
+
+    impl HttpClient for ScriptedServices {
+        fn send(&self, request: Request) -> Result<Response, TransportError> {
+            self.requests
+                .borrow_mut()
+                .push((request.method, request.url.clone()));
+            let ok = |body: serde_json::Value| {
+                Ok(Response {
+                    status: 201,
+                    body: body.to_string().into_bytes(),
+                })
+            };
+            if request.url.starts_with(zoom::OAUTH_TOKEN_URL) {
+                return ok(serde_json::json!({ "access_token": "t", "expires_in": 3600 }));
+            }
+            if request.method == Method::Get {
+                let templates: Vec<_> = self
+                    .created
+                    .borrow()
+                    .iter()
+                    .filter_map(|c| c.strip_prefix("template:"))
+                    .enumerate()
+                    .map(|(i, name)| serde_json::json!({ "id": i + 100, "name": name }))
+                    .collect();
+                return Ok(Response {
+                    status: 200,
+                    body: serde_json::json!({ "results": templates })
+                        .to_string()
+                        .into_bytes(),
+                });
+            }
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            let kind = if request.url.contains("event-templates") {
+                "template"
+            } else {
+                "property"
+            };
+            let key = format!("{kind}:{}", body["name"].as_str().unwrap());
+            if self.created.borrow().contains(&key) {
+                return Ok(Response {
+                    status: 409,
+                    body: br#"{"status":"error","message":"exists"}"#.to_vec(),
+                });
+            }
+            self.created.borrow_mut().push(key);
+            ok(serde_json::json!({ "id": "7" }))
+        }
+    }
+
+    struct MapConfig;
+    impl Config for MapConfig {
+        fn get(&self, key: &str) -> Result<Option<String>, String> {
+            Ok(Some(format!("value-of-{key}")))
+        }
+    }
+
+    #[derive(Default)]
+    struct MapStore(RefCell<BTreeMap<String, Vec<u8>>>);
+    impl Store for MapStore {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PluginError> {
+            Ok(self.0.borrow().get(key).cloned())
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), PluginError> {
+            self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn r12_install_twice_creates_once_and_keeps_the_template_ids() {
+        let services = ScriptedServices::default();
+        let store = MapStore::default();
+        let first = install(&services, &MapConfig, &store).unwrap();
+        assert_eq!(first.created.len(), 1 + 4 + 3);
+        assert!(first.already_present.is_empty());
+        assert_eq!(
+            store
+                .get(&event_template_key("webinar-attendance"))
+                .unwrap()
+                .as_deref(),
+            Some(&b"7"[..])
+        );
+
+        let second = install(&services, &MapConfig, &store).unwrap();
+        assert!(second.created.is_empty(), "{second:?}");
+        assert_eq!(second.already_present, first.created);
+        // The second run found the templates by name and kept their CRM ids.
+        assert_eq!(
+            store
+                .get(&event_template_key("webinar-registration"))
+                .unwrap()
+                .as_deref(),
+            Some(&b"100"[..])
+        );
+    }
+
+    #[test]
+    fn install_stops_at_the_zoom_check_when_zoom_refuses_the_credentials() {
+        struct RefusingZoom;
+        impl HttpClient for RefusingZoom {
+            fn send(&self, _request: Request) -> Result<Response, TransportError> {
+                Ok(Response {
+                    status: 400,
+                    body: br#"{"reason":"Invalid client_id or client_secret","error":"invalid_client"}"#.to_vec(),
+                })
+            }
+        }
+        let err = install(&RefusingZoom, &MapConfig, &MapStore::default()).unwrap_err();
+        let PluginError::Configuration(message) = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            message.contains("Invalid client_id or client_secret"),
+            "{message}"
+        );
+        assert!(message.contains("zoom.client-id"), "{message}");
+    }
 }

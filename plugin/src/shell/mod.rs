@@ -17,6 +17,12 @@ pub trait Config {
     fn get(&self, key: &str) -> Result<Option<String>, String>;
 }
 
+/// The host's durable key-value storage.
+pub trait Store {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PluginError>;
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), PluginError>;
+}
+
 /// Configuration keys the plugin reads.
 pub mod keys {
     pub const ZOOM_ACCOUNT_ID: &str = "zoom.account-id";

@@ -1,0 +1,185 @@
+//! Install through the real component: the outbound policy routes Zoom and
+//! CRM hosts to the fakes, denies everything else, and the plugin's
+//! storage survives a restart of the host.
+
+mod common;
+
+use common::*;
+use host_sim::bindings::PluginError;
+use host_sim::outbound::Disposition;
+use host_sim::sim::{Simulator, StateStore};
+
+#[tokio::test]
+async fn r12_install_creates_the_properties_and_templates_in_the_crm_once() {
+    let sim = simulator();
+    let first = sim
+        .runtime
+        .install(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.created.len(), 8, "{first:?}");
+
+    let crm = sim.crm.dump();
+    let names: Vec<_> = crm["contact_properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "zoom_webinar_average_attendance_percentage",
+            "zoom_webinar_last_registered_url",
+            "zoom_webinar_total_attended",
+            "zoom_webinar_total_registrations",
+        ]
+    );
+    assert!(
+        crm["contact_properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["groupName"] == "zoom_webinars")
+    );
+    assert_eq!(
+        crm["event_templates"]["1000001"].as_array().unwrap().len(),
+        3
+    );
+
+    let second = sim
+        .runtime
+        .install(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(second.created.is_empty(), "{second:?}");
+    assert_eq!(second.already_present.len(), 8);
+    assert_eq!(
+        sim.crm.dump(),
+        crm,
+        "a second install changes nothing in the CRM"
+    );
+}
+
+#[tokio::test]
+async fn a_request_to_the_zoom_host_reaches_the_fake() {
+    let sim = simulator();
+    sim.runtime
+        .install(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap();
+    let token_requests: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.host == "zoom.us")
+        .collect();
+    assert_eq!(token_requests.len(), 1);
+    assert_eq!(
+        (
+            token_requests[0].method.as_str(),
+            token_requests[0].path.as_str()
+        ),
+        ("POST", "/oauth/token")
+    );
+    assert_eq!(token_requests[0].disposition, Disposition::Faked(200));
+}
+
+#[tokio::test]
+async fn a_request_to_a_host_off_the_allow_list_is_denied_and_the_plugin_says_so() {
+    let mut config = config();
+    config.connection.allowed_hosts = vec!["zoom.us".into(), "api.zoom.us".into()];
+    let sim = Simulator::start(config, StateStore::Memory).unwrap();
+
+    let err = sim
+        .runtime
+        .install(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let PluginError::CrmUnavailable(reason) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(reason.contains("could not reach the CRM"), "{reason}");
+
+    let denied: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| matches!(r.disposition, Disposition::Denied(_)))
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0].host, "api.hubapi.com");
+    assert_eq!(
+        denied[0].disposition,
+        Disposition::Denied("api.hubapi.com is not on this installation's allow-list".into())
+    );
+    assert_eq!(
+        sim.crm.dump()["contact_properties"],
+        serde_json::json!([]),
+        "nothing reached the CRM"
+    );
+}
+
+#[tokio::test]
+async fn wrong_zoom_credentials_fail_install_with_what_to_check() {
+    let mut sim = simulator();
+    // The fake Zoom knows the configured app; the plugin is handed another client id.
+    let mut plugin_config = sim.config.plugin_config();
+    plugin_config.insert("zoom.client-id".into(), "not-the-app".into());
+    sim.installation.config = std::sync::Arc::new(plugin_config);
+
+    let err = sim
+        .runtime
+        .install(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let PluginError::Configuration(reason) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        reason.contains("Invalid client_id or client_secret"),
+        "{reason}"
+    );
+    assert!(reason.contains("zoom.client-id"), "{reason}");
+}
+
+#[tokio::test]
+async fn the_plugins_storage_survives_a_restart_of_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let template_ids = |sim: &Simulator| -> Vec<Option<Vec<u8>>> {
+        [
+            "webinar-registration",
+            "webinar-attendance",
+            "webinar-recording-available",
+        ]
+        .iter()
+        .map(|id| {
+            sim.installation
+                .storage
+                .get(&format!("crm/event-template/{id}"))
+                .unwrap()
+        })
+        .collect()
+    };
+    let before = {
+        let sim =
+            Simulator::start(config(), StateStore::Directory(dir.path().to_path_buf())).unwrap();
+        sim.runtime
+            .install(&sim.installation)
+            .await
+            .unwrap()
+            .unwrap();
+        template_ids(&sim)
+    };
+    assert!(
+        before.iter().all(Option::is_some),
+        "install stored the template ids: {before:?}"
+    );
+
+    let restarted =
+        Simulator::start(config(), StateStore::Directory(dir.path().to_path_buf())).unwrap();
+    assert_eq!(template_ids(&restarted), before);
+}
