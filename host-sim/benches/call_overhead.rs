@@ -14,7 +14,9 @@ fn call_overhead(c: &mut Criterion) {
     let tokio = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let installation = Installation {
         id: "bench".into(),
-        storage: Database::in_memory().expect("sqlite in memory").namespace("bench"),
+        storage: Database::in_memory()
+            .expect("sqlite in memory")
+            .namespace("bench"),
         config: Arc::new(HostConfig::default().plugin_config()),
         outbound: Arc::new(Outbound::deny_all()),
     };
