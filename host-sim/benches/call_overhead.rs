@@ -19,6 +19,7 @@ fn call_overhead(c: &mut Criterion) {
             .namespace("bench"),
         config: Arc::new(HostConfig::default().plugin_config()),
         outbound: Arc::new(Outbound::deny_all()),
+        clock: host_sim::clock::Clock::real(),
     };
     let mut group = c.benchmark_group("instantiate + trivial export");
     for pooling in [true, false] {

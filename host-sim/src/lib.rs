@@ -8,6 +8,7 @@
 //! (all of it wired together, as the CLI and the tests use it).
 
 pub mod bindings;
+pub mod clock;
 pub mod config;
 pub mod fakes;
 pub mod outbound;

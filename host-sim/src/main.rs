@@ -154,6 +154,7 @@ async fn demo(sim: &Simulator) -> anyhow::Result<()> {
         let outcome = match &r.disposition {
             Disposition::Faked(status) => format!("{status} (fake)"),
             Disposition::Real => "sent".into(),
+            Disposition::TimedOut => "timed out (fake)".into(),
             Disposition::Denied(reason) => format!("denied: {reason}"),
         };
         println!(

@@ -91,15 +91,47 @@ pub struct FakeResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Latency before the answer (or the timeout) arrives.
+    pub delay: Duration,
+    /// No answer at all: the request times out after `delay`.
+    pub timed_out: bool,
 }
 
 impl FakeResponse {
     pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self::bytes(status, "application/json", body.to_string().into_bytes())
+    }
+
+    pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Self {
         Self {
             status,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: body.to_string().into_bytes(),
+            headers: vec![("content-type".into(), content_type.into())],
+            body,
+            delay: Duration::ZERO,
+            timed_out: false,
         }
+    }
+
+    /// 204 No Content.
+    pub fn empty(status: u16) -> Self {
+        Self {
+            headers: Vec::new(),
+            ..Self::bytes(status, "", Vec::new())
+        }
+    }
+
+    /// A request that never gets an answer.
+    pub fn timeout(after: Duration) -> Self {
+        Self {
+            delay: after,
+            timed_out: true,
+            ..Self::empty(0)
+        }
+    }
+
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay += delay;
+        self
     }
 }
 
@@ -113,6 +145,8 @@ pub trait FakeService: Send + Sync {
 pub enum Disposition {
     /// Answered by the in-process fake with this status.
     Faked(u16),
+    /// The fake never answered (an injected timeout).
+    TimedOut,
     /// Sent to the real network.
     Real,
     /// Refused; the reason as logged.
@@ -145,8 +179,28 @@ impl RequestLog {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Requests per service name (`zoom`, `crm`, or the host), in name order.
+    pub fn counts_by_service(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for record in self.records() {
+            *counts
+                .entry(service_of(&record.host).to_owned())
+                .or_insert(0) += 1;
+        }
+        counts
+    }
+
     pub fn clear(&self) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+/// The service a host belongs to.
+pub fn service_of(host: &str) -> &str {
+    match host {
+        "zoom.us" | "api.zoom.us" => "zoom",
+        "api.hubapi.com" => "crm",
+        other => other,
     }
 }
 
@@ -271,6 +325,14 @@ impl WasiHttpHooks for OutboundHooks {
                         body,
                     };
                     let answer = fake.handle(&fake_request);
+                    if !answer.delay.is_zero() {
+                        tokio::time::sleep(answer.delay).await;
+                    }
+                    if answer.timed_out {
+                        tracing::debug!(%host, %method, %path, "fake timed out");
+                        outbound.log.push(record(Disposition::TimedOut));
+                        return Err(HttpError::ConnectionReadTimeout);
+                    }
                     tracing::debug!(%host, %method, %path, status = answer.status, "served by fake");
                     outbound.log.push(record(Disposition::Faked(answer.status)));
                     let mut response = http::Response::builder().status(answer.status);

@@ -23,6 +23,7 @@ use crate::bindings::{
     Plugin, PluginError, PluginPre, SyncReport, crm::zoom_webinars as imports, lifecycle,
     properties, settings, webhooks, workflow_actions,
 };
+use crate::clock::Clock;
 use crate::outbound::{Outbound, OutboundHooks};
 use crate::storage::{Namespace, StorageError};
 
@@ -100,6 +101,8 @@ pub struct Installation {
     /// What the `config` import answers: credentials and ids. Never logged.
     pub config: Arc<BTreeMap<String, String>>,
     pub outbound: Arc<Outbound>,
+    /// The guest's wall clock.
+    pub clock: Clock,
 }
 
 /// Everything one call's instance can reach.
@@ -321,7 +324,10 @@ impl Runtime {
         let state = HostState {
             // No preopens, no network sockets, no environment: the guest's
             // only ways out are storage, config and the HTTP hooks.
-            wasi: WasiCtxBuilder::new().inherit_stderr().build(),
+            wasi: WasiCtxBuilder::new()
+                .inherit_stderr()
+                .wall_clock(installation.clock.clone())
+                .build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: OutboundHooks {

@@ -1,13 +1,15 @@
 //! The simulator wired together: the runtime, one installation with its
-//! storage and outbound policy, and the fakes it talks to.
+//! storage and outbound policy, the fakes it talks to, and the clock they share.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::bindings::webhooks;
+use crate::clock::Clock;
 use crate::config::{ConnectionMode, HostConfig};
 use crate::fakes::crm::{self, FakeCrm};
+use crate::fakes::zoom::webhooks::signature_headers;
 use crate::fakes::zoom::{self, FakeZoom, ZoomApp};
 use crate::outbound::{Outbound, RequestRecord};
 use crate::runtime::{CallError, Installation, Limits, LoadError, Runtime, RuntimeOptions};
@@ -44,17 +46,19 @@ pub struct Simulator {
     pub installation: Installation,
     pub zoom: Arc<FakeZoom>,
     pub crm: Arc<FakeCrm>,
+    pub clock: Clock,
 }
 
 impl Simulator {
-    /// Loads the component built from this tree.
+    /// The component built from this tree, on real time.
     pub fn start(config: HostConfig, store: StateStore) -> Result<Self, SimError> {
-        Self::with_component(config, store, crate::PLUGIN_COMPONENT)
+        Self::start_with(config, store, Clock::real(), crate::PLUGIN_COMPONENT)
     }
 
-    pub fn with_component(
+    pub fn start_with(
         config: HostConfig,
         store: StateStore,
+        clock: Clock,
         component: &[u8],
     ) -> Result<Self, SimError> {
         let database = match &store {
@@ -67,12 +71,16 @@ impl Simulator {
             }
             StateStore::Memory => Database::in_memory()?,
         };
-        let zoom = Arc::new(FakeZoom::new(ZoomApp {
+        let app = ZoomApp {
             account_id: config.zoom.account_id.clone(),
             client_id: config.zoom.client_id.clone(),
             client_secret: config.zoom.client_secret.expose().to_owned(),
-        }));
-        let crm = Arc::new(FakeCrm::new(config.crm.access_token.expose()));
+        };
+        let zoom = Arc::new(FakeZoom::new(app, clock.clone()));
+        let crm = Arc::new(FakeCrm::new(
+            config.crm.access_token.expose(),
+            clock.clone(),
+        ));
 
         let mut outbound = Outbound::deny_all();
         for host in &config.connection.allowed_hosts {
@@ -102,6 +110,7 @@ impl Simulator {
             storage: database.namespace(INSTALLATION_ID),
             config: Arc::new(config.plugin_config()),
             outbound: Arc::new(outbound),
+            clock: clock.clone(),
         };
         Ok(Self {
             config,
@@ -109,6 +118,7 @@ impl Simulator {
             installation,
             zoom,
             crm,
+            clock,
         })
     }
 
@@ -119,22 +129,17 @@ impl Simulator {
 
     /// A Zoom delivery of `body`, signed now with the configured secret token, as Zoom sends it.
     pub fn zoom_delivery(&self, body: &[u8]) -> webhooks::Delivery {
-        let now_ms = now_ms();
-        let timestamp_s = now_ms / 1000;
-        let signature = sign_zoom(
-            self.config.zoom.webhook_secret_token.expose(),
-            timestamp_s,
-            body,
-        );
+        let now_ms = self.clock.now_ms();
+        let secret = self.config.zoom.webhook_secret_token.expose();
+        let mut headers = vec![header("content-type", "application/json")];
+        for (name, value) in signature_headers(secret, now_ms / 1000, body) {
+            headers.push(header(&name, &value));
+        }
         webhooks::Delivery {
             source: webhooks::WebhookSource::Zoom,
             method: "POST".into(),
             path: "/webhooks/zoom".into(),
-            headers: vec![
-                header("content-type", "application/json"),
-                header("x-zm-request-timestamp", &timestamp_s.to_string()),
-                header("x-zm-signature", &signature),
-            ],
+            headers,
             body: body.to_vec(),
             received_at: now_ms,
         }
@@ -157,18 +162,7 @@ pub fn header(name: &str, value: &str) -> crate::bindings::crm::zoom_webinars::t
     }
 }
 
-/// Zoom's `x-zm-signature` for `body` sent at `timestamp_s`.
-pub fn sign_zoom(secret_token: &str, timestamp_s: i64, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret_token.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(format!("v0:{timestamp_s}:").as_bytes());
-    mac.update(body);
-    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
+/// Milliseconds since the Unix epoch, system time.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    Clock::real().now_ms()
 }

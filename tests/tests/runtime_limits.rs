@@ -30,6 +30,7 @@ fn installation(outbound: Outbound) -> Installation {
         storage: Database::in_memory().unwrap().namespace("limits"),
         config: Arc::new(config().plugin_config()),
         outbound: Arc::new(outbound),
+        clock: host_sim::clock::Clock::real(),
     }
 }
 
@@ -76,11 +77,14 @@ async fn a_guest_waiting_on_a_hung_service_is_stopped_at_its_deadline() {
         ..Limits::default()
     });
     let config = config();
-    let fake = Arc::new(FakeZoom::new(ZoomApp {
-        account_id: config.zoom.account_id.clone(),
-        client_id: config.zoom.client_id.clone(),
-        client_secret: config.zoom.client_secret.expose().into(),
-    }));
+    let fake = Arc::new(FakeZoom::new(
+        ZoomApp {
+            account_id: config.zoom.account_id.clone(),
+            client_id: config.zoom.client_id.clone(),
+            client_secret: config.zoom.client_secret.expose().into(),
+        },
+        host_sim::clock::Clock::real(),
+    ));
     // Zoom's OAuth endpoint answers only after an hour; install asks it first.
     let hung = Outbound::deny_all()
         .allow(zoom::OAUTH_HOST)

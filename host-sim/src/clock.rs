@@ -1,0 +1,180 @@
+//! The simulator's wall clock, shared by the guest (its `wasi:clocks`
+//! wall clock), the fakes (token expiry, rate-limit windows) and scenario
+//! steps that advance time. Real time by default; manual in tests, so
+//! that time moves only when a test says so.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Clone, Debug)]
+pub struct Clock(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    manual: AtomicBool,
+    /// Manual: the time now. Real: the offset added to the system time.
+    value_ms: AtomicI64,
+}
+
+fn system_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Clock {
+    /// The system's time.
+    pub fn real() -> Self {
+        Self(Arc::new(Inner {
+            manual: AtomicBool::new(false),
+            value_ms: AtomicI64::new(0),
+        }))
+    }
+
+    /// Stands still at `now_ms` until advanced.
+    pub fn manual(now_ms: i64) -> Self {
+        Self(Arc::new(Inner {
+            manual: AtomicBool::new(true),
+            value_ms: AtomicI64::new(now_ms),
+        }))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        let value = self.0.value_ms.load(Ordering::SeqCst);
+        if self.0.manual.load(Ordering::SeqCst) {
+            value
+        } else {
+            system_ms() + value
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.0
+            .value_ms
+            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::real()
+    }
+}
+
+impl wasmtime_wasi::HostWallClock for Clock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.now_ms().max(0) as u64)
+    }
+}
+
+/// RFC 3339 in UTC with seconds, as Zoom prints times: `2026-11-20T15:00:00Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Milliseconds of an RFC 3339 time (`Z` or `±hh:mm`, fractional seconds allowed).
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, time) = text.split_once(['T', ' '])?;
+    let mut date_parts = date.split('-');
+    let y: i64 = date_parts.next()?.parse().ok()?;
+    let m: u32 = date_parts.next()?.parse().ok()?;
+    let d: u32 = date_parts.next()?.parse().ok()?;
+    let (clock, offset_s) = if let Some(clock) = time.strip_suffix('Z') {
+        (clock, 0)
+    } else if let Some(pos) = time.rfind(['+', '-']) {
+        let (clock, offset) = time.split_at(pos);
+        let sign = if offset.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = offset[1..].split_once(':')?;
+        (
+            clock,
+            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
+        )
+    } else {
+        (time, 0)
+    };
+    let mut clock_parts = clock.split(':');
+    let h: i64 = clock_parts.next()?.parse().ok()?;
+    let min: i64 = clock_parts.next()?.parse().ok()?;
+    let sec_text = clock_parts.next().unwrap_or("0");
+    let (whole, fraction) = sec_text.split_once('.').unwrap_or((sec_text, ""));
+    let s: i64 = whole.parse().ok()?;
+    let ms: i64 = format!("{fraction:0<3}")[..3].parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    Some((days * 86_400 + h * 3600 + min * 60 + s - offset_s) * 1000 + ms)
+}
+
+// Howard Hinnant's civil calendar algorithms.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_time_moves_only_when_advanced() {
+        let clock = Clock::manual(1_000);
+        assert_eq!(clock.now_ms(), 1_000);
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(clock.now_ms(), 3_000);
+    }
+
+    #[test]
+    fn rfc3339_round_trips_and_reads_zoom_formats() {
+        let ms = parse_rfc3339("2026-11-20T15:00:00Z").unwrap();
+        assert_eq!(ms, 1_795_186_800_000);
+        assert_eq!(rfc3339(ms), "2026-11-20T15:00:00Z");
+        // The participants report's seven-digit fractions and +00:00 offsets.
+        assert_eq!(
+            parse_rfc3339("2026-11-20T15:00:00.1234567+00:00"),
+            Some(ms + 123)
+        );
+        assert_eq!(parse_rfc3339("2026-11-20T17:00:00+02:00"), Some(ms));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z")
+                .map(rfc3339)
+                .as_deref(),
+            Some("2024-02-29T00:00:00Z")
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}

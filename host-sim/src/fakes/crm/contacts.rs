@@ -1,0 +1,515 @@
+//! Contacts: batch upsert, batch read, get, batch update, archive, search.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::{Contact, MAX_BATCH, State, body_json, valid_email};
+use crate::outbound::{FakeRequest, FakeResponse};
+
+/// Search: at most 200 a page, and never past the 10,000th result.
+pub const SEARCH_PAGE_MAX: usize = 200;
+pub const SEARCH_RESULTS_MAX: usize = 10_000;
+
+const DEFAULT_PROPERTIES: &[&str] = &[
+    "email",
+    "firstname",
+    "lastname",
+    "createdate",
+    "lastmodifieddate",
+    "hs_object_id",
+];
+
+fn contact_json(c: &Contact, requested: &[String]) -> Value {
+    let mut properties = serde_json::Map::new();
+    let wanted = DEFAULT_PROPERTIES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(requested.iter().cloned());
+    for name in wanted {
+        let value = match name.as_str() {
+            "hs_object_id" => Some(c.id.to_string()),
+            "createdate" => Some(c.created_ms.to_string()),
+            "lastmodifieddate" => Some(c.updated_ms.to_string()),
+            _ => c.properties.get(&name).cloned(),
+        };
+        properties.insert(name, value.map_or(Value::Null, Value::String));
+    }
+    json!({
+        "id": c.id.to_string(),
+        "properties": properties,
+        "createdAt": crate::clock::rfc3339(c.created_ms),
+        "updatedAt": crate::clock::rfc3339(c.updated_ms),
+        "archived": c.archived,
+    })
+}
+
+fn requested_properties(body: &Value) -> Vec<String> {
+    body.get("properties")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn string_properties(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A batch answer: 200 when everything worked, 207 with the per-item errors otherwise.
+pub(crate) fn batch_answer(
+    results: Vec<Value>,
+    errors: Vec<Value>,
+    ok_status: u16,
+    now: i64,
+) -> FakeResponse {
+    let stamp = crate::clock::rfc3339(now);
+    let mut body = json!({ "status": "COMPLETE", "results": results, "startedAt": stamp, "completedAt": stamp });
+    if errors.is_empty() {
+        FakeResponse::json(ok_status, &body)
+    } else {
+        body["numErrors"] = json!(errors.len());
+        body["errors"] = json!(errors);
+        FakeResponse::json(207, &body)
+    }
+}
+
+fn item_error(state: &mut State, category: &str, message: &str, ids: &[&str]) -> Value {
+    let mut error = state.error_body(category, message);
+    error["context"] = json!({ "ids": ids });
+    error
+}
+
+fn batch_inputs(
+    state: &mut State,
+    request: &FakeRequest,
+) -> Result<(Value, Vec<Value>), FakeResponse> {
+    let Some(body) = body_json(request) else {
+        return Err(state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1"));
+    };
+    let inputs = body
+        .get("inputs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if inputs.len() > MAX_BATCH {
+        return Err(state.error(
+            400,
+            "VALIDATION_ERROR",
+            &format!(
+                "Batch input is limited to {MAX_BATCH} inputs; {} were given.",
+                inputs.len()
+            ),
+        ));
+    }
+    Ok((body, inputs))
+}
+
+/// The active contact whose primary email is `email`.
+pub(crate) fn by_primary_email<'a>(state: &'a State, email: &str) -> Option<&'a Contact> {
+    state
+        .contacts
+        .values()
+        .find(|c| !c.archived && c.email().eq_ignore_ascii_case(email))
+}
+
+fn by_any_email(state: &State, email: &str) -> Option<u64> {
+    state
+        .contacts
+        .values()
+        .find(|c| {
+            !c.archived
+                && (c.email().eq_ignore_ascii_case(email)
+                    || c.additional_emails()
+                        .iter()
+                        .any(|e| e.eq_ignore_ascii_case(email)))
+        })
+        .map(|c| c.id)
+}
+
+pub(crate) fn route(
+    state: &mut State,
+    request: &FakeRequest,
+    rest: &[&str],
+    now: i64,
+) -> FakeResponse {
+    match (request.method.as_str(), rest) {
+        ("POST", ["batch", "upsert"]) => upsert(state, request, now),
+        ("POST", ["batch", "read"]) => batch_read(state, request, now),
+        ("POST", ["batch", "update"]) => batch_update(state, request, now),
+        ("POST", ["search"]) => search(state, request),
+        ("GET", [id]) => get(state, request, id),
+        ("DELETE", [id]) => match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| state.contacts.get_mut(&id))
+        {
+            Some(contact) => {
+                contact.archived = true;
+                FakeResponse::empty(204)
+            }
+            // HubSpot answers 204 for an id that does not exist, too.
+            None => FakeResponse::empty(204),
+        },
+        _ => state.error(
+            404,
+            "OBJECT_NOT_FOUND",
+            &format!("No route for {} {}", request.method, request.path()),
+        ),
+    }
+}
+
+/// Upsert by email. The email matches a contact's primary email or one of
+/// its secondary emails (`hs_additional_emails`); a new email creates a
+/// contact. Whether HubSpot matches secondary emails here is not
+/// documented: the fake does, so a plugin that must not write to a
+/// secondary-email contact (R17) has to check first.
+fn upsert(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
+    let (_, inputs) = match batch_inputs(state, request) {
+        Ok(parsed) => parsed,
+        Err(answer) => return answer,
+    };
+    let ids: Vec<String> = inputs
+        .iter()
+        .map(|i| {
+            i.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let unique: BTreeSet<String> = ids.iter().map(|i| i.to_ascii_lowercase()).collect();
+    if unique.len() != ids.len() {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            "Duplicate IDs found in batch input.",
+        );
+    }
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for (input, email) in inputs.iter().zip(&ids) {
+        if input.get("idProperty").and_then(Value::as_str) != Some("email") {
+            errors.push(item_error(
+                state,
+                "VALIDATION_ERROR",
+                "idProperty must be email",
+                &[email],
+            ));
+            continue;
+        }
+        if !valid_email(email) {
+            errors.push(item_error(
+                state,
+                "VALIDATION_ERROR",
+                &format!("Email address {email} is invalid"),
+                &[email],
+            ));
+            continue;
+        }
+        let mut properties = string_properties(input.get("properties"));
+        properties.remove("email");
+        properties.remove("hs_additional_emails");
+        let (id, new) = match by_any_email(state, email) {
+            Some(id) => (id, false),
+            None => {
+                let id = state.id();
+                let contact = Contact {
+                    id,
+                    properties: BTreeMap::from([("email".to_owned(), email.to_ascii_lowercase())]),
+                    archived: false,
+                    created_ms: now,
+                    updated_ms: now,
+                };
+                state.contacts.insert(id, contact);
+                (id, true)
+            }
+        };
+        let contact = state.contacts.get_mut(&id).expect("just found or made");
+        contact.properties.extend(properties);
+        contact.updated_ms = now;
+        let mut result = contact_json(contact, &[]);
+        result["new"] = json!(new);
+        results.push(result);
+    }
+    batch_answer(results, errors, 200, now)
+}
+
+fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
+    let (body, inputs) = match batch_inputs(state, request) {
+        Ok(parsed) => parsed,
+        Err(answer) => return answer,
+    };
+    let archived = request.query_param("archived").as_deref() == Some("true");
+    let by_email = body.get("idProperty").and_then(Value::as_str) == Some("email");
+    let requested = requested_properties(&body);
+    let mut results = Vec::new();
+    let mut missing = Vec::new();
+    for input in &inputs {
+        let id = input.get("id").and_then(Value::as_str).unwrap_or_default();
+        let found = state.contacts.values().find(|c| {
+            c.archived == archived
+                && if by_email {
+                    c.email().eq_ignore_ascii_case(id)
+                } else {
+                    c.id.to_string() == id
+                }
+        });
+        match found {
+            Some(contact) => results.push(contact_json(contact, &requested)),
+            None => missing.push(id.to_owned()),
+        }
+    }
+    let errors = if missing.is_empty() {
+        Vec::new()
+    } else {
+        let ids: Vec<&str> = missing.iter().map(String::as_str).collect();
+        vec![item_error(
+            state,
+            "OBJECT_NOT_FOUND",
+            "Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.",
+            &ids,
+        )]
+    };
+    batch_answer(results, errors, 200, now)
+}
+
+fn batch_update(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
+    let (_, inputs) = match batch_inputs(state, request) {
+        Ok(parsed) => parsed,
+        Err(answer) => return answer,
+    };
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for input in &inputs {
+        let id = input.get("id").and_then(Value::as_str).unwrap_or_default();
+        let properties = string_properties(input.get("properties"));
+        match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| state.contacts.get_mut(&id))
+            .filter(|c| !c.archived)
+        {
+            Some(contact) => {
+                contact.properties.extend(properties);
+                contact.updated_ms = now;
+                results.push(contact_json(contact, &[]));
+            }
+            None => errors.push(item_error(
+                state,
+                "OBJECT_NOT_FOUND",
+                &format!("Object not found. objectId are usually numeric. {id}"),
+                &[id],
+            )),
+        }
+    }
+    batch_answer(results, errors, 200, now)
+}
+
+fn get(state: &mut State, request: &FakeRequest, id: &str) -> FakeResponse {
+    let archived = request.query_param("archived").as_deref() == Some("true");
+    let requested: Vec<String> = request
+        .query_param("properties")
+        .map(|p| p.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let by_email = request.query_param("idProperty").as_deref() == Some("email");
+    let found = state.contacts.values().find(|c| {
+        c.archived == archived
+            && if by_email {
+                c.email().eq_ignore_ascii_case(id)
+            } else {
+                c.id.to_string() == id
+            }
+    });
+    match found {
+        Some(contact) => FakeResponse::json(200, &contact_json(contact, &requested)),
+        None => state.error(404, "OBJECT_NOT_FOUND", "resource not found"),
+    }
+}
+
+/// The value of `property` for matching, as the CRM sees it.
+fn property_value(c: &Contact, property: &str) -> Option<String> {
+    match property {
+        "hs_object_id" => Some(c.id.to_string()),
+        "createdate" => Some(c.created_ms.to_string()),
+        "lastmodifieddate" => Some(c.updated_ms.to_string()),
+        _ => c
+            .properties
+            .get(property)
+            .cloned()
+            .filter(|v| !v.is_empty()),
+    }
+}
+
+fn compare(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+        _ => a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()),
+    }
+}
+
+fn matches_filter(c: &Contact, filter: &Value) -> Result<bool, String> {
+    let property = filter
+        .get("propertyName")
+        .and_then(Value::as_str)
+        .ok_or("a filter needs a propertyName")?;
+    let operator = filter
+        .get("operator")
+        .and_then(Value::as_str)
+        .unwrap_or("EQ");
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let value = filter.get("value").map(text).unwrap_or_default();
+    let actual = property_value(c, property);
+    let ordering = |want: std::cmp::Ordering| {
+        actual
+            .as_deref()
+            .is_some_and(|a| compare(a, &value) == want)
+    };
+    Ok(match operator {
+        "EQ" => actual
+            .as_deref()
+            .is_some_and(|a| compare(a, &value).is_eq()),
+        "NEQ" => actual
+            .as_deref()
+            .is_none_or(|a| !compare(a, &value).is_eq()),
+        "LT" => ordering(std::cmp::Ordering::Less),
+        "GT" => ordering(std::cmp::Ordering::Greater),
+        "LTE" => actual
+            .as_deref()
+            .is_some_and(|a| compare(a, &value).is_le()),
+        "GTE" => actual
+            .as_deref()
+            .is_some_and(|a| compare(a, &value).is_ge()),
+        "BETWEEN" => {
+            let high = filter.get("highValue").map(text).unwrap_or_default();
+            actual
+                .as_deref()
+                .is_some_and(|a| compare(a, &value).is_ge() && compare(a, &high).is_le())
+        }
+        "IN" | "NOT_IN" => {
+            let values: Vec<String> = filter
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|vs| vs.iter().map(text).collect())
+                .unwrap_or_default();
+            let found = actual
+                .as_deref()
+                .is_some_and(|a| values.iter().any(|v| compare(a, v).is_eq()));
+            found == (operator == "IN")
+        }
+        "HAS_PROPERTY" => actual.is_some(),
+        "NOT_HAS_PROPERTY" => actual.is_none(),
+        "CONTAINS_TOKEN" | "NOT_CONTAINS_TOKEN" => {
+            let needle = value.trim_matches('*').to_ascii_lowercase();
+            let found = actual.as_deref().is_some_and(|a| {
+                a.to_ascii_lowercase()
+                    .split([';', ' ', ','])
+                    .any(|token| token == needle)
+            });
+            found == (operator == "CONTAINS_TOKEN")
+        }
+        other => return Err(format!("Unsupported operator {other}")),
+    })
+}
+
+fn search(state: &mut State, request: &FakeRequest) -> FakeResponse {
+    let Some(body) = body_json(request) else {
+        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+    };
+    let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(10) as usize;
+    if limit > SEARCH_PAGE_MAX {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            &format!("limit must be at most {SEARCH_PAGE_MAX}"),
+        );
+    }
+    let after = body
+        .get("after")
+        .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned))
+        .and_then(|a| a.parse::<usize>().ok())
+        .unwrap_or(0);
+    if after + limit > SEARCH_RESULTS_MAX {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            &format!(
+                "The search API cannot page past {SEARCH_RESULTS_MAX} results; narrow the filters."
+            ),
+        );
+    }
+    let groups = body
+        .get("filterGroups")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut matched = Vec::new();
+    for contact in state.contacts.values().filter(|c| !c.archived) {
+        let mut any = groups.is_empty();
+        for group in &groups {
+            let filters = group
+                .get("filters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut all = true;
+            for filter in &filters {
+                match matches_filter(contact, filter) {
+                    Ok(hit) => all &= hit,
+                    Err(message) => return state.error(400, "VALIDATION_ERROR", &message),
+                }
+            }
+            any |= all;
+        }
+        if any {
+            matched.push(contact.clone());
+        }
+    }
+    if let Some(sort) = body
+        .get("sorts")
+        .and_then(Value::as_array)
+        .and_then(|s| s.first())
+    {
+        let property = sort
+            .get("propertyName")
+            .and_then(Value::as_str)
+            .unwrap_or("hs_object_id")
+            .to_owned();
+        let descending = sort.get("direction").and_then(Value::as_str) == Some("DESCENDING");
+        matched.sort_by(|a, b| {
+            let order = compare(
+                &property_value(a, &property).unwrap_or_default(),
+                &property_value(b, &property).unwrap_or_default(),
+            );
+            if descending { order.reverse() } else { order }
+        });
+    }
+    let requested = requested_properties(&body);
+    let total = matched.len();
+    let results: Vec<Value> = matched
+        .iter()
+        .skip(after)
+        .take(limit)
+        .map(|c| contact_json(c, &requested))
+        .collect();
+    let mut answer = json!({ "total": total, "results": results });
+    if after + limit < total.min(SEARCH_RESULTS_MAX) {
+        answer["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
+    }
+    FakeResponse::json(200, &answer)
+}

@@ -1,0 +1,512 @@
+//! Fake CRM, in HubSpot's CRM v3 shapes (`api.hubapi.com`): contacts,
+//! properties, owners, marketing events, timeline events, calls, and the
+//! app webhooks it sends. Errors come in HubSpot's body
+//! (`status`, `message`, `category`, `correlationId`); requests are rate
+//! limited per app (100 per 10 s, search 5 per s) and faults are seeded.
+
+mod contacts;
+mod engagements;
+#[cfg(test)]
+mod tests;
+pub mod webhooks;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Fault, FaultPlan, Faults, RateLimiter, bearer};
+use crate::clock::Clock;
+use crate::outbound::{FakeRequest, FakeResponse, FakeService};
+
+pub const API_HOST: &str = "api.hubapi.com";
+/// HubSpot's batch limit.
+pub const MAX_BATCH: usize = 100;
+
+/// The CRM's request limits for one app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrmRateLimits {
+    /// Requests per rolling ten seconds (Free/Starter: 100; Pro/Enterprise: 190).
+    pub per_ten_seconds: u32,
+    /// Search requests per second.
+    pub search_per_second: u32,
+}
+
+impl CrmRateLimits {
+    pub const STARTER: Self = Self {
+        per_ten_seconds: 100,
+        search_per_second: 5,
+    };
+    pub const OFF: Self = Self {
+        per_ten_seconds: 0,
+        search_per_second: 0,
+    };
+}
+
+/// Contacts and users a scenario starts the CRM with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrmSeed {
+    /// CRM users (owners): their emails are never synced (R17).
+    pub users: Vec<SeedUser>,
+    pub contacts: Vec<SeedContact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedContact {
+    pub email: String,
+    #[serde(default)]
+    pub firstname: String,
+    #[serde(default)]
+    pub lastname: String,
+    /// Secondary emails (`hs_additional_emails`).
+    #[serde(default)]
+    pub additional_emails: Vec<String>,
+    /// Deleted in the CRM (archived).
+    #[serde(default)]
+    pub archived: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contact {
+    pub id: u64,
+    pub properties: BTreeMap<String, String>,
+    pub archived: bool,
+    #[serde(skip)]
+    pub created_ms: i64,
+    #[serde(skip)]
+    pub updated_ms: i64,
+}
+
+impl Contact {
+    pub fn email(&self) -> &str {
+        self.properties.get("email").map_or("", String::as_str)
+    }
+
+    /// The secondary emails, from the `;`-separated `hs_additional_emails`.
+    pub fn additional_emails(&self) -> Vec<&str> {
+        self.properties
+            .get("hs_additional_emails")
+            .map(|s| {
+                s.split(';')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub contacts: BTreeMap<u64, Contact>,
+    pub property_groups: BTreeMap<String, Value>,
+    pub contact_properties: BTreeMap<String, Value>,
+    /// Event templates per app id, in creation order.
+    pub event_templates: BTreeMap<String, Vec<Value>>,
+    pub owners: Vec<Value>,
+    /// (externalAccountId, externalEventId) -> event.
+    pub marketing_events: BTreeMap<(String, String), Value>,
+    pub participations: Vec<Value>,
+    pub timeline_events: BTreeMap<String, Value>,
+    pub calls: BTreeMap<u64, Value>,
+    next_id: u64,
+    correlation: u64,
+}
+
+/// The property type / field type pairs the CRM accepts.
+const VALID_TYPE_PAIRS: &[(&str, &str)] = &[
+    ("number", "number"),
+    ("string", "text"),
+    ("string", "textarea"),
+    ("datetime", "date"),
+    ("date", "date"),
+    ("enumeration", "select"),
+    ("enumeration", "checkbox"),
+    ("enumeration", "radio"),
+    ("bool", "booleancheckbox"),
+];
+
+impl State {
+    /// HubSpot's standard error body.
+    pub fn error(&mut self, status: u16, category: &str, message: &str) -> FakeResponse {
+        FakeResponse::json(status, &self.error_body(category, message))
+    }
+
+    pub fn error_body(&mut self, category: &str, message: &str) -> Value {
+        self.correlation += 1;
+        json!({
+            "status": "error",
+            "message": message,
+            "category": category,
+            "correlationId": format!("00000000-0000-4000-8000-{:012x}", self.correlation),
+        })
+    }
+
+    pub fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        // HubSpot ids are large; start where real ones look real.
+        1000 + self.next_id
+    }
+}
+
+pub struct FakeCrm {
+    access_token: String,
+    clock: Clock,
+    state: Mutex<State>,
+    general: RateLimiter,
+    search: RateLimiter,
+    faults: Faults,
+}
+
+pub(crate) fn body_json(request: &FakeRequest) -> Option<Value> {
+    serde_json::from_slice(&request.body).ok()
+}
+
+pub(crate) fn str_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
+    body.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// A plausible email: one `@`, something before it, a dotted domain after, no spaces.
+pub fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(char::is_whitespace)
+}
+
+impl FakeCrm {
+    pub fn new(access_token: &str, clock: Clock) -> Self {
+        Self {
+            access_token: access_token.to_owned(),
+            clock,
+            state: Mutex::new(State::default()),
+            general: RateLimiter::new(CrmRateLimits::STARTER.per_ten_seconds, 10_000),
+            search: RateLimiter::new(CrmRateLimits::STARTER.search_per_second, 1000),
+            faults: Faults::new(FaultPlan::default()),
+        }
+    }
+
+    pub fn with_rate_limits(mut self, limits: CrmRateLimits) -> Self {
+        self.general = RateLimiter::new(limits.per_ten_seconds, 10_000);
+        self.search = RateLimiter::new(limits.search_per_second, 1000);
+        self
+    }
+
+    pub fn with_faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = Faults::new(plan);
+        self
+    }
+
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Adds a scenario's users and contacts.
+    pub fn seed(&self, seed: &CrmSeed) {
+        let now = self.clock.now_ms();
+        let mut state = self.lock();
+        for user in &seed.users {
+            let id = state.id();
+            state.owners.push(json!({
+                "id": id.to_string(), "email": user.email, "firstName": user.first_name,
+                "lastName": user.last_name, "userId": id, "archived": false,
+            }));
+        }
+        for contact in &seed.contacts {
+            let id = state.id();
+            let mut properties = BTreeMap::from([
+                ("email".to_owned(), contact.email.clone()),
+                ("firstname".to_owned(), contact.firstname.clone()),
+                ("lastname".to_owned(), contact.lastname.clone()),
+            ]);
+            if !contact.additional_emails.is_empty() {
+                properties.insert(
+                    "hs_additional_emails".into(),
+                    contact.additional_emails.join(";"),
+                );
+            }
+            state.contacts.insert(
+                id,
+                Contact {
+                    id,
+                    properties,
+                    archived: contact.archived,
+                    created_ms: now,
+                    updated_ms: now,
+                },
+            );
+        }
+    }
+
+    /// The CRM's data as JSON, for snapshots: ids are the CRM's, in creation order.
+    pub fn dump(&self) -> Value {
+        let state = self.lock();
+        let contacts: Vec<Value> = state
+            .contacts
+            .values()
+            .map(|c| json!({ "id": c.id, "archived": c.archived, "properties": c.properties }))
+            .collect();
+        json!({
+            "contacts": contacts,
+            "owners": state.owners,
+            "property_groups": state.property_groups.values().collect::<Vec<_>>(),
+            "contact_properties": state.contact_properties.values().collect::<Vec<_>>(),
+            "event_templates": state.event_templates,
+            "marketing_events": state.marketing_events.values().collect::<Vec<_>>(),
+            "participations": state.participations,
+            "timeline_events": state.timeline_events.values().collect::<Vec<_>>(),
+            "calls": state.calls.values().collect::<Vec<_>>(),
+        })
+    }
+
+    /// Contacts as they are now.
+    pub fn contacts(&self) -> Vec<Contact> {
+        self.lock().contacts.values().cloned().collect()
+    }
+
+    fn route(&self, state: &mut State, request: &FakeRequest) -> FakeResponse {
+        let path = request.path().trim_matches('/').to_owned();
+        let segments: Vec<&str> = path.split('/').collect();
+        let now = self.clock.now_ms();
+        match (request.method.as_str(), segments.as_slice()) {
+            (_, ["crm", "v3", "objects", "contacts", ..]) => {
+                contacts::route(state, request, &segments[4..], now)
+            }
+            ("POST", ["crm", "v3", "properties", "contacts", "groups"]) => {
+                create_group(state, request)
+            }
+            ("GET", ["crm", "v3", "properties", "contacts", "groups"]) => FakeResponse::json(
+                200,
+                &json!({ "results": state.property_groups.values().collect::<Vec<_>>() }),
+            ),
+            ("POST", ["crm", "v3", "properties", "contacts"]) => create_property(state, request),
+            ("GET", ["crm", "v3", "properties", "contacts"]) => FakeResponse::json(
+                200,
+                &json!({ "results": state.contact_properties.values().collect::<Vec<_>>() }),
+            ),
+            ("GET", ["crm", "v3", "timeline", app_id, "event-templates"]) => FakeResponse::json(
+                200,
+                &json!({ "results": state.event_templates.get(*app_id).cloned().unwrap_or_default() }),
+            ),
+            ("POST", ["crm", "v3", "timeline", app_id, "event-templates"]) => {
+                create_event_template(state, app_id, request)
+            }
+            ("GET", ["crm", "v3", "owners"]) => owners(state, request),
+            (_, ["crm", "v3", "timeline", "events", ..]) => {
+                engagements::timeline(state, request, &segments[4..], now)
+            }
+            (_, ["crm", "v3", "objects", "calls", ..]) => {
+                engagements::calls(state, request, &segments[4..], now)
+            }
+            (_, ["marketing", "v3", "marketing-events", ..]) => {
+                engagements::marketing_events(state, request, &segments[3..], now)
+            }
+            _ => state.error(
+                404,
+                "OBJECT_NOT_FOUND",
+                &format!("No route for {} {}", request.method, request.path()),
+            ),
+        }
+    }
+}
+
+fn owners(state: &mut State, request: &FakeRequest) -> FakeResponse {
+    let limit = request
+        .query_param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 500);
+    let after = request
+        .query_param("after")
+        .and_then(|a| a.parse::<usize>().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = state
+        .owners
+        .iter()
+        .skip(after)
+        .take(limit)
+        .cloned()
+        .collect();
+    let mut body = json!({ "results": page });
+    if after + limit < state.owners.len() {
+        body["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
+    }
+    FakeResponse::json(200, &body)
+}
+
+fn create_group(state: &mut State, request: &FakeRequest) -> FakeResponse {
+    let Some(body) = body_json(request) else {
+        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+    };
+    let (Some(name), Some(label)) = (str_field(&body, "name"), str_field(&body, "label")) else {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            "Property group requires a name and a label",
+        );
+    };
+    if state.property_groups.contains_key(name) {
+        return state.error(
+            409,
+            "OBJECT_ALREADY_EXISTS",
+            &format!("A property group named '{name}' already exists."),
+        );
+    }
+    let group = json!({
+        "name": name, "label": label,
+        "displayOrder": body.get("displayOrder").cloned().unwrap_or(json!(-1)), "archived": false,
+    });
+    state.property_groups.insert(name.to_owned(), group.clone());
+    FakeResponse::json(201, &group)
+}
+
+fn create_property(state: &mut State, request: &FakeRequest) -> FakeResponse {
+    let Some(body) = body_json(request) else {
+        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+    };
+    let field = |name| str_field(&body, name);
+    let (Some(name), Some(label), Some(kind), Some(field_type), Some(group)) = (
+        field("name"),
+        field("label"),
+        field("type"),
+        field("fieldType"),
+        field("groupName"),
+    ) else {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            "Property requires name, label, type, fieldType and groupName",
+        );
+    };
+    if !VALID_TYPE_PAIRS.contains(&(kind, field_type)) {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            &format!("Property type {kind} does not support field type {field_type}"),
+        );
+    }
+    if !state.property_groups.contains_key(group) {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            &format!("Property group {group} does not exist"),
+        );
+    }
+    if state.contact_properties.contains_key(name) {
+        return state.error(
+            409,
+            "OBJECT_ALREADY_EXISTS",
+            &format!("A property named '{name}' already exists."),
+        );
+    }
+    let property = json!({
+        "name": name, "label": label, "type": kind, "fieldType": field_type, "groupName": group,
+        "description": field("description").unwrap_or_default(), "hasUniqueValue": false, "archived": false,
+    });
+    state
+        .contact_properties
+        .insert(name.to_owned(), property.clone());
+    FakeResponse::json(201, &property)
+}
+
+fn create_event_template(state: &mut State, app_id: &str, request: &FakeRequest) -> FakeResponse {
+    let Some(body) = body_json(request) else {
+        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+    };
+    if str_field(&body, "name").is_none() || str_field(&body, "objectType").is_none() {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            "Event template requires name and objectType",
+        );
+    }
+    let valid_tokens = body
+        .get("tokens")
+        .and_then(Value::as_array)
+        .is_some_and(|tokens| {
+            tokens.iter().all(|t| {
+                str_field(t, "name").is_some()
+                    && matches!(
+                        str_field(t, "type"),
+                        Some("string" | "number" | "date" | "enumeration")
+                    )
+            })
+        });
+    if !valid_tokens {
+        return state.error(
+            400,
+            "VALIDATION_ERROR",
+            "Every token needs a name and a type of string, number, date or enumeration",
+        );
+    }
+    let id = state.id();
+    let mut template = body;
+    template["id"] = json!(id.to_string());
+    state
+        .event_templates
+        .entry(app_id.to_owned())
+        .or_default()
+        .push(template.clone());
+    FakeResponse::json(201, &template)
+}
+
+impl FakeService for FakeCrm {
+    fn handle(&self, request: &FakeRequest) -> FakeResponse {
+        let latency = Duration::from_millis(self.faults.plan().latency_ms);
+        let now = self.clock.now_ms();
+        let mut state = self.lock();
+        if bearer(request.header("authorization")) != Some(self.access_token.as_str()) {
+            return state.error(
+                401,
+                "INVALID_AUTHENTICATION",
+                "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
+            );
+        }
+        if !self.general.admit(&self.access_token, now) {
+            let mut body = state.error_body(
+                "RATE_LIMITS",
+                "You have reached your ten_secondly_rolling limit.",
+            );
+            body["errorType"] = json!("RATE_LIMIT");
+            body["policyName"] = json!("TEN_SECONDLY_ROLLING");
+            return FakeResponse::json(429, &body).delayed(latency);
+        }
+        if request.path().ends_with("/search") && !self.search.admit(&self.access_token, now) {
+            let mut body = state.error_body("RATE_LIMITS", "You have reached your secondly limit.");
+            body["errorType"] = json!("RATE_LIMIT");
+            body["policyName"] = json!("SECONDLY");
+            return FakeResponse::json(429, &body).delayed(latency);
+        }
+        let answer = match self.faults.draw() {
+            Fault::ServerError => state.error(502, "INTERNAL_ERROR", "Bad Gateway"),
+            Fault::Timeout => return FakeResponse::timeout(Duration::from_secs(30)),
+            Fault::None => self.route(&mut state, request),
+        };
+        answer.delayed(latency)
+    }
+}

@@ -1,0 +1,848 @@
+//! Fake Zoom: Server-to-Server OAuth and recording downloads (`zoom.us`)
+//! and REST v2 (`api.zoom.us`), over a [`ZoomAccount`]. Pages of at most
+//! 300 with expiring `next_page_token`s, per-category rate limits, seeded
+//! faults, and Zoom's error bodies and codes.
+
+pub mod model;
+#[cfg(test)]
+mod tests;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{
+    Fault, FaultPlan, Faults, PageTokens, RateLimiter, basic_credentials, bearer, form_pairs,
+};
+use crate::clock::{Clock, parse_rfc3339, rfc3339};
+use crate::outbound::{FakeRequest, FakeResponse, FakeService};
+use model::{Registrant, Webinar, ZoomAccount};
+
+pub const OAUTH_HOST: &str = "zoom.us";
+pub const API_HOST: &str = "api.zoom.us";
+
+/// Zoom's page size limit for registrants and the participants report.
+pub const MAX_PAGE_SIZE: usize = 300;
+/// `GET /users` allows larger pages.
+pub const MAX_USERS_PAGE_SIZE: usize = 2000;
+/// Zoom's page tokens expire after 15 minutes.
+pub const PAGE_TOKEN_LIFETIME_MS: i64 = 15 * 60 * 1000;
+/// The same person may register for the same webinar at most 3 times a day.
+pub const DAILY_REGISTRATIONS_PER_PERSON: u32 = 3;
+
+/// The Server-to-Server OAuth app the fake accepts.
+#[derive(Debug, Clone)]
+pub struct ZoomApp {
+    pub account_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Zoom's rate limit categories (Pro plan, per second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoomRateLimits {
+    pub light: u32,
+    pub medium: u32,
+    pub heavy: u32,
+}
+
+impl ZoomRateLimits {
+    pub const PRO: Self = Self {
+        light: 30,
+        medium: 20,
+        heavy: 10,
+    };
+    pub const OFF: Self = Self {
+        light: 0,
+        medium: 0,
+        heavy: 0,
+    };
+}
+
+pub struct FakeZoom {
+    app: ZoomApp,
+    clock: Clock,
+    token_lifetime: Duration,
+    state: Mutex<State>,
+    pages: PageTokens,
+    light: RateLimiter,
+    medium: RateLimiter,
+    heavy: RateLimiter,
+    faults: Faults,
+}
+
+#[derive(Default)]
+struct State {
+    account: ZoomAccount,
+    /// Access token -> expiry (ms).
+    tokens: HashMap<String, i64>,
+    issued: u64,
+    /// (webinar, email, day) -> registrations that day.
+    registrations_today: HashMap<(u64, String, i64), u32>,
+    next_registrant: u64,
+}
+
+/// Zoom's error body: `{"code": ..., "message": ...}`.
+pub fn zoom_error(status: u16, code: u32, message: &str) -> FakeResponse {
+    FakeResponse::json(status, &json!({ "code": code, "message": message }))
+}
+
+fn webinar_not_found(id: &str) -> FakeResponse {
+    zoom_error(404, 3001, &format!("Webinar does not exist: {id}."))
+}
+
+impl FakeZoom {
+    pub fn new(app: ZoomApp, clock: Clock) -> Self {
+        Self {
+            app,
+            clock,
+            token_lifetime: Duration::from_secs(3600),
+            state: Mutex::new(State::default()),
+            pages: PageTokens::new(PAGE_TOKEN_LIFETIME_MS),
+            light: RateLimiter::new(ZoomRateLimits::PRO.light, 1000),
+            medium: RateLimiter::new(ZoomRateLimits::PRO.medium, 1000),
+            heavy: RateLimiter::new(ZoomRateLimits::PRO.heavy, 1000),
+            faults: Faults::new(FaultPlan::default()),
+        }
+    }
+
+    /// Tokens expire after `lifetime` (Zoom: one hour).
+    pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    pub fn with_rate_limits(mut self, limits: ZoomRateLimits) -> Self {
+        self.light = RateLimiter::new(limits.light, 1000);
+        self.medium = RateLimiter::new(limits.medium, 1000);
+        self.heavy = RateLimiter::new(limits.heavy, 1000);
+        self
+    }
+
+    pub fn with_faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = Faults::new(plan);
+        self
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the account (ids and uuids filled in).
+    pub fn seed(&self, mut account: ZoomAccount) {
+        account.complete();
+        self.lock().account = account;
+    }
+
+    /// Changes the account in place, e.g. a webinar ending or a recording completing.
+    pub fn update<R>(&self, change: impl FnOnce(&mut ZoomAccount) -> R) -> R {
+        let mut state = self.lock();
+        let result = change(&mut state.account);
+        state.account.complete();
+        result
+    }
+
+    /// The account as it is now.
+    pub fn account(&self) -> ZoomAccount {
+        self.lock().account.clone()
+    }
+
+    /// The account as JSON, for snapshots.
+    pub fn dump(&self) -> Value {
+        serde_json::to_value(self.account()).unwrap_or_default()
+    }
+
+    fn oauth_token(&self, request: &FakeRequest) -> FakeResponse {
+        let credentials = basic_credentials(request.header("authorization"));
+        if credentials != Some((self.app.client_id.clone(), self.app.client_secret.clone())) {
+            return FakeResponse::json(
+                400,
+                &json!({ "reason": "Invalid client_id or client_secret", "error": "invalid_client" }),
+            );
+        }
+        // Zoom takes the grant in the query string; a form body works too.
+        let mut params = request.query();
+        params.extend(form_pairs(&request.body));
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        if param("grant_type") != Some("account_credentials") {
+            return FakeResponse::json(
+                400,
+                &json!({ "reason": "Unsupported grant type", "error": "unsupported_grant_type" }),
+            );
+        }
+        if param("account_id") != Some(self.app.account_id.as_str()) {
+            return FakeResponse::json(
+                400,
+                &json!({ "reason": "Invalid account_id", "error": "invalid_request" }),
+            );
+        }
+        let mut state = self.lock();
+        state.issued += 1;
+        let token = format!("fake-zoom-token-{}", state.issued);
+        let expires = self.clock.now_ms() + self.token_lifetime.as_millis() as i64;
+        state.tokens.insert(token.clone(), expires);
+        FakeResponse::json(
+            200,
+            &json!({
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self.token_lifetime.as_secs(),
+                "scope": "webinar:read:admin webinar:write:admin report:read:admin recording:read:admin user:read:admin zoom_events:read:admin",
+                "api_url": "https://api.zoom.us",
+            }),
+        )
+    }
+
+    fn token_valid(&self, request: &FakeRequest) -> bool {
+        let token = bearer(request.header("authorization"))
+            .map(str::to_owned)
+            .or_else(|| request.query_param("access_token"));
+        let now = self.clock.now_ms();
+        let state = self.lock();
+        token
+            .and_then(|t| state.tokens.get(&t).copied())
+            .is_some_and(|expires| expires > now)
+    }
+
+    /// A page of `items`, with a `next_page_token` when more remain.
+    fn page(
+        &self,
+        request: &FakeRequest,
+        listing: &str,
+        items: Vec<Value>,
+        max: usize,
+        field: &str,
+    ) -> FakeResponse {
+        let page_size = request
+            .query_param("page_size")
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, max);
+        let now = self.clock.now_ms();
+        let offset = match request
+            .query_param("next_page_token")
+            .filter(|t| !t.is_empty())
+        {
+            Some(token) => match self.pages.redeem(listing, &token, now) {
+                Some(offset) => offset,
+                None => return zoom_error(400, 300, "The next page token is invalid or expired."),
+            },
+            None => 0,
+        };
+        let total = items.len();
+        let end = (offset + page_size).min(total);
+        let next = if end < total {
+            self.pages.issue(listing, end, now)
+        } else {
+            String::new()
+        };
+        let page: Vec<Value> = items.into_iter().skip(offset).take(page_size).collect();
+        FakeResponse::json(
+            200,
+            &json!({
+                "page_size": page_size,
+                "total_records": total,
+                "next_page_token": next,
+                field: page,
+            }),
+        )
+    }
+
+    fn api(&self, request: &FakeRequest) -> FakeResponse {
+        if !self.token_valid(request) {
+            return zoom_error(401, 124, "Invalid access token.");
+        }
+        let segments: Vec<&str> = request.path().trim_matches('/').split('/').collect();
+        let method = request.method.as_str();
+        let (limiter, category) = match (method, segments.as_slice()) {
+            ("GET", ["v2", "report", ..])
+            | ("GET", ["v2", "past_webinars", ..])
+            | ("GET", ["v2", "meetings", _, "recordings"]) => (&self.heavy, "heavy"),
+            ("GET", ["v2", "webinars", _, "registrants"])
+            | ("GET", ["v2", "users", _, "webinars"]) => (&self.medium, "medium"),
+            _ => (&self.light, "light"),
+        };
+        if !limiter.admit(category, self.clock.now_ms()) {
+            return zoom_error(
+                429,
+                429,
+                "You have reached the maximum per-second rate limit for this API. Try again later.",
+            );
+        }
+        match (method, segments.as_slice()) {
+            ("GET", ["v2", "users"]) => {
+                let users = self.lock().account.users.iter().map(user_json).collect();
+                self.page(request, "users", users, MAX_USERS_PAGE_SIZE, "users")
+            }
+            ("GET", ["v2", "users", user, "webinars"]) => self.list_webinars(request, user),
+            ("GET", ["v2", "webinars", id]) => {
+                self.with_webinar(id, |w, a| FakeResponse::json(200, &webinar_json(w, a)))
+            }
+            ("GET", ["v2", "webinars", id, "registrants"]) => self.list_registrants(request, id),
+            ("POST", ["v2", "webinars", id, "registrants"]) => self.add_registrant(request, id),
+            ("GET", ["v2", "webinars", id, "registrants", "questions"]) => {
+                self.with_webinar(id, |w, _| FakeResponse::json(200, &questions_json(w)))
+            }
+            ("PUT", ["v2", "webinars", id, "registrants", "status"]) => {
+                self.update_registrant_status(request, id)
+            }
+            ("GET", ["v2", "past_webinars", id, "instances"]) => self.with_webinar(id, |w, _| {
+                let instances: Vec<Value> = w
+                    .ran
+                    .iter()
+                    .map(|ran| json!({ "uuid": w.uuid, "start_time": ran.start_time }))
+                    .collect();
+                FakeResponse::json(200, &json!({ "webinars": instances }))
+            }),
+            ("GET", ["v2", "report", "webinars", id, "participants"]) => {
+                self.participants_report(request, id)
+            }
+            ("GET", ["v2", "meetings", id, "recordings"]) => self.recordings(id),
+            ("GET", ["v2", "zoom_events", "events"]) => {
+                let events: Vec<Value> = self
+                    .lock()
+                    .account
+                    .events
+                    .iter()
+                    .map(|e| json!({ "event_id": e.id, "name": e.name, "status": "published" }))
+                    .collect();
+                FakeResponse::json(
+                    200,
+                    &json!({ "total_records": events.len(), "events": events, "next_page_token": "" }),
+                )
+            }
+            ("GET", ["v2", "zoom_events", "events", event, "sessions"]) => {
+                let state = self.lock();
+                match state.account.events.iter().find(|e| e.id == *event) {
+                    Some(e) => {
+                        let sessions: Vec<Value> = e
+                            .webinar_ids
+                            .iter()
+                            .enumerate()
+                            .map(|(i, id)| json!({ "session_id": format!("{}-s{}", e.id, i + 1), "name": format!("Session {}", i + 1), "meeting_id": id, "type": 2 }))
+                            .collect();
+                        FakeResponse::json(
+                            200,
+                            &json!({ "total_records": sessions.len(), "sessions": sessions }),
+                        )
+                    }
+                    None => zoom_error(404, 3001, &format!("Event does not exist: {event}.")),
+                }
+            }
+            _ => zoom_error(
+                404,
+                300,
+                &format!("Invalid api {} {}", request.method, request.path()),
+            ),
+        }
+    }
+
+    fn with_webinar(
+        &self,
+        id: &str,
+        f: impl FnOnce(&Webinar, &ZoomAccount) -> FakeResponse,
+    ) -> FakeResponse {
+        let state = self.lock();
+        match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| state.account.webinar(id))
+        {
+            Some(webinar) => f(webinar, &state.account),
+            None => webinar_not_found(id),
+        }
+    }
+
+    fn list_webinars(&self, request: &FakeRequest, user: &str) -> FakeResponse {
+        let webinars: Option<Vec<Value>> = {
+            let state = self.lock();
+            let account = &state.account;
+            let host = account
+                .users
+                .iter()
+                .find(|u| u.id == user || u.email.eq_ignore_ascii_case(user))
+                .map(|u| u.email.clone());
+            host.map(|host| {
+                account
+                    .webinars
+                    .iter()
+                    .filter(|w| w.host.eq_ignore_ascii_case(&host))
+                    .map(|w| webinar_json(w, account))
+                    .collect()
+            })
+        };
+        match webinars {
+            Some(webinars) => self.page(
+                request,
+                &format!("users/{user}/webinars"),
+                webinars,
+                MAX_PAGE_SIZE,
+                "webinars",
+            ),
+            None => zoom_error(
+                404,
+                1001,
+                "User does not exist: {user}."
+                    .replace("{user}", user)
+                    .as_str(),
+            ),
+        }
+    }
+
+    fn list_registrants(&self, request: &FakeRequest, id: &str) -> FakeResponse {
+        let status = request
+            .query_param("status")
+            .unwrap_or_else(|| "approved".into());
+        if !matches!(status.as_str(), "approved" | "pending" | "denied") {
+            return zoom_error(400, 300, &format!("Invalid field: status {status}."));
+        }
+        let registrants = {
+            let state = self.lock();
+            let Some(webinar) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| state.account.webinar(id))
+            else {
+                return webinar_not_found(id);
+            };
+            webinar
+                .registrants
+                .iter()
+                .filter(|r| r.status == status)
+                .map(|r| registrant_json(webinar, r))
+                .collect()
+        };
+        self.page(
+            request,
+            &format!("webinars/{id}/registrants/{status}"),
+            registrants,
+            MAX_PAGE_SIZE,
+            "registrants",
+        )
+    }
+
+    fn add_registrant(&self, request: &FakeRequest, id: &str) -> FakeResponse {
+        let body: Value = match serde_json::from_slice(&request.body) {
+            Ok(body) => body,
+            Err(_) => return zoom_error(400, 300, "Request Body should be a valid JSON object."),
+        };
+        let field = |name: &str| {
+            body.get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        let today = self.clock.now_ms().div_euclid(86_400_000);
+        let mut state = self.lock();
+        let State {
+            account,
+            registrations_today,
+            next_registrant,
+            ..
+        } = &mut *state;
+        let account_users: Vec<String> = account
+            .users
+            .iter()
+            .map(|u| u.email.to_ascii_lowercase())
+            .collect();
+        let Some(webinar) = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| account.webinar_mut(id))
+        else {
+            return webinar_not_found(id);
+        };
+        if webinar.approval_type == 2 {
+            return zoom_error(
+                400,
+                3000,
+                &format!("Registration has not been enabled for this webinar: {id}."),
+            );
+        }
+        let email = field("email");
+        let mut missing: Vec<String> = ["email", "first_name"]
+            .iter()
+            .filter(|f| field(f).is_empty())
+            .map(|f| f.to_string())
+            .collect();
+        missing.extend(
+            webinar
+                .required_fields
+                .iter()
+                .filter(|f| field(f).is_empty())
+                .cloned(),
+        );
+        let answered: Vec<String> = body
+            .get("custom_questions")
+            .and_then(Value::as_array)
+            .map(|qs| {
+                qs.iter()
+                    .filter(|q| {
+                        q.get("value")
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| !v.is_empty())
+                    })
+                    .filter_map(|q| q.get("title").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        missing.extend(
+            webinar
+                .required_questions
+                .iter()
+                .filter(|q| !answered.contains(q))
+                .cloned(),
+        );
+        if !missing.is_empty() {
+            // The exact code of a missing required question is not documented; 300 is Zoom's validation code.
+            let errors: Vec<Value> = missing
+                .iter()
+                .map(|f| json!({ "field": f, "message": format!("{f} is required.") }))
+                .collect();
+            return FakeResponse::json(
+                400,
+                &json!({ "code": 300, "message": "Validation Failed.", "errors": errors }),
+            );
+        }
+        // R23: the host (or another user of the account) cannot register as a registrant.
+        if webinar.host.eq_ignore_ascii_case(&email)
+            || account_users.contains(&email.to_ascii_lowercase())
+        {
+            return zoom_error(400, 3027, "Host can not register");
+        }
+        let count = registrations_today
+            .entry((webinar.id, email.to_ascii_lowercase(), today))
+            .or_insert(0);
+        if *count >= DAILY_REGISTRATIONS_PER_PERSON {
+            return zoom_error(
+                429,
+                429,
+                &format!(
+                    "You have reached the maximum number of registrations ({DAILY_REGISTRATIONS_PER_PERSON}) for {email} to this webinar today. Try again tomorrow."
+                ),
+            );
+        }
+        *count += 1;
+        let registrant_id = match webinar
+            .registrants
+            .iter_mut()
+            .find(|r| r.email.eq_ignore_ascii_case(&email))
+        {
+            // Registering again returns the same registrant, re-approved if it had been cancelled.
+            Some(existing) => {
+                if existing.status == "cancelled" {
+                    existing.status = if webinar.approval_type == 1 {
+                        "pending"
+                    } else {
+                        "approved"
+                    }
+                    .into();
+                }
+                existing.id.clone()
+            }
+            None => {
+                *next_registrant += 1;
+                let id = format!("new{:08}", next_registrant);
+                webinar.registrants.push(Registrant {
+                    id: id.clone(),
+                    email: email.clone(),
+                    first_name: field("first_name"),
+                    last_name: field("last_name"),
+                    status: if webinar.approval_type == 1 {
+                        "pending"
+                    } else {
+                        "approved"
+                    }
+                    .into(),
+                    create_time: rfc3339(self.clock.now_ms()),
+                });
+                id
+            }
+        };
+        FakeResponse::json(
+            201,
+            &json!({
+                "id": webinar.id,
+                "registrant_id": registrant_id,
+                "join_url": webinar.registrant_join_url(&registrant_id),
+                "topic": webinar.topic,
+                "start_time": webinar.start_time,
+            }),
+        )
+    }
+
+    fn update_registrant_status(&self, request: &FakeRequest, id: &str) -> FakeResponse {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let new_status = match body.get("action").and_then(Value::as_str) {
+            Some("approve") => "approved",
+            Some("deny") => "denied",
+            Some("cancel") => "cancelled",
+            _ => return zoom_error(400, 300, "Invalid field: action."),
+        };
+        let targets: Vec<(String, String)> = body
+            .get("registrants")
+            .and_then(Value::as_array)
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| {
+                        let get = |k| {
+                            r.get(k)
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        (get("id"), get("email"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut state = self.lock();
+        let Some(webinar) = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| state.account.webinar_mut(id))
+        else {
+            return webinar_not_found(id);
+        };
+        for registrant in &mut webinar.registrants {
+            if targets.iter().any(|(rid, email)| {
+                (!rid.is_empty() && *rid == registrant.id)
+                    || (!email.is_empty() && email.eq_ignore_ascii_case(&registrant.email))
+            }) {
+                registrant.status = new_status.into();
+            }
+        }
+        FakeResponse::empty(204)
+    }
+
+    fn participants_report(&self, request: &FakeRequest, id: &str) -> FakeResponse {
+        let rows = {
+            let state = self.lock();
+            let Some(webinar) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| state.account.webinar(id))
+            else {
+                return webinar_not_found(id);
+            };
+            participant_rows(webinar)
+        };
+        self.page(
+            request,
+            &format!("report/{id}/participants"),
+            rows,
+            MAX_PAGE_SIZE,
+            "participants",
+        )
+    }
+
+    fn recordings(&self, id: &str) -> FakeResponse {
+        let state = self.lock();
+        let Some(webinar) = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| state.account.webinar(id))
+        else {
+            return zoom_error(404, 3301, "This recording does not exist.");
+        };
+        match &webinar.recording {
+            Some(recording) if !recording.deleted => {
+                FakeResponse::json(200, &recording_json(webinar, recording))
+            }
+            _ => zoom_error(404, 3301, "This recording does not exist."),
+        }
+    }
+
+    /// `zoom.us/rec/download/{file id}`: the file's content, with a bearer or download token.
+    fn download(&self, request: &FakeRequest) -> FakeResponse {
+        if !self.token_valid(request)
+            && request
+                .query_param("access_token")
+                .is_none_or(|t| !t.starts_with("dl-"))
+        {
+            return zoom_error(401, 124, "Invalid access token.");
+        }
+        let file_id = request.path().trim_start_matches("/rec/download/");
+        let state = self.lock();
+        let file = state
+            .account
+            .webinars
+            .iter()
+            .filter_map(|w| w.recording.as_ref().filter(|r| !r.deleted))
+            .flat_map(|r| &r.files)
+            .find(|f| f.id == file_id);
+        match file {
+            Some(f) if f.status == "completed" => {
+                FakeResponse::bytes(200, "text/vtt", f.content.clone().into_bytes())
+            }
+            Some(_) => zoom_error(404, 3303, "The recording file is still processing."),
+            None => zoom_error(404, 3301, "This recording does not exist."),
+        }
+    }
+}
+
+fn user_json(user: &model::User) -> Value {
+    json!({
+        "id": user.id, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
+        "type": 2, "status": "active", "timezone": "UTC",
+    })
+}
+
+fn webinar_json(w: &Webinar, account: &ZoomAccount) -> Value {
+    let host_id = account
+        .user_by_email(&w.host)
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    json!({
+        "id": w.id,
+        "uuid": w.uuid,
+        "host_id": host_id,
+        "host_email": w.host,
+        "topic": w.topic,
+        "type": w.r#type,
+        "start_time": w.start_time,
+        "duration": w.duration,
+        "timezone": w.timezone,
+        "created_at": w.start_time,
+        "join_url": w.join_url(),
+        "settings": {
+            "approval_type": w.approval_type,
+            "registration_type": 1,
+            "host_video": true,
+            "panelists_video": true,
+        },
+    })
+}
+
+fn registrant_json(w: &Webinar, r: &Registrant) -> Value {
+    json!({
+        "id": r.id, "email": r.email, "first_name": r.first_name, "last_name": r.last_name,
+        "status": r.status, "create_time": r.create_time, "join_url": w.registrant_join_url(&r.id),
+        "custom_questions": [],
+    })
+}
+
+fn questions_json(w: &Webinar) -> Value {
+    let mut questions = vec![json!({ "field_name": "last_name", "required": false })];
+    questions.extend(
+        w.required_fields
+            .iter()
+            .map(|f| json!({ "field_name": f, "required": true })),
+    );
+    let custom: Vec<Value> = w
+        .required_questions
+        .iter()
+        .map(|q| json!({ "title": q, "type": "short", "required": true, "answers": [] }))
+        .collect();
+    json!({ "questions": questions, "custom_questions": custom })
+}
+
+/// One report row per join/leave segment. Guests' emails are empty unless they registered.
+fn participant_rows(w: &Webinar) -> Vec<Value> {
+    let Some(start) = w
+        .ran
+        .as_ref()
+        .and_then(|ran| parse_rfc3339(&ran.start_time))
+    else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for (i, p) in w.participants.iter().enumerate() {
+        let registrant = p
+            .registrant
+            .as_deref()
+            .and_then(|email| w.registrant_by_email(email));
+        let email = if registrant.is_some() {
+            p.email.clone()
+        } else {
+            String::new()
+        };
+        for (from, to) in &p.segments {
+            let join = start + i64::from(*from) * 60_000;
+            let leave = start + i64::from(*to) * 60_000;
+            rows.push(json!({
+                "id": format!("pu{:06}", i + 1),
+                "user_id": format!("{}", 16_778_240 + i),
+                "name": p.name,
+                "user_email": email,
+                "join_time": rfc3339(join),
+                "leave_time": rfc3339(leave),
+                "duration": (leave - join) / 1000,
+                "registrant_id": registrant.map(|r| r.id.clone()).unwrap_or_default(),
+                "status": "in_meeting",
+            }));
+        }
+    }
+    rows
+}
+
+fn recording_json(w: &Webinar, recording: &model::Recording) -> Value {
+    let (start, end) = w
+        .ran
+        .as_ref()
+        .map(|r| (r.start_time.clone(), r.end_time.clone()))
+        .unwrap_or_else(|| (w.start_time.clone(), w.start_time.clone()));
+    let files: Vec<Value> = recording
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "id": f.id,
+                "meeting_id": w.uuid,
+                "recording_start": start,
+                "recording_end": end,
+                "file_type": f.file_type,
+                "file_extension": match f.file_type.as_str() { "TRANSCRIPT" => "VTT", "CHAT" => "TXT", "M4A" => "M4A", _ => "MP4" },
+                "file_size": f.content.len().max(1024),
+                "play_url": format!("https://zoom.us/rec/play/{}", f.id),
+                "download_url": format!("https://zoom.us/rec/download/{}", f.id),
+                "status": f.status,
+                "recording_type": match f.file_type.as_str() { "TRANSCRIPT" => "audio_transcript", "CHAT" => "chat_file", _ => "shared_screen_with_speaker_view" },
+            })
+        })
+        .collect();
+    json!({
+        "uuid": w.uuid,
+        "id": w.id,
+        "host_id": "",
+        "topic": w.topic,
+        "type": w.r#type,
+        "start_time": start,
+        "duration": w.duration,
+        "recording_count": files.len(),
+        "share_url": format!("https://zoom.us/rec/share/{}", w.id),
+        "recording_files": files,
+    })
+}
+
+impl FakeService for FakeZoom {
+    fn handle(&self, request: &FakeRequest) -> FakeResponse {
+        let latency = Duration::from_millis(self.faults.plan().latency_ms);
+        let answer = match self.faults.draw() {
+            Fault::ServerError => {
+                zoom_error(503, 503, "Service Unavailable. Please try again later.")
+            }
+            Fault::Timeout => return FakeResponse::timeout(Duration::from_secs(30)),
+            Fault::None => match (request.uri.host(), request.path()) {
+                (Some(OAUTH_HOST), "/oauth/token") if request.method == http::Method::POST => {
+                    self.oauth_token(request)
+                }
+                (Some(OAUTH_HOST), path) if path.starts_with("/rec/download/") => {
+                    self.download(request)
+                }
+                (Some(OAUTH_HOST), _) => zoom_error(404, 404, "Not found"),
+                _ => self.api(request),
+            },
+        };
+        answer.delayed(latency)
+    }
+}
