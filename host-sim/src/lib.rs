@@ -13,6 +13,7 @@ pub mod config;
 pub mod fakes;
 pub mod outbound;
 pub mod runtime;
+pub mod scenario;
 pub mod sim;
 pub mod storage;
 

@@ -39,6 +39,33 @@ enum Command {
         /// The webhook body, as Zoom sends it.
         file: PathBuf,
     },
+    /// Run or generate scenarios (see docs/scenarios.md).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Play a scenario file against a fresh simulator and print what the CRM holds.
+    Run {
+        file: PathBuf,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a generated scenario (TOML) for load and performance work.
+    Generate {
+        #[arg(long, default_value_t = 1)]
+        webinars: usize,
+        #[arg(long, default_value_t = 1000)]
+        registrants: usize,
+        #[arg(long, default_value_t = 700)]
+        attendees: usize,
+        #[arg(long, default_value_t = 10)]
+        guests: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[tokio::main]
@@ -63,10 +90,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(dir) = cli.state_dir {
         config.state_dir = dir;
     }
+    // A scenario runs on a fresh simulator of its own.
+    let command = match cli.command {
+        Command::Scenario(command) => return scenario(command, config).await,
+        other => other,
+    };
     let started = Instant::now();
     let store = StateStore::Directory(config.state_dir.clone());
     let sim = Simulator::start(config, store)?;
-    match cli.command {
+    match command {
         Command::Demo => demo(&sim).await?,
         Command::Install => install(&sim).await?,
         Command::Properties => properties(&sim).await?,
@@ -80,13 +112,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 String::from_utf8_lossy(&answer.body)
             );
         }
+        Command::Scenario(_) => unreachable!("runs without the state directory, above"),
     }
     tracing::info!(elapsed = ?started.elapsed(), "done");
     Ok(())
 }
 
+async fn scenario(command: ScenarioCommand, config: HostConfig) -> anyhow::Result<()> {
+    match command {
+        ScenarioCommand::Run { file, json } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let scenario = host_sim::scenario::Scenario::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let outcome = host_sim::scenario::run(&scenario, config).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                print!("{}", outcome.render());
+            }
+        }
+        ScenarioCommand::Generate {
+            webinars,
+            registrants,
+            attendees,
+            guests,
+            seed,
+        } => {
+            let scenario = host_sim::scenario::generate(host_sim::scenario::GenerateOptions {
+                webinars,
+                registrants,
+                attendees,
+                guests,
+                seed,
+            });
+            print!("{}", scenario.to_toml()?);
+        }
+    }
+    Ok(())
+}
+
 async fn install(sim: &Simulator) -> anyhow::Result<()> {
-    let report = sim.runtime.install(&sim.installation).await??;
+    let report = sim
+        .runtime
+        .install(&sim.installation)
+        .await?
+        .map_err(|e| anyhow::anyhow!("install failed: {}", e.describe()))?;
     for created in &report.created {
         println!("created          {created}");
     }

@@ -8,9 +8,10 @@ use std::time::Duration;
 use crate::bindings::webhooks;
 use crate::clock::Clock;
 use crate::config::{ConnectionMode, HostConfig};
-use crate::fakes::crm::{self, FakeCrm};
+use crate::fakes::FaultPlan;
+use crate::fakes::crm::{self, CrmRateLimits, FakeCrm};
 use crate::fakes::zoom::webhooks::signature_headers;
-use crate::fakes::zoom::{self, FakeZoom, ZoomApp};
+use crate::fakes::zoom::{self, FakeZoom, ZoomApp, ZoomRateLimits};
 use crate::outbound::{Outbound, RequestRecord};
 use crate::runtime::{CallError, Installation, Limits, LoadError, Runtime, RuntimeOptions};
 use crate::storage::{Database, StorageError};
@@ -37,6 +38,29 @@ pub enum SimError {
     },
 }
 
+/// How the fakes behave and what time it is.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub clock: Clock,
+    pub zoom_rate_limits: ZoomRateLimits,
+    pub crm_rate_limits: CrmRateLimits,
+    pub zoom_faults: FaultPlan,
+    pub crm_faults: FaultPlan,
+}
+
+impl Default for SimOptions {
+    /// Real time, the real services' rate limits, no faults.
+    fn default() -> Self {
+        Self {
+            clock: Clock::real(),
+            zoom_rate_limits: ZoomRateLimits::PRO,
+            crm_rate_limits: CrmRateLimits::STARTER,
+            zoom_faults: FaultPlan::default(),
+            crm_faults: FaultPlan::default(),
+        }
+    }
+}
+
 /// The id of the one installation the simulator runs.
 pub const INSTALLATION_ID: &str = "default";
 
@@ -52,15 +76,21 @@ pub struct Simulator {
 impl Simulator {
     /// The component built from this tree, on real time.
     pub fn start(config: HostConfig, store: StateStore) -> Result<Self, SimError> {
-        Self::start_with(config, store, Clock::real(), crate::PLUGIN_COMPONENT)
+        Self::start_with(
+            config,
+            store,
+            SimOptions::default(),
+            crate::PLUGIN_COMPONENT,
+        )
     }
 
     pub fn start_with(
         config: HostConfig,
         store: StateStore,
-        clock: Clock,
+        options: SimOptions,
         component: &[u8],
     ) -> Result<Self, SimError> {
+        let clock = options.clock;
         let database = match &store {
             StateStore::Directory(dir) => {
                 std::fs::create_dir_all(dir).map_err(|source| SimError::StateDir {
@@ -76,11 +106,16 @@ impl Simulator {
             client_id: config.zoom.client_id.clone(),
             client_secret: config.zoom.client_secret.expose().to_owned(),
         };
-        let zoom = Arc::new(FakeZoom::new(app, clock.clone()));
-        let crm = Arc::new(FakeCrm::new(
-            config.crm.access_token.expose(),
-            clock.clone(),
-        ));
+        let zoom = Arc::new(
+            FakeZoom::new(app, clock.clone())
+                .with_rate_limits(options.zoom_rate_limits)
+                .with_faults(options.zoom_faults),
+        );
+        let crm = Arc::new(
+            FakeCrm::new(config.crm.access_token.expose(), clock.clone())
+                .with_rate_limits(options.crm_rate_limits)
+                .with_faults(options.crm_faults),
+        );
 
         let mut outbound = Outbound::deny_all();
         for host in &config.connection.allowed_hosts {

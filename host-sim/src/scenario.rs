@@ -1,0 +1,759 @@
+//! Scenarios: a file that seeds the fakes and drives the plugin through a
+//! list of steps, and the runner that plays one against a fresh simulator
+//! and reports what the CRM holds at the end. The format is documented in
+//! `docs/scenarios.md`; examples live in `tests/scenarios/`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::bindings::{settings, webhooks, workflow_actions};
+use crate::clock::{Clock, parse_rfc3339};
+use crate::config::HostConfig;
+use crate::fakes::FaultPlan;
+use crate::fakes::crm::webhooks::ContactChange;
+use crate::fakes::crm::{CrmRateLimits, CrmSeed, FakeCrm};
+use crate::fakes::zoom::webhooks::{WebhookEvent, signature_headers};
+use crate::fakes::zoom::{ZoomRateLimits, model::ZoomAccount};
+use crate::sim::{SimError, SimOptions, Simulator, StateStore, header};
+
+/// Where the clock starts when a scenario does not say.
+pub const DEFAULT_START: &str = "2026-11-20T17:00:00Z";
+/// The public address the simulator's CRM webhooks are delivered to.
+pub const CRM_WEBHOOK_URI: &str = "https://host-sim.local/webhooks/crm";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The simulated time at the first step (RFC 3339).
+    pub start: Option<String>,
+    /// Run `lifecycle.install` before the steps (default true).
+    pub install: Option<bool>,
+    /// The plugin's global settings, set before the steps.
+    pub settings: Option<GlobalSettings>,
+    pub user_settings: Vec<UserSettings>,
+    pub zoom: ZoomAccount,
+    pub crm: CrmSeed,
+    /// The real services' rate limits on the fakes (default off).
+    pub rate_limits: bool,
+    pub faults: Faults,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    pub zoom: FaultPlan,
+    pub crm: FaultPlan,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlobalSettings {
+    pub global_sync: bool,
+    pub webinar_sync: bool,
+    /// "none", "all-users", or a list of Zoom user emails.
+    pub recording_sync: RecordingSync,
+    pub host_exclusion_domains: Vec<String>,
+    pub recording_exclusion_domains: Vec<String>,
+    pub contact_exclusion_domains: Vec<String>,
+}
+
+/// `"none"`, `"all-users"`, or the emails of the Zoom users whose recordings sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecordingSync {
+    Mode(String),
+    SelectedUsers(Vec<String>),
+}
+
+impl Default for RecordingSync {
+    fn default() -> Self {
+        RecordingSync::Mode("none".into())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSettings {
+    pub user: String,
+    #[serde(default)]
+    pub sync_new_webinars: bool,
+    #[serde(default)]
+    pub sync_recordings: bool,
+}
+
+/// How a raw Zoom delivery is signed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signing {
+    #[default]
+    Valid,
+    /// Signed with another secret.
+    Forged,
+    /// No signature headers.
+    Unsigned,
+    /// Signed ten minutes before it arrives.
+    Stale,
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Step {
+    /// A webhook the fake Zoom emits for what is in its account.
+    ZoomWebhook {
+        #[serde(flatten)]
+        event: WebhookEvent,
+        #[serde(default)]
+        times: Option<u32>,
+    },
+    /// A Zoom delivery given as its raw JSON body.
+    ZoomWebhookRaw {
+        body: String,
+        #[serde(default)]
+        signing: Signing,
+    },
+    /// Every webhook of a webinar's life, in order (see `FakeZoom::lifecycle`).
+    PlayWebinar {
+        webinar: u64,
+    },
+    /// The CRM deletes, privacy-deletes or restores a contact and tells the plugin.
+    CrmWebhook {
+        change: ContactChange,
+        email: String,
+    },
+    SyncNow {
+        webinar: String,
+    },
+    Backfill {
+        #[serde(default)]
+        since: Option<String>,
+    },
+    Tick,
+    /// The workflow action "Add contact to Zoom webinar" for a CRM contact.
+    AddContactToWebinar {
+        contact: String,
+        webinar: String,
+    },
+    /// Changes the Zoom account: a webinar ends, a recording finishes processing.
+    CompleteRecording {
+        webinar: u64,
+    },
+    AdvanceClock {
+        minutes: u64,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("the scenario file is not valid: {0}")]
+    Parse(String),
+    #[error("step {index} ({step}): {message}")]
+    Step {
+        index: usize,
+        step: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+impl Scenario {
+    pub fn from_toml(text: &str) -> Result<Self, ScenarioError> {
+        toml::from_str(text).map_err(|e| ScenarioError::Parse(e.to_string()))
+    }
+
+    pub fn to_toml(&self) -> Result<String, ScenarioError> {
+        toml::to_string(self)
+            .map_err(|e| ScenarioError::Parse(format!("cannot write the scenario as TOML: {e}")))
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepOutcome {
+    pub step: String,
+    pub result: String,
+}
+
+/// What a run leaves behind: the CRM's records, the audit logs, the calls made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub name: String,
+    pub steps: Vec<StepOutcome>,
+    pub crm: Value,
+    pub audit: BTreeMap<String, Value>,
+    pub api_calls: BTreeMap<String, usize>,
+}
+
+/// `sync_now webinar=812…`: the step's kind, then its fields.
+fn step_label(step: &Step) -> String {
+    let Ok(Value::Object(mut map)) = serde_json::to_value(step) else {
+        return format!("{step:?}");
+    };
+    let kind = map
+        .remove("do")
+        .and_then(|d| d.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let fields = map
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        });
+    std::iter::once(kind)
+        .chain(fields)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn answer_text(answer: &webhooks::Answer) -> String {
+    format!(
+        "{} {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    )
+}
+
+fn wit_settings(s: &GlobalSettings) -> settings::GlobalSettings {
+    settings::GlobalSettings {
+        global_sync: s.global_sync,
+        webinar_sync: s.webinar_sync,
+        recording_sync: match &s.recording_sync {
+            RecordingSync::SelectedUsers(users) => {
+                settings::RecordingSync::SelectedUsers(users.clone())
+            }
+            RecordingSync::Mode(mode) if mode == "all-users" => settings::RecordingSync::AllUsers,
+            _ => settings::RecordingSync::None,
+        },
+        host_exclusion_domains: s.host_exclusion_domains.clone(),
+        recording_exclusion_domains: s.recording_exclusion_domains.clone(),
+        contact_exclusion_domains: s.contact_exclusion_domains.clone(),
+    }
+}
+
+/// Plays `scenario` against a fresh simulator (state in memory).
+pub async fn run(scenario: &Scenario, config: HostConfig) -> Result<Outcome, ScenarioError> {
+    let start = scenario.start.as_deref().unwrap_or(DEFAULT_START);
+    let start_ms = parse_rfc3339(start)
+        .ok_or_else(|| ScenarioError::Parse(format!("start {start:?} is not an RFC 3339 time")))?;
+    let options = SimOptions {
+        clock: Clock::manual(start_ms),
+        zoom_rate_limits: if scenario.rate_limits {
+            ZoomRateLimits::PRO
+        } else {
+            ZoomRateLimits::OFF
+        },
+        crm_rate_limits: if scenario.rate_limits {
+            CrmRateLimits::STARTER
+        } else {
+            CrmRateLimits::OFF
+        },
+        zoom_faults: scenario.faults.zoom.clone(),
+        crm_faults: scenario.faults.crm.clone(),
+    };
+    let sim = Simulator::start_with(config, StateStore::Memory, options, crate::PLUGIN_COMPONENT)?;
+    sim.zoom.seed(scenario.zoom.clone());
+    sim.crm.seed(&scenario.crm);
+
+    let mut steps = Vec::new();
+    if scenario.install.unwrap_or(true) {
+        let result = match sim.runtime.install(&sim.installation).await {
+            Ok(Ok(report)) => format!(
+                "installed: {} created, {} already present",
+                report.created.len(),
+                report.already_present.len()
+            ),
+            Ok(Err(e)) => format!("install failed: {}", e.describe()),
+            Err(e) => format!("install failed: {e}"),
+        };
+        steps.push(StepOutcome {
+            step: "install".into(),
+            result,
+        });
+    }
+    if let Some(settings) = &scenario.settings {
+        let result = match sim
+            .runtime
+            .set_global_settings(&sim.installation, &wit_settings(settings))
+            .await
+        {
+            Ok(Ok(())) => "settings applied".to_owned(),
+            Ok(Err(e)) => format!("settings refused: {}", e.describe()),
+            Err(e) => format!("settings failed: {e}"),
+        };
+        steps.push(StepOutcome {
+            step: "settings".into(),
+            result,
+        });
+    }
+    for user in &scenario.user_settings {
+        let value = settings::UserSettings {
+            user: user.user.clone(),
+            sync_new_webinars: user.sync_new_webinars,
+            sync_recordings: user.sync_recordings,
+        };
+        let result = match sim
+            .runtime
+            .set_user_settings(&sim.installation, &value)
+            .await
+        {
+            Ok(Ok(())) => "user settings applied".to_owned(),
+            Ok(Err(e)) => format!("user settings refused: {}", e.describe()),
+            Err(e) => format!("user settings failed: {e}"),
+        };
+        steps.push(StepOutcome {
+            step: format!("user_settings user={}", user.user),
+            result,
+        });
+    }
+
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let label = step_label(step);
+        let fail = |message: String| ScenarioError::Step {
+            index: index + 1,
+            step: label.clone(),
+            message,
+        };
+        let result = run_step(&sim, step).await.map_err(fail)?;
+        steps.push(StepOutcome {
+            step: label,
+            result,
+        });
+    }
+
+    let mut audit = BTreeMap::new();
+    for webinar in &scenario.zoom.webinars {
+        let id = webinar.id.to_string();
+        let entries = match sim.runtime.audit_log(&sim.installation, &id, 0, 1000).await {
+            Ok(Ok(page)) => json!(page
+                .entries
+                .iter()
+                .map(|e| json!({ "kind": format!("{:?}", e.kind), "message": e.message, "records": e.records }))
+                .collect::<Vec<_>>()),
+            Ok(Err(e)) => json!(format!("unavailable: {}", e.describe())),
+            Err(e) => json!(format!("unavailable: {e}")),
+        };
+        audit.insert(id, entries);
+    }
+    let mut crm = sim.crm.dump();
+    if let Some(map) = crm.as_object_mut() {
+        // Install's definitions are the same in every run; the records are what a scenario shows.
+        for setup in [
+            "property_groups",
+            "contact_properties",
+            "event_templates",
+            "owners",
+        ] {
+            map.remove(setup);
+        }
+    }
+    Ok(Outcome {
+        name: scenario.name.clone(),
+        steps,
+        crm,
+        audit,
+        api_calls: sim.installation.outbound.log().counts_by_service(),
+    })
+}
+
+async fn deliver(sim: &Simulator, delivery: &webhooks::Delivery) -> Result<String, String> {
+    sim.deliver(delivery)
+        .await
+        .map(|a| answer_text(&a))
+        .map_err(|e| e.to_string())
+}
+
+async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
+    let report = |r: Result<
+        Result<crate::bindings::SyncReport, crate::bindings::PluginError>,
+        crate::runtime::CallError,
+    >| match r {
+        Ok(Ok(report)) => format!(
+            "written {}, skipped {}, failed {}, pending {}",
+            report.written, report.skipped, report.failed, report.pending
+        ),
+        Ok(Err(e)) => format!("error: {}", e.describe()),
+        Err(e) => format!("call failed: {e}"),
+    };
+    match step {
+        Step::ZoomWebhook { event, times } => {
+            let body = sim
+                .zoom
+                .webhook_body(event)
+                .map_err(|e| e.to_string())?
+                .to_string();
+            let mut answers = Vec::new();
+            for _ in 0..times.unwrap_or(1).max(1) {
+                answers.push(deliver(sim, &sim.zoom_delivery(body.as_bytes())).await?);
+            }
+            Ok(answers.join(" | "))
+        }
+        Step::ZoomWebhookRaw { body, signing } => {
+            let mut delivery = sim.zoom_delivery(body.as_bytes());
+            let now_s = sim.clock.now_ms() / 1000;
+            let resign = |secret: &str, at: i64| {
+                signature_headers(secret, at, body.as_bytes())
+                    .into_iter()
+                    .map(|(n, v)| header(&n, &v))
+                    .collect::<Vec<_>>()
+            };
+            match signing {
+                Signing::Valid => {}
+                Signing::Unsigned => delivery.headers.retain(|h| !h.name.starts_with("x-zm-")),
+                Signing::Forged => {
+                    delivery.headers.retain(|h| !h.name.starts_with("x-zm-"));
+                    delivery
+                        .headers
+                        .extend(resign("not-the-secret-token", now_s));
+                }
+                Signing::Stale => {
+                    delivery.headers.retain(|h| !h.name.starts_with("x-zm-"));
+                    delivery.headers.extend(resign(
+                        sim.config.zoom.webhook_secret_token.expose(),
+                        now_s - 600,
+                    ));
+                }
+            }
+            deliver(sim, &delivery).await
+        }
+        Step::PlayWebinar { webinar } => {
+            let events = sim.zoom.lifecycle(*webinar).map_err(|e| e.to_string())?;
+            let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+            for event in &events {
+                let body = sim
+                    .zoom
+                    .webhook_body(event)
+                    .map_err(|e| e.to_string())?
+                    .to_string();
+                let answer = sim
+                    .deliver(&sim.zoom_delivery(body.as_bytes()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                *statuses.entry(answer.status).or_insert(0) += 1;
+            }
+            let summary: Vec<String> = statuses.iter().map(|(s, n)| format!("{n}x {s}")).collect();
+            Ok(format!(
+                "{} deliveries: {}",
+                events.len(),
+                summary.join(", ")
+            ))
+        }
+        Step::CrmWebhook { change, email } => {
+            let body = sim
+                .crm
+                .change_contact(email, *change)
+                .ok_or_else(|| format!("the CRM has no contact {email}"))?
+                .to_string();
+            let now = sim.clock.now_ms();
+            let headers = FakeCrm::webhook_headers(
+                sim.config.crm.client_secret.expose(),
+                CRM_WEBHOOK_URI,
+                body.as_bytes(),
+                now,
+            );
+            let delivery = webhooks::Delivery {
+                source: webhooks::WebhookSource::Crm,
+                method: "POST".into(),
+                path: "/webhooks/crm".into(),
+                headers: headers.iter().map(|(n, v)| header(n, v)).collect(),
+                body: body.into_bytes(),
+                received_at: now,
+            };
+            deliver(sim, &delivery).await
+        }
+        Step::SyncNow { webinar } => Ok(report(
+            sim.runtime.sync_now(&sim.installation, webinar).await,
+        )),
+        Step::Backfill { since } => {
+            let since = match since {
+                Some(text) => Some(
+                    parse_rfc3339(text)
+                        .ok_or_else(|| format!("since {text:?} is not an RFC 3339 time"))?,
+                ),
+                None => None,
+            };
+            Ok(report(sim.runtime.backfill(&sim.installation, since).await))
+        }
+        Step::Tick => Ok(report(sim.runtime.tick(&sim.installation).await)),
+        Step::AddContactToWebinar { contact, webinar } => {
+            let contact_id = sim
+                .crm
+                .contacts()
+                .into_iter()
+                .find(|c| c.email().eq_ignore_ascii_case(contact))
+                .map(|c| c.id.to_string())
+                .ok_or_else(|| format!("the CRM has no contact {contact}"))?;
+            let execution = workflow_actions::Execution {
+                action_id: "add-contact-to-zoom-webinar".into(),
+                callback_id: format!("cb-{contact_id}-{webinar}"),
+                object: workflow_actions::EnrolledObject {
+                    object_type: workflow_actions::ObjectType::Contact,
+                    object_id: contact_id,
+                },
+                inputs: vec![workflow_actions::Input {
+                    name: "webinar_id".into(),
+                    value: workflow_actions::InputValue::Fixed(webinar.clone()),
+                }],
+            };
+            Ok(
+                match sim
+                    .runtime
+                    .execute_action(&sim.installation, &execution)
+                    .await
+                {
+                    Ok(Ok(outputs)) => {
+                        let outputs: Vec<String> = outputs
+                            .iter()
+                            .map(|o| format!("{}={}", o.name, o.value))
+                            .collect();
+                        format!("success: {}", outputs.join(", "))
+                    }
+                    Ok(Err(failure)) => {
+                        let state = match failure.state {
+                            workflow_actions::FailureState::FailContinue => "FAIL_CONTINUE",
+                            workflow_actions::FailureState::Block => "BLOCK",
+                        };
+                        format!("failed ({state}): {}", failure.reason)
+                    }
+                    Err(e) => format!("call failed: {e}"),
+                },
+            )
+        }
+        Step::CompleteRecording { webinar } => {
+            let found = sim.zoom.update(|account| {
+                account
+                    .webinar_mut(*webinar)
+                    .and_then(|w| w.recording.as_mut())
+                    .map(|r| {
+                        for file in &mut r.files {
+                            file.status = "completed".into();
+                        }
+                    })
+            });
+            found
+                .map(|()| "recording completed".to_owned())
+                .ok_or_else(|| format!("webinar {webinar} has no recording"))
+        }
+        Step::AdvanceClock { minutes } => {
+            sim.clock.advance(Duration::from_secs(minutes * 60));
+            Ok(format!(
+                "clock at {}",
+                crate::clock::rfc3339(sim.clock.now_ms())
+            ))
+        }
+    }
+}
+
+impl Outcome {
+    /// A readable summary for people.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let line = |out: &mut String, text: String| {
+            out.push_str(&text);
+            out.push('\n');
+        };
+        line(&mut out, format!("Scenario: {}", self.name));
+        line(&mut out, "\nSteps:".into());
+        for (i, s) in self.steps.iter().enumerate() {
+            line(
+                &mut out,
+                format!("  {:>2}. {}\n      -> {}", i + 1, s.step, s.result),
+            );
+        }
+        let count = |key: &str| self.crm[key].as_array().map_or(0, Vec::len);
+        line(&mut out, "\nCRM:".into());
+        line(&mut out, format!("  contacts: {}", count("contacts")));
+        for contact in self.crm["contacts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(10)
+        {
+            let p = &contact["properties"];
+            let archived = if contact["archived"] == true {
+                " (deleted)"
+            } else {
+                ""
+            };
+            line(
+                &mut out,
+                format!(
+                    "    {} {} {}{archived}",
+                    p["email"].as_str().unwrap_or(""),
+                    p["firstname"].as_str().unwrap_or(""),
+                    p["lastname"].as_str().unwrap_or("")
+                ),
+            );
+        }
+        line(
+            &mut out,
+            format!("  marketing events: {}", count("marketing_events")),
+        );
+        line(
+            &mut out,
+            format!("  participations: {}", count("participations")),
+        );
+        line(
+            &mut out,
+            format!("  timeline events: {}", count("timeline_events")),
+        );
+        line(&mut out, format!("  calls: {}", count("calls")));
+        line(&mut out, "\nAudit logs:".into());
+        for (webinar, entries) in &self.audit {
+            match entries {
+                Value::Array(list) => {
+                    line(&mut out, format!("  {webinar}: {} entries", list.len()));
+                    for e in list.iter().take(10) {
+                        line(
+                            &mut out,
+                            format!(
+                                "    [{}] {}",
+                                e["kind"].as_str().unwrap_or(""),
+                                e["message"].as_str().unwrap_or("")
+                            ),
+                        );
+                    }
+                }
+                other => line(
+                    &mut out,
+                    format!("  {webinar}: {}", other.as_str().unwrap_or("")),
+                ),
+            }
+        }
+        line(&mut out, "\nAPI calls:".into());
+        for (service, n) in &self.api_calls {
+            line(&mut out, format!("  {service}: {n}"));
+        }
+        out
+    }
+}
+
+/// What `scenario generate` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenerateOptions {
+    pub webinars: usize,
+    /// Registrants per webinar.
+    pub registrants: usize,
+    /// Registrants who attend, per webinar (at most `registrants`).
+    pub attendees: usize,
+    /// Guests who join without registering, per webinar.
+    pub guests: usize,
+    pub seed: u64,
+}
+
+/// A large, realistic scenario: one host, webinars that ran, registrants of
+/// many companies, attendees with one to three segments (some
+/// overlapping), guests; each webinar played and then synced.
+pub fn generate(options: GenerateOptions) -> Scenario {
+    use crate::fakes::zoom::model::{Participant, Ran, Registrant, User, Webinar};
+    let mut state = options.seed;
+    let mut next = move |bound: u64| {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % bound.max(1)
+    };
+    let host = "host@acme.example".to_owned();
+    let mut webinars = Vec::new();
+    let mut steps = Vec::new();
+    for w in 0..options.webinars {
+        let id = 81_000_000_000 + w as u64 * 1_111;
+        let start = crate::clock::rfc3339(
+            parse_rfc3339("2026-11-02T15:00:00Z").unwrap_or(0) + w as i64 * 86_400_000,
+        );
+        let start_ms = parse_rfc3339(&start).unwrap_or(0);
+        let registrants: Vec<Registrant> = (0..options.registrants)
+            .map(|i| Registrant {
+                id: String::new(),
+                email: format!("person{i}@company{}.example", i % 97),
+                first_name: format!("Person{i}"),
+                last_name: format!("Company{}", i % 97),
+                status: "approved".into(),
+                create_time: String::new(),
+            })
+            .collect();
+        let mut participants: Vec<Participant> = registrants
+            .iter()
+            .take(options.attendees.min(options.registrants))
+            .map(|r| {
+                let segments = match next(10) {
+                    0 => vec![(0, 25), (20, 45)],           // overlapping rejoin
+                    1 => vec![(5, 15), (30, 60)],           // left and came back
+                    2 => vec![(0, 10), (12, 20), (50, 60)], // three times
+                    _ => {
+                        let join = next(20) as u32;
+                        vec![(join, (join + 10 + next(40) as u32).min(60))]
+                    }
+                };
+                Participant {
+                    name: r.first_name.clone(),
+                    email: r.email.clone(),
+                    registrant: Some(r.email.clone()),
+                    segments,
+                }
+            })
+            .collect();
+        participants.extend((0..options.guests).map(|g| Participant {
+            name: format!("Guest {g}"),
+            email: format!("guest{g}@elsewhere.example"),
+            registrant: None,
+            segments: vec![(10, 40)],
+        }));
+        webinars.push(Webinar {
+            id,
+            uuid: String::new(),
+            host: host.clone(),
+            topic: format!("Generated webinar {}", w + 1),
+            r#type: 5,
+            start_time: start.clone(),
+            duration: 60,
+            timezone: "UTC".into(),
+            approval_type: 0,
+            required_fields: Vec::new(),
+            required_questions: Vec::new(),
+            registrants,
+            participants,
+            ran: Some(Ran {
+                start_time: start,
+                end_time: crate::clock::rfc3339(start_ms + 3_600_000),
+            }),
+            recording: None,
+        });
+        steps.push(Step::PlayWebinar { webinar: id });
+        steps.push(Step::SyncNow {
+            webinar: id.to_string(),
+        });
+    }
+    Scenario {
+        name: format!(
+            "generated: {} webinar(s), {} registrants and {} attendees each",
+            options.webinars, options.registrants, options.attendees
+        ),
+        description: format!("Generated with seed {}.", options.seed),
+        settings: Some(GlobalSettings {
+            global_sync: true,
+            webinar_sync: true,
+            ..GlobalSettings::default()
+        }),
+        zoom: ZoomAccount {
+            users: vec![User {
+                id: String::new(),
+                email: host,
+                first_name: "Hannah".into(),
+                last_name: "Host".into(),
+            }],
+            webinars,
+            events: Vec::new(),
+        },
+        steps,
+        ..Scenario::default()
+    }
+}
