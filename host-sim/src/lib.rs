@@ -10,6 +10,7 @@
 pub mod bindings;
 pub mod clock;
 pub mod config;
+pub mod fake_server;
 pub mod fakes;
 pub mod outbound;
 pub mod runtime;

@@ -39,6 +39,14 @@ enum Command {
         /// The webhook body, as Zoom sends it.
         file: PathBuf,
     },
+    /// Serve the fake Zoom and CRM on a loopback port, for curl (first path segment: the host).
+    Fakes {
+        #[arg(long, default_value = "127.0.0.1:8788")]
+        listen: std::net::SocketAddr,
+        /// Seed the fakes with a scenario's Zoom account and CRM.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+    },
     /// Run or generate scenarios (see docs/scenarios.md).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -93,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // A scenario runs on a fresh simulator of its own.
     let command = match cli.command {
         Command::Scenario(command) => return scenario(command, config).await,
+        Command::Fakes { listen, scenario } => return fakes(listen, scenario, config).await,
         other => other,
     };
     let started = Instant::now();
@@ -112,9 +121,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 String::from_utf8_lossy(&answer.body)
             );
         }
-        Command::Scenario(_) => unreachable!("runs without the state directory, above"),
+        Command::Scenario(_) | Command::Fakes { .. } => {
+            unreachable!("run without the state directory, above")
+        }
     }
     tracing::info!(elapsed = ?started.elapsed(), "done");
+    Ok(())
+}
+
+async fn fakes(
+    listen: std::net::SocketAddr,
+    scenario: Option<PathBuf>,
+    config: HostConfig,
+) -> anyhow::Result<()> {
+    use host_sim::fakes::crm::{CrmRateLimits, FakeCrm};
+    use host_sim::fakes::zoom::{FakeZoom, ZoomApp};
+    use std::sync::Arc;
+
+    let clock = host_sim::clock::Clock::real();
+    let zoom = Arc::new(FakeZoom::new(
+        ZoomApp {
+            account_id: config.zoom.account_id.clone(),
+            client_id: config.zoom.client_id.clone(),
+            client_secret: config.zoom.client_secret.expose().to_owned(),
+        },
+        clock.clone(),
+    ));
+    let crm = Arc::new(
+        FakeCrm::new(config.crm.access_token.expose(), clock)
+            .with_rate_limits(CrmRateLimits::STARTER),
+    );
+    if let Some(file) = scenario {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+        let scenario = host_sim::scenario::Scenario::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        zoom.seed(scenario.zoom);
+        crm.seed(&scenario.crm);
+    }
+    let mut fakes = host_sim::fake_server::Fakes::new();
+    fakes.insert("zoom.us".into(), zoom.clone());
+    fakes.insert("api.zoom.us".into(), zoom);
+    fakes.insert("api.hubapi.com".into(), crm);
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {listen}: {e} (is another host-sim running? pick another port with --listen)")
+    })?;
+    println!(
+        "fake Zoom and CRM on http://{listen}/{{zoom.us,api.zoom.us,api.hubapi.com}}/...  (Ctrl-C stops)"
+    );
+    tokio::select! {
+        served = host_sim::fake_server::serve(listener, Arc::new(fakes)) => served?,
+        _ = tokio::signal::ctrl_c() => println!("stopped"),
+    }
     Ok(())
 }
 

@@ -299,6 +299,21 @@ fn batch_update(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespo
     for input in &inputs {
         let id = input.get("id").and_then(Value::as_str).unwrap_or_default();
         let properties = string_properties(input.get("properties"));
+        // Secondary emails are unique across contacts, primary ones included.
+        if let Some(additional) = properties.get("hs_additional_emails") {
+            let taken = additional
+                .split(';')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .find(|email| {
+                    by_any_email(state, email).is_some_and(|owner| owner.to_string() != id)
+                });
+            if let Some(email) = taken {
+                let message = format!("{email} is already an email of another contact");
+                errors.push(item_error(state, "CONFLICT", &message, &[id]));
+                continue;
+            }
+        }
         match id
             .parse::<u64>()
             .ok()

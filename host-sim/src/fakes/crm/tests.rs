@@ -513,3 +513,51 @@ fn injected_faults_are_bad_gateways_or_timeouts() {
     });
     assert!(get(&crm, "/crm/v3/owners").timed_out);
 }
+
+#[test]
+fn a_contact_is_read_by_id_or_email_and_secondary_emails_stay_unique() {
+    let (crm, _) = crm();
+    let ada = crm.contacts()[0].id;
+    let by_id = body(&get(
+        &crm,
+        &format!("/crm/v3/objects/contacts/{ada}?properties=hs_additional_emails"),
+    ));
+    assert_eq!(
+        by_id["properties"]["hs_additional_emails"],
+        "ada@work.example"
+    );
+    let by_email = body(&get(
+        &crm,
+        "/crm/v3/objects/contacts/ada@example.com?idProperty=email",
+    ));
+    assert_eq!(by_email["id"], ada.to_string());
+    assert_eq!(get(&crm, "/crm/v3/objects/contacts/999999").status, 404);
+
+    post(
+        &crm,
+        "/crm/v3/objects/contacts/batch/upsert",
+        json!({ "inputs": [upsert_input("bob@example.com", "Bob")] }),
+    );
+    let bob = crm
+        .contacts()
+        .iter()
+        .find(|c| c.email() == "bob@example.com")
+        .unwrap()
+        .id
+        .to_string();
+    let taken = post(
+        &crm,
+        "/crm/v3/objects/contacts/batch/update",
+        json!({ "inputs": [{ "id": bob, "properties": { "hs_additional_emails": "ada@work.example" } }] }),
+    );
+    assert_eq!(
+        (taken.status, body(&taken)["errors"][0]["category"].as_str()),
+        (207, Some("CONFLICT"))
+    );
+    let free = post(
+        &crm,
+        "/crm/v3/objects/contacts/batch/update",
+        json!({ "inputs": [{ "id": bob, "properties": { "hs_additional_emails": "bob@home.example" } }] }),
+    );
+    assert_eq!(free.status, 200);
+}

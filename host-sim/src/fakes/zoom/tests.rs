@@ -614,3 +614,13 @@ fn a_lifecycle_plays_registrations_then_joins_and_leaves_in_time_order() {
         ]
     );
 }
+
+#[test]
+fn past_instances_exist_only_for_webinars_that_ran() {
+    let (zoom, _) = zoom();
+    let auth = token(&zoom);
+    let ran = body(&get(&zoom, &auth, "/past_webinars/81234567890/instances"));
+    assert_eq!(ran["webinars"][0]["start_time"], START);
+    let upcoming = body(&get(&zoom, &auth, "/past_webinars/89999999999/instances"));
+    assert_eq!(upcoming["webinars"], json!([]));
+}

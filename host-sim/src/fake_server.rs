@@ -1,0 +1,104 @@
+//! The fakes on a loopback port, so a person can `curl` them. The first
+//! path segment names the service's host:
+//!
+//! ```sh
+//! curl -X POST -u sim-client-id:sim-client-secret \
+//!   'http://127.0.0.1:8788/zoom.us/oauth/token?grant_type=account_credentials&account_id=sim-account'
+//! curl -H 'authorization: Bearer <token>' http://127.0.0.1:8788/api.zoom.us/v2/users
+//! curl -H 'authorization: Bearer sim-crm-access-token' http://127.0.0.1:8788/api.hubapi.com/crm/v3/owners
+//! ```
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use tokio::net::TcpListener;
+use wasmtime_wasi_http::io::TokioIo;
+
+use crate::outbound::{FakeRequest, FakeResponse, FakeService};
+
+/// The fakes, by host.
+pub type Fakes = HashMap<String, Arc<dyn FakeService>>;
+
+fn plain(status: u16, text: &str) -> FakeResponse {
+    FakeResponse::bytes(status, "text/plain", format!("{text}\n").into_bytes())
+}
+
+/// Answers one request by the fake its first path segment names.
+pub async fn answer(fakes: &Fakes, request: hyper::Request<hyper::body::Incoming>) -> FakeResponse {
+    let (parts, body) = request.into_parts();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let trimmed = path_and_query.trim_start_matches('/');
+    let (host, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+    let host = host.split('?').next().unwrap_or_default();
+    let Some(fake) = fakes.get(host) else {
+        let mut hosts: Vec<&str> = fakes.keys().map(String::as_str).collect();
+        hosts.sort();
+        return plain(
+            404,
+            &format!(
+                "no fake for {host:?}; the first path segment names one of: {}",
+                hosts.join(", ")
+            ),
+        );
+    };
+    let Ok(uri) = format!("https://{host}/{rest}").parse::<http::Uri>() else {
+        return plain(400, "the path is not a valid URI");
+    };
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => return plain(400, &format!("could not read the body: {e}")),
+    };
+    let fake_request = FakeRequest {
+        method: parts.method,
+        uri,
+        headers: parts.headers,
+        body,
+    };
+    let answer = fake.handle(&fake_request);
+    if !answer.delay.is_zero() {
+        tokio::time::sleep(answer.delay).await;
+    }
+    if answer.timed_out {
+        return plain(504, "the fake timed out (an injected fault)");
+    }
+    answer
+}
+
+/// Serves `fakes` on `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener, fakes: Arc<Fakes>) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let fakes = fakes.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let fakes = fakes.clone();
+                async move {
+                    let method = request.method().clone();
+                    let path = request.uri().path().to_owned();
+                    let answer = answer(&fakes, request).await;
+                    tracing::info!(%peer, %method, %path, status = answer.status, "fake");
+                    let mut response = hyper::Response::builder().status(answer.status);
+                    for (name, value) in &answer.headers {
+                        response = response.header(name, value);
+                    }
+                    let response = response
+                        .body(Full::new(Bytes::from(answer.body)))
+                        .unwrap_or_else(|_| {
+                            hyper::Response::new(Full::new(Bytes::from_static(b"bad answer\n")))
+                        });
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "connection closed");
+            }
+        });
+    }
+}
