@@ -18,7 +18,7 @@ use hyper::service::service_fn;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::io::TokioIo;
 
-use crate::outbound::{FakeRequest, FakeResponse, FakeService};
+use crate::outbound::{FakeRequest, FakeResponse, FakeService, ask};
 
 /// The fakes, by host.
 pub type Fakes = HashMap<String, Arc<dyn FakeService>>;
@@ -58,14 +58,9 @@ pub async fn answer(fakes: &Fakes, request: hyper::Request<hyper::body::Incoming
         headers: parts.headers,
         body,
     };
-    let answer = fake.handle(&fake_request);
-    if !answer.delay.is_zero() {
-        tokio::time::sleep(answer.delay).await;
-    }
-    if answer.timed_out {
-        return plain(504, "the fake timed out (an injected fault)");
-    }
-    answer
+    ask(fake.as_ref(), &fake_request)
+        .await
+        .unwrap_or_else(|| plain(504, "the fake timed out (an injected fault)"))
 }
 
 /// Serves `fakes` on `listener` until the task is dropped.

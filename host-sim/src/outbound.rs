@@ -140,6 +140,15 @@ pub trait FakeService: Send + Sync {
     fn handle(&self, request: &FakeRequest) -> FakeResponse;
 }
 
+/// Asks `fake`, waits out the answer's latency; none when the fake times out.
+pub async fn ask(fake: &dyn FakeService, request: &FakeRequest) -> Option<FakeResponse> {
+    let answer = fake.handle(request);
+    if !answer.delay.is_zero() {
+        tokio::time::sleep(answer.delay).await;
+    }
+    (!answer.timed_out).then_some(answer)
+}
+
 /// What became of one outbound request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
@@ -324,15 +333,11 @@ impl WasiHttpHooks for OutboundHooks {
                         headers: parts.headers,
                         body,
                     };
-                    let answer = fake.handle(&fake_request);
-                    if !answer.delay.is_zero() {
-                        tokio::time::sleep(answer.delay).await;
-                    }
-                    if answer.timed_out {
+                    let Some(answer) = ask(fake.as_ref(), &fake_request).await else {
                         tracing::debug!(%host, %method, %path, "fake timed out");
                         outbound.log.push(record(Disposition::TimedOut));
                         return Err(HttpError::ConnectionReadTimeout);
-                    }
+                    };
                     tracing::debug!(%host, %method, %path, status = answer.status, "served by fake");
                     outbound.log.push(record(Disposition::Faked(answer.status)));
                     let mut response = http::Response::builder().status(answer.status);

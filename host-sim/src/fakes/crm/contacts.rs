@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::{Contact, MAX_BATCH, State, body_json, valid_email};
+use super::{Contact, State, batch_inputs, body_json, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
 /// Search: at most 200 a page, and never past the 10,000th result.
@@ -93,31 +93,6 @@ fn item_error(state: &mut State, category: &str, message: &str, ids: &[&str]) ->
     let mut error = state.error_body(category, message);
     error["context"] = json!({ "ids": ids });
     error
-}
-
-fn batch_inputs(
-    state: &mut State,
-    request: &FakeRequest,
-) -> Result<(Value, Vec<Value>), FakeResponse> {
-    let Some(body) = body_json(request) else {
-        return Err(state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1"));
-    };
-    let inputs = body
-        .get("inputs")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if inputs.len() > MAX_BATCH {
-        return Err(state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!(
-                "Batch input is limited to {MAX_BATCH} inputs; {} were given.",
-                inputs.len()
-            ),
-        ));
-    }
-    Ok((body, inputs))
 }
 
 /// The active contact whose primary email is `email`.

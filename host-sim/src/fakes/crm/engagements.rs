@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::contacts::{batch_answer, by_primary_email};
-use super::{Contact, MAX_BATCH, State, body_json, str_field, valid_email};
+use super::{Contact, State, batch_inputs, body_json, str_field, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
 const EVENT_REQUIRED: &[&str] = &[
@@ -86,21 +86,10 @@ fn attendance(
             &format!("Marketing event {external_event_id} does not exist for account {account}"),
         );
     }
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+    let inputs = match batch_inputs(state, request) {
+        Ok((_, inputs)) => inputs,
+        Err(answer) => return answer,
     };
-    let inputs = body
-        .get("inputs")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if inputs.len() > MAX_BATCH {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("Batch input is limited to {MAX_BATCH} inputs"),
-        );
-    }
     let mut results = Vec::new();
     let mut errors = Vec::new();
     for input in &inputs {
@@ -181,21 +170,10 @@ pub(crate) fn marketing_events(
             }
         }
         ("POST", ["events", "upsert"]) => {
-            let Some(body) = body_json(request) else {
-                return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+            let inputs = match batch_inputs(state, request) {
+                Ok((_, inputs)) => inputs,
+                Err(answer) => return answer,
             };
-            let inputs = body
-                .get("inputs")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if inputs.len() > MAX_BATCH {
-                return state.error(
-                    400,
-                    "VALIDATION_ERROR",
-                    &format!("Batch input is limited to {MAX_BATCH} inputs"),
-                );
-            }
             let mut results = Vec::new();
             for input in &inputs {
                 match upsert_event(state, input) {
@@ -321,21 +299,10 @@ pub(crate) fn timeline(
             &format!("No route for {} {}", request.method, request.path()),
         );
     }
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
+    let inputs = match batch_inputs(state, request) {
+        Ok((_, inputs)) => inputs,
+        Err(answer) => return answer,
     };
-    let inputs = body
-        .get("inputs")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if inputs.len() > MAX_BATCH {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("Batch input is limited to {MAX_BATCH} inputs"),
-        );
-    }
     let mut results = Vec::new();
     let mut errors = Vec::new();
     for input in &inputs {
@@ -472,18 +439,10 @@ pub(crate) fn calls(
             Err(message) => state.error(400, "VALIDATION_ERROR", &message),
         },
         ("POST", ["batch", "create"]) => {
-            let inputs = body
-                .get("inputs")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if inputs.len() > MAX_BATCH {
-                return state.error(
-                    400,
-                    "VALIDATION_ERROR",
-                    &format!("Batch input is limited to {MAX_BATCH} inputs"),
-                );
-            }
+            let inputs = match batch_inputs(state, request) {
+                Ok((_, inputs)) => inputs,
+                Err(answer) => return answer,
+            };
             let mut results = Vec::new();
             let mut errors = Vec::new();
             for input in &inputs {

@@ -182,6 +182,32 @@ pub(crate) fn str_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// The body and its `inputs` of a batch call; more than 100 inputs is a 400.
+pub(crate) fn batch_inputs(
+    state: &mut State,
+    request: &FakeRequest,
+) -> Result<(Value, Vec<Value>), FakeResponse> {
+    let Some(body) = body_json(request) else {
+        return Err(state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1"));
+    };
+    let inputs = body
+        .get("inputs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if inputs.len() > MAX_BATCH {
+        return Err(state.error(
+            400,
+            "VALIDATION_ERROR",
+            &format!(
+                "Batch input is limited to {MAX_BATCH} inputs; {} were given.",
+                inputs.len()
+            ),
+        ));
+    }
+    Ok((body, inputs))
+}
+
 /// A plausible email: one `@`, something before it, a dotted domain after, no spaces.
 pub fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
