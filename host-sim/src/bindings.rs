@@ -4,6 +4,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "plugin",
     exports: { default: async },
+    additional_derives: [PartialEq],
 });
 
 pub use crm::zoom_webinars::types::{PluginError, SyncReport};

@@ -7,6 +7,8 @@ wit_bindgen::generate!({
     world: "plugin",
 });
 
+use crate::core::audit::AuditKind;
+use crate::core::settings as core_settings;
 use crate::core::{definitions, webhook};
 use crate::shell::{self, PluginError as Error, http};
 use crm::zoom_webinars::{config, storage, types};
@@ -43,6 +45,25 @@ impl shell::Store for HostStore {
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
         storage::set(key, value).map_err(storage_error)
+    }
+
+    fn list_keys(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<String>, Option<String>), Error> {
+        let page = storage::list_keys(prefix, cursor, limit).map_err(storage_error)?;
+        Ok((page.keys, page.cursor))
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, Error> {
+        storage::compare_and_swap(key, expected, Some(new)).map_err(storage_error)
     }
 }
 
@@ -267,37 +288,119 @@ impl sync::Guest for Plugin {
     }
 }
 
+fn recording_sync_from(r: settings::RecordingSync) -> core_settings::RecordingSync {
+    match r {
+        settings::RecordingSync::None => core_settings::RecordingSync::None,
+        settings::RecordingSync::SelectedUsers(users) => {
+            core_settings::RecordingSync::SelectedUsers(users)
+        }
+        settings::RecordingSync::AllUsers => core_settings::RecordingSync::AllUsers,
+    }
+}
+
+fn recording_sync_to(r: core_settings::RecordingSync) -> settings::RecordingSync {
+    match r {
+        core_settings::RecordingSync::None => settings::RecordingSync::None,
+        core_settings::RecordingSync::SelectedUsers(users) => {
+            settings::RecordingSync::SelectedUsers(users)
+        }
+        core_settings::RecordingSync::AllUsers => settings::RecordingSync::AllUsers,
+    }
+}
+
+fn audit_kind(kind: AuditKind) -> settings::AuditKind {
+    match kind {
+        AuditKind::SyncSettingOff => settings::AuditKind::SyncSettingOff,
+        AuditKind::RecordingNotSynced => settings::AuditKind::RecordingNotSynced,
+        AuditKind::ParticipantsNotSynced => settings::AuditKind::ParticipantsNotSynced,
+        AuditKind::WebinarDataNotSynced => settings::AuditKind::WebinarDataNotSynced,
+        AuditKind::EmailsExcluded => settings::AuditKind::EmailsExcluded,
+        AuditKind::Error => settings::AuditKind::Error,
+        AuditKind::Synced => settings::AuditKind::Synced,
+    }
+}
+
 impl settings::Guest for Plugin {
     fn get_global() -> Result<settings::GlobalSettings, types::PluginError> {
-        not_implemented("reading the global settings")
+        let g = shell::settings::global(&HostStore)?;
+        Ok(settings::GlobalSettings {
+            global_sync: g.global_sync,
+            webinar_sync: g.webinar_sync,
+            recording_sync: recording_sync_to(g.recording_sync),
+            host_exclusion_domains: g.host_exclusion_domains,
+            recording_exclusion_domains: g.recording_exclusion_domains,
+            contact_exclusion_domains: g.contact_exclusion_domains,
+        })
     }
 
-    fn set_global(_settings: settings::GlobalSettings) -> Result<(), types::PluginError> {
-        not_implemented("changing the global settings")
+    fn set_global(value: settings::GlobalSettings) -> Result<(), types::PluginError> {
+        let new = core_settings::GlobalSettings {
+            global_sync: value.global_sync,
+            webinar_sync: value.webinar_sync,
+            recording_sync: recording_sync_from(value.recording_sync),
+            host_exclusion_domains: value.host_exclusion_domains,
+            recording_exclusion_domains: value.recording_exclusion_domains,
+            contact_exclusion_domains: value.contact_exclusion_domains,
+        };
+        shell::settings::set_global(&HostStore, &new)?;
+        Ok(())
     }
 
-    fn get_user(_user: String) -> Result<settings::UserSettings, types::PluginError> {
-        not_implemented("reading a user's settings")
+    fn get_user(user: String) -> Result<settings::UserSettings, types::PluginError> {
+        let u = shell::settings::user(&HostStore, &user)?;
+        Ok(settings::UserSettings {
+            user: u.user,
+            sync_new_webinars: u.sync_new_webinars,
+            sync_recordings: u.sync_recordings,
+        })
     }
 
-    fn set_user(_settings: settings::UserSettings) -> Result<(), types::PluginError> {
-        not_implemented("changing a user's settings")
+    fn set_user(value: settings::UserSettings) -> Result<(), types::PluginError> {
+        let new = core_settings::UserSettings {
+            user: value.user,
+            sync_new_webinars: value.sync_new_webinars,
+            sync_recordings: value.sync_recordings,
+        };
+        shell::settings::set_user(&HostStore, &new)?;
+        Ok(())
     }
 
-    fn get_webinar(_webinar: String) -> Result<settings::WebinarSettings, types::PluginError> {
-        not_implemented("reading a webinar's settings")
+    fn get_webinar(webinar: String) -> Result<settings::WebinarSettings, types::PluginError> {
+        let w = shell::settings::webinar(&HostStore, &webinar)?;
+        Ok(settings::WebinarSettings {
+            webinar: w.webinar,
+            sync_enabled: w.sync_enabled,
+        })
     }
 
-    fn set_webinar(_settings: settings::WebinarSettings) -> Result<(), types::PluginError> {
-        not_implemented("changing a webinar's settings")
+    fn set_webinar(value: settings::WebinarSettings) -> Result<(), types::PluginError> {
+        let new = core_settings::WebinarSettings {
+            webinar: value.webinar,
+            sync_enabled: value.sync_enabled,
+        };
+        shell::settings::set_webinar(&HostStore, &new)?;
+        Ok(())
     }
 
     fn audit_log(
-        _webinar: String,
-        _start: u64,
-        _limit: u32,
+        webinar: String,
+        start: u64,
+        limit: u32,
     ) -> Result<settings::AuditPage, types::PluginError> {
-        not_implemented("the audit log")
+        let (entries, next) = shell::audit::read(&HostStore, &webinar, start, limit)?;
+        Ok(settings::AuditPage {
+            entries: entries
+                .into_iter()
+                .map(|e| settings::AuditEntry {
+                    sequence: e.sequence,
+                    at: e.at_ms,
+                    kind: audit_kind(e.kind),
+                    message: e.message,
+                    records: e.records,
+                })
+                .collect(),
+            next,
+        })
     }
 }
 

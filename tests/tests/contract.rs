@@ -174,7 +174,7 @@ async fn exports_not_built_yet_answer_a_clear_error_not_a_trap() {
     );
     let err = sim
         .runtime
-        .get_global_settings(&sim.installation)
+        .tick(&sim.installation)
         .await
         .unwrap()
         .unwrap_err();

@@ -67,10 +67,10 @@ pub fn install(
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::shell::http::{Method, Request, Response, TransportError};
+    use crate::shell::memory::MemoryStore;
 
     /// A CRM that remembers what was created and answers 409 the second time.
     #[derive(Default)]
@@ -134,22 +134,10 @@ mod tests {
         }
     }
 
-    #[derive(Default)]
-    struct MapStore(RefCell<BTreeMap<String, Vec<u8>>>);
-    impl Store for MapStore {
-        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PluginError> {
-            Ok(self.0.borrow().get(key).cloned())
-        }
-        fn set(&self, key: &str, value: &[u8]) -> Result<(), PluginError> {
-            self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
-            Ok(())
-        }
-    }
-
     #[test]
     fn r12_install_twice_creates_once_and_keeps_the_template_ids() {
         let services = ScriptedServices::default();
-        let store = MapStore::default();
+        let store = MemoryStore::default();
         let first = install(&services, &MapConfig, &store).unwrap();
         assert_eq!(first.created.len(), 1 + 4 + 3);
         assert!(first.already_present.is_empty());
@@ -185,7 +173,7 @@ mod tests {
                 })
             }
         }
-        let err = install(&RefusingZoom, &MapConfig, &MapStore::default()).unwrap_err();
+        let err = install(&RefusingZoom, &MapConfig, &MemoryStore::default()).unwrap_err();
         let PluginError::Configuration(message) = err else {
             panic!("{err:?}")
         };

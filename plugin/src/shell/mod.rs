@@ -3,10 +3,12 @@
 //! component's adapters implement the ports in `edge`, tests implement them
 //! in memory.
 
+pub mod audit;
 pub mod crm;
 pub mod error;
 pub mod http;
 pub mod install;
+pub mod settings;
 pub mod zoom;
 
 pub use error::PluginError;
@@ -21,6 +23,103 @@ pub trait Config {
 pub trait Store {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PluginError>;
     fn set(&self, key: &str, value: &[u8]) -> Result<(), PluginError>;
+    /// Keys starting with `prefix`, ascending, after `cursor`; and the cursor of the next page.
+    fn list_keys(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<String>, Option<String>), PluginError>;
+    /// Sets `key` to `new` only if it holds `expected` (none: absent).
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, PluginError>;
+}
+
+/// A stored JSON value, or none.
+pub fn load<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &str,
+) -> Result<Option<T>, PluginError> {
+    match store.get(key)? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| PluginError::Storage(format!("{key} holds unreadable data: {e}"))),
+        None => Ok(None),
+    }
+}
+
+pub fn save<T: serde::Serialize>(
+    store: &dyn Store,
+    key: &str,
+    value: &T,
+) -> Result<(), PluginError> {
+    let bytes = serde_json::to_vec(value)
+        .map_err(|e| PluginError::Storage(format!("cannot encode {key}: {e}")))?;
+    store.set(key, &bytes)
+}
+
+#[cfg(test)]
+pub(crate) mod memory {
+    //! An in-memory store for the shell's tests.
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    use super::{PluginError, Store};
+
+    #[derive(Default)]
+    pub struct MemoryStore(pub RefCell<BTreeMap<String, Vec<u8>>>);
+
+    impl Store for MemoryStore {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PluginError> {
+            Ok(self.0.borrow().get(key).cloned())
+        }
+
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), PluginError> {
+            self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
+            Ok(())
+        }
+
+        fn list_keys(
+            &self,
+            prefix: &str,
+            cursor: Option<&str>,
+            limit: u32,
+        ) -> Result<(Vec<String>, Option<String>), PluginError> {
+            let keys: Vec<String> = self
+                .0
+                .borrow()
+                .keys()
+                .filter(|k| k.starts_with(prefix) && cursor.is_none_or(|c| k.as_str() > c))
+                .take(limit as usize + 1)
+                .cloned()
+                .collect();
+            if keys.len() > limit as usize {
+                let page = keys[..limit as usize].to_vec();
+                let next = page.last().cloned();
+                Ok((page, next))
+            } else {
+                Ok((keys, None))
+            }
+        }
+
+        fn compare_and_swap(
+            &self,
+            key: &str,
+            expected: Option<&[u8]>,
+            new: &[u8],
+        ) -> Result<bool, PluginError> {
+            let mut map = self.0.borrow_mut();
+            if map.get(key).map(Vec::as_slice) != expected {
+                return Ok(false);
+            }
+            map.insert(key.to_owned(), new.to_vec());
+            Ok(true)
+        }
+    }
 }
 
 /// Configuration keys the plugin reads.
