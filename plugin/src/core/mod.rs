@@ -1,7 +1,10 @@
 //! The pure core: every rule lives here, natively testable, no bindings.
 
+pub mod attendance;
 pub mod audit;
+pub mod contact_properties;
 pub mod definitions;
+pub mod exclusions;
 pub mod settings;
 pub mod webhook;
 pub mod zoom_signature;
