@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 /// What the plugin knows of one contact at one webinar.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WebinarRecord {
     pub webinar_id: String,
     /// When they registered; none when they attended without registering.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod contact_properties;
 pub mod definitions;
 pub mod exclusions;
+pub mod plan;
 pub mod settings;
 pub mod webhook;
 pub mod zoom_signature;
