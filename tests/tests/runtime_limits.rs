@@ -44,6 +44,15 @@ fn large_delivery(size: usize) -> host_sim::bindings::webhooks::Delivery {
     signed(&body, now_s, 0)
 }
 
+async fn assert_the_next_call_works(runtime: &Runtime, installation: &Installation) {
+    let now_s = host_sim::sim::now_ms() / 1000;
+    let answer = runtime
+        .handle_webhook(installation, &signed(URL_VALIDATION, now_s, 0))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+}
+
 #[tokio::test]
 async fn a_guest_busy_past_its_deadline_is_stopped_and_the_next_call_works() {
     let runtime = runtime(Limits {
@@ -62,12 +71,7 @@ async fn a_guest_busy_past_its_deadline_is_stopped_and_the_next_call_works() {
     );
     assert!(err.to_string().contains("deadline"), "{err}");
 
-    let now_s = host_sim::sim::now_ms() / 1000;
-    let answer = runtime
-        .handle_webhook(&installation, &signed(URL_VALIDATION, now_s, 0))
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200);
+    assert_the_next_call_works(&runtime, &installation).await;
 }
 
 #[tokio::test]
@@ -116,12 +120,7 @@ async fn the_memory_limit_holds_and_the_next_call_works() {
     );
     assert!(err.to_string().contains("16 MiB"), "{err}");
 
-    let now_s = host_sim::sim::now_ms() / 1000;
-    let answer = runtime
-        .handle_webhook(&installation, &signed(URL_VALIDATION, now_s, 0))
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 200);
+    assert_the_next_call_works(&runtime, &installation).await;
 }
 
 #[tokio::test]

@@ -404,29 +404,16 @@ impl FakeZoom {
         if !matches!(status.as_str(), "approved" | "pending" | "denied") {
             return zoom_error(400, 300, &format!("Invalid field: status {status}."));
         }
-        let registrants = {
-            let state = self.lock();
-            let Some(webinar) = id
-                .parse::<u64>()
-                .ok()
-                .and_then(|id| state.account.webinar(id))
-            else {
-                return webinar_not_found(id);
-            };
-            webinar
+        self.with_webinar(id, |webinar, _| {
+            let registrants = webinar
                 .registrants
                 .iter()
                 .filter(|r| r.status == status)
                 .map(|r| registrant_json(webinar, r))
-                .collect()
-        };
-        self.page(
-            request,
-            &format!("webinars/{id}/registrants/{status}"),
-            registrants,
-            MAX_PAGE_SIZE,
-            "registrants",
-        )
+                .collect();
+            let listing = format!("webinars/{id}/registrants/{status}");
+            self.page(request, &listing, registrants, MAX_PAGE_SIZE, "registrants")
+        })
     }
 
     fn add_registrant(&self, request: &FakeRequest, id: &str) -> FakeResponse {
@@ -625,24 +612,16 @@ impl FakeZoom {
     }
 
     fn participants_report(&self, request: &FakeRequest, id: &str) -> FakeResponse {
-        let rows = {
-            let state = self.lock();
-            let Some(webinar) = id
-                .parse::<u64>()
-                .ok()
-                .and_then(|id| state.account.webinar(id))
-            else {
-                return webinar_not_found(id);
-            };
-            participant_rows(webinar)
-        };
-        self.page(
-            request,
-            &format!("report/{id}/participants"),
-            rows,
-            MAX_PAGE_SIZE,
-            "participants",
-        )
+        self.with_webinar(id, |webinar, _| {
+            let listing = format!("report/{id}/participants");
+            self.page(
+                request,
+                &listing,
+                participant_rows(webinar),
+                MAX_PAGE_SIZE,
+                "participants",
+            )
+        })
     }
 
     fn recordings(&self, id: &str) -> FakeResponse {
