@@ -516,13 +516,22 @@ fn injected_faults_answer_5xx_or_time_out() {
             .status,
         503
     );
-    let hanging = FakeZoom::new(app, clock).with_faults(FaultPlan {
+    let hanging = FakeZoom::new(app.clone(), clock.clone()).with_faults(FaultPlan {
         timeout_rate: 1.0,
-        latency_ms: 5,
         ..FaultPlan::default()
     });
     let answer = hanging.handle(&request("GET", "https://api.zoom.us/v2/users", None, None));
     assert!(answer.timed_out);
+    let slow = FakeZoom::new(app, clock).with_faults(FaultPlan {
+        latency_ms: 250,
+        ..FaultPlan::default()
+    });
+    let answer = slow.handle(&request("GET", "https://api.zoom.us/v2/users", None, None));
+    assert_eq!(
+        (answer.status, answer.delay),
+        (401, Duration::from_millis(250)),
+        "a slow refusal"
+    );
 }
 
 #[test]
@@ -560,6 +569,28 @@ fn webhooks_carry_zooms_id_quirk_and_verify() {
     assert_eq!(
         joined["payload"]["object"]["participant"]["join_time"],
         "2026-11-20T15:05:00Z"
+    );
+    let ended = zoom
+        .webhook_body(&WebhookEvent::WebinarEnded {
+            webinar: 81234567890,
+        })
+        .unwrap();
+    assert!(
+        ended["payload"]["object"]["id"].is_string(),
+        "a string in ended events"
+    );
+    assert_eq!(
+        ended["payload"]["object"]["end_time"],
+        "2026-11-20T16:00:00Z"
+    );
+    let validation = zoom
+        .webhook_body(&WebhookEvent::UrlValidation {
+            plain_token: "qgg8vlvZRS6UYooatFL8Aw".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        validation["payload"]["plainToken"],
+        "qgg8vlvZRS6UYooatFL8Aw"
     );
     let completed = zoom
         .webhook_body(&WebhookEvent::RecordingCompleted {
