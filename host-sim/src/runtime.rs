@@ -317,10 +317,13 @@ impl Runtime {
     }
 
     /// A fresh instance for one call, its deadline already running.
+    /// A fresh instance and the instant its call must end by: one deadline
+    /// covers instantiation and the call.
     async fn instantiate(
         &self,
         installation: &Installation,
-    ) -> Result<(Store<HostState>, Plugin), CallError> {
+    ) -> Result<(Store<HostState>, Plugin, tokio::time::Instant), CallError> {
+        let deadline = tokio::time::Instant::now() + self.limits.deadline;
         let state = HostState {
             // No preopens, no network sockets, no environment: the guest's
             // only ways out are storage, config and the HTTP hooks.
@@ -351,8 +354,8 @@ impl Runtime {
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         let instantiate = self.pre.instantiate_async(&mut store);
-        match tokio::time::timeout(self.limits.deadline, instantiate).await {
-            Ok(Ok(plugin)) => Ok((store, plugin)),
+        match tokio::time::timeout_at(deadline, instantiate).await {
+            Ok(Ok(plugin)) => Ok((store, plugin, deadline)),
             Ok(Err(e)) => Err(match self.classify(&store, e) {
                 CallError::Trap(e) => CallError::Instantiate(e),
                 other => other,
@@ -394,9 +397,9 @@ macro_rules! exports {
                 $(#[$doc])*
                 #[allow(clippy::ptr_arg, reason = "the bindings take &String")]
                 pub async fn $name(&self, installation: &Installation $(, $arg: $ty)*) -> Result<$ret, CallError> {
-                    let (mut store, plugin) = self.instantiate(installation).await?;
+                    let (mut store, plugin, deadline) = self.instantiate(installation).await?;
                     let call = plugin.$iface().$call(&mut store $(, $arg)*);
-                    let outcome = tokio::time::timeout(self.limits.deadline, call).await;
+                    let outcome = tokio::time::timeout_at(deadline, call).await;
                     self.finish(&store, outcome)
                 }
             )*
