@@ -20,6 +20,3 @@ pub mod storage;
 
 /// The plugin component built from this tree by `build.rs`.
 pub const PLUGIN_COMPONENT: &[u8] = include_bytes!(env!("PLUGIN_COMPONENT"));
-
-/// Where `build.rs` left the component, for tools that inspect it.
-pub const PLUGIN_COMPONENT_PATH: &str = env!("PLUGIN_COMPONENT");

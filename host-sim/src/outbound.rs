@@ -198,10 +198,6 @@ impl RequestLog {
         }
         counts
     }
-
-    pub fn clear(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    }
 }
 
 /// The service a host belongs to.
@@ -255,10 +251,6 @@ impl Outbound {
 
     pub fn log(&self) -> &RequestLog {
         &self.log
-    }
-
-    pub fn allowed_hosts(&self) -> &[String] {
-        &self.allowed_hosts
     }
 
     /// Where a request to `host` goes, or why it may not.

@@ -312,10 +312,6 @@ impl Runtime {
         })
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// A fresh instance for one call, its deadline already running.
     /// A fresh instance and the instant its call must end by: one deadline
     /// covers instantiation and the call.

@@ -103,6 +103,18 @@ pub(crate) fn by_primary_email<'a>(state: &'a State, email: &str) -> Option<&'a 
         .find(|c| !c.archived && c.email().eq_ignore_ascii_case(email))
 }
 
+/// A contact by its id, or by its primary email, among the active or the archived ones.
+fn find<'a>(state: &'a State, id: &str, by_email: bool, archived: bool) -> Option<&'a Contact> {
+    state.contacts.values().find(|c| {
+        c.archived == archived
+            && if by_email {
+                c.email().eq_ignore_ascii_case(id)
+            } else {
+                c.id.to_string() == id
+            }
+    })
+}
+
 fn by_any_email(state: &State, email: &str) -> Option<u64> {
     state
         .contacts
@@ -237,15 +249,7 @@ fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
     let mut missing = Vec::new();
     for input in &inputs {
         let id = input.get("id").and_then(Value::as_str).unwrap_or_default();
-        let found = state.contacts.values().find(|c| {
-            c.archived == archived
-                && if by_email {
-                    c.email().eq_ignore_ascii_case(id)
-                } else {
-                    c.id.to_string() == id
-                }
-        });
-        match found {
+        match find(state, id, by_email, archived) {
             Some(contact) => results.push(contact_json(contact, &requested)),
             None => missing.push(id.to_owned()),
         }
@@ -318,15 +322,7 @@ fn get(state: &mut State, request: &FakeRequest, id: &str) -> FakeResponse {
         .map(|p| p.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
     let by_email = request.query_param("idProperty").as_deref() == Some("email");
-    let found = state.contacts.values().find(|c| {
-        c.archived == archived
-            && if by_email {
-                c.email().eq_ignore_ascii_case(id)
-            } else {
-                c.id.to_string() == id
-            }
-    });
-    match found {
+    match find(state, id, by_email, archived) {
         Some(contact) => FakeResponse::json(200, &contact_json(contact, &requested)),
         None => state.error(404, "OBJECT_NOT_FOUND", "resource not found"),
     }
