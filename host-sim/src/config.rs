@@ -76,6 +76,8 @@ pub struct LimitsConfig {
 pub struct HostConfig {
     /// Where the state database lives.
     pub state_dir: PathBuf,
+    /// The URL the services call the host at; the CRM signs webhooks over it.
+    pub public_url: String,
     pub zoom: ZoomConfig,
     pub crm: CrmConfig,
     pub connection: ConnectionConfig,
@@ -136,6 +138,7 @@ impl Default for HostConfig {
     fn default() -> Self {
         Self {
             state_dir: PathBuf::from(".host-sim"),
+            public_url: "https://host-sim.local".into(),
             zoom: ZoomConfig::default(),
             crm: CrmConfig::default(),
             connection: ConnectionConfig::default(),
@@ -236,6 +239,7 @@ impl HostConfig {
                 self.crm.access_token.expose().into(),
             ),
             ("crm.app-id".into(), self.crm.app_id.clone()),
+            ("host.public-url".into(), self.public_url.clone()),
             (
                 "crm.client-secret".into(),
                 self.crm.client_secret.expose().into(),

@@ -22,7 +22,7 @@ use crate::sim::{SimError, SimOptions, Simulator, StateStore, header};
 /// Where the clock starts when a scenario does not say.
 pub const DEFAULT_START: &str = "2026-11-20T17:00:00Z";
 /// The public address the simulator's CRM webhooks are delivered to.
-pub const CRM_WEBHOOK_URI: &str = "https://host-sim.local/webhooks/crm";
+pub const CRM_WEBHOOK_PATH: &str = "/webhooks/crm";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -454,14 +454,14 @@ async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
             let now = sim.clock.now_ms();
             let headers = FakeCrm::webhook_headers(
                 sim.config.crm.client_secret.expose(),
-                CRM_WEBHOOK_URI,
+                &format!("{}{CRM_WEBHOOK_PATH}", sim.config.public_url),
                 body.as_bytes(),
                 now,
             );
             let delivery = webhooks::Delivery {
                 source: webhooks::WebhookSource::Crm,
                 method: "POST".into(),
-                path: "/webhooks/crm".into(),
+                path: CRM_WEBHOOK_PATH.into(),
                 headers: headers.iter().map(|(n, v)| header(n, v)).collect(),
                 body: body.into_bytes(),
                 received_at: now,

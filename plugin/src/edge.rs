@@ -47,6 +47,10 @@ impl shell::Store for HostStore {
         storage::set(key, value).map_err(storage_error)
     }
 
+    fn delete(&self, key: &str) -> Result<(), Error> {
+        storage::delete(key).map_err(storage_error)
+    }
+
     fn list_keys(
         &self,
         prefix: &str,
@@ -113,10 +117,40 @@ impl From<Error> for types::PluginError {
     }
 }
 
-fn not_implemented<T>(what: &str) -> Result<T, types::PluginError> {
-    Err(types::PluginError::NotImplemented(format!(
-        "{what} is not implemented yet"
-    )))
+fn unreadable_config(e: &str) -> webhook::Answer {
+    webhook::Answer::refusal(
+        503,
+        "not_configured",
+        &format!("the host could not read the plugin's configuration: {e}"),
+    )
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn with_env<T>(
+    f: impl FnOnce(&shell::sync::Env<'_>) -> Result<T, Error>,
+) -> Result<T, types::PluginError> {
+    let env = shell::sync::Env {
+        http: &WakiHttp,
+        config: &HostConfig,
+        store: &HostStore,
+        now_ms: now_ms(),
+    };
+    f(&env).map_err(Into::into)
+}
+
+fn sync_report(r: shell::sync::Report) -> types::SyncReport {
+    types::SyncReport {
+        written: r.written,
+        skipped: r.skipped,
+        failed: r.failed,
+        pending: r.pending,
+        notes: r.notes,
+    }
 }
 
 impl webhooks::Guest for Plugin {
@@ -136,21 +170,36 @@ impl webhooks::Guest for Plugin {
             body: delivery.body,
             received_at_ms: delivery.received_at,
         };
+        let config = |key: &str| config::get(key).map_err(|config::ConfigError::Io(e)| e);
         let answer = match delivery.source {
-            webhook::Source::Zoom => match config::get(shell::keys::ZOOM_WEBHOOK_SECRET_TOKEN) {
+            webhook::Source::Zoom => match config(shell::keys::ZOOM_WEBHOOK_SECRET_TOKEN) {
                 Ok(secret) => webhook::handle_zoom(
                     &delivery,
                     webhook::ZoomSecrets {
                         webhook_secret_token: secret.as_deref(),
                     },
+                    &mut |intake| {
+                        shell::intake::record_zoom(&HostStore, &intake).map_err(|e| e.to_string())
+                    },
                 ),
-                Err(config::ConfigError::Io(e)) => webhook::Answer::refusal(
-                    503,
-                    "not_configured",
-                    &format!("the host could not read the plugin's configuration: {e}"),
-                ),
+                Err(e) => unreadable_config(&e),
             },
-            webhook::Source::Crm => webhook::handle_crm(&delivery),
+            webhook::Source::Crm => match (
+                config(shell::keys::CRM_CLIENT_SECRET),
+                config(shell::keys::HOST_PUBLIC_URL),
+            ) {
+                (Ok(secret), Ok(url)) => webhook::handle_crm(
+                    &delivery,
+                    webhook::CrmSecrets {
+                        client_secret: secret.as_deref(),
+                        public_url: url.as_deref(),
+                    },
+                    &mut |event| {
+                        shell::intake::record_crm(&HostStore, &event).map_err(|e| e.to_string())
+                    },
+                ),
+                (Err(e), _) | (_, Err(e)) => unreadable_config(&e),
+            },
         };
         webhooks::Answer {
             status: answer.status,
@@ -275,16 +324,16 @@ impl properties::Guest for Plugin {
 }
 
 impl sync::Guest for Plugin {
-    fn sync_now(_webinar: String) -> Result<types::SyncReport, types::PluginError> {
-        not_implemented("sync now")
+    fn sync_now(webinar: String) -> Result<types::SyncReport, types::PluginError> {
+        with_env(|env| shell::sync::sync_now(env, &webinar)).map(sync_report)
     }
 
-    fn backfill(_since: Option<i64>) -> Result<types::SyncReport, types::PluginError> {
-        not_implemented("backfill")
+    fn backfill(since: Option<i64>) -> Result<types::SyncReport, types::PluginError> {
+        with_env(|env| shell::sync::backfill(env, since)).map(sync_report)
     }
 
     fn tick() -> Result<types::SyncReport, types::PluginError> {
-        not_implemented("the scheduled tick")
+        with_env(shell::sync::tick).map(sync_report)
     }
 }
 
@@ -342,7 +391,13 @@ impl settings::Guest for Plugin {
             recording_exclusion_domains: value.recording_exclusion_domains,
             contact_exclusion_domains: value.contact_exclusion_domains,
         };
-        shell::settings::set_global(&HostStore, &new)?;
+        let before = shell::settings::global(&HostStore)?;
+        let after = shell::settings::set_global(&HostStore, &new)?;
+        shell::sync::on_settings_changed(
+            &HostStore,
+            before.global_sync && before.webinar_sync,
+            after.global_sync && after.webinar_sync,
+        )?;
         Ok(())
     }
 

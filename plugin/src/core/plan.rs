@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::attendance::{self, Segment};
 use super::audit::AuditKind;
@@ -15,7 +15,7 @@ use super::exclusions::{self, Directory, Exclusion};
 use super::settings::{GlobalSettings, UserSettings, WebinarSettings};
 
 /// The webinar as Zoom describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webinar {
     pub id: String,
     pub topic: String,
@@ -31,7 +31,7 @@ pub struct Webinar {
     pub zoom_event: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Registrant {
     pub id: String,
     pub email: String,
@@ -43,7 +43,7 @@ pub struct Registrant {
 }
 
 /// One row of the participants report: one join/leave segment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParticipantRow {
     pub name: String,
     pub email: String,

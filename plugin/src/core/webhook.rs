@@ -8,6 +8,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::intake::{self, Intake, NotAFact};
 use super::zoom_signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// Which service sent a delivery.
@@ -73,11 +74,26 @@ pub struct ZoomSecrets<'a> {
 struct ZoomEnvelope {
     event: String,
     #[serde(default)]
+    event_ts: i64,
+    #[serde(default)]
     payload: serde_json::Value,
 }
 
-/// Verifies and answers a Zoom delivery.
-pub fn handle_zoom(delivery: &Delivery, secrets: ZoomSecrets<'_>) -> Answer {
+/// What recording a verified fact did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    /// The same business key was recorded before (R30).
+    Duplicate,
+}
+
+/// Verifies and answers a Zoom delivery. A verified event with a fact is
+/// handed to `record` (which stores it for `tick`); its answer follows.
+pub fn handle_zoom(
+    delivery: &Delivery,
+    secrets: ZoomSecrets<'_>,
+    record: &mut dyn FnMut(Intake) -> Result<Recorded, String>,
+) -> Answer {
     if !delivery.method.eq_ignore_ascii_case("POST") {
         return Answer::refusal(
             405,
@@ -116,15 +132,34 @@ pub fn handle_zoom(delivery: &Delivery, secrets: ZoomSecrets<'_>) -> Answer {
         }
     };
 
-    match envelope.event.as_str() {
-        "endpoint.url_validation" => answer_url_validation(secret, &envelope.payload),
-        other => Answer::refusal(
-            501,
-            "not_implemented",
-            &format!(
-                "handling of Zoom event {other:?} is not implemented yet; Zoom will retry the delivery"
-            ),
-        ),
+    if envelope.event == "endpoint.url_validation" {
+        return answer_url_validation(secret, &envelope.payload);
+    }
+    match intake::parse(&envelope.event, envelope.event_ts, &envelope.payload) {
+        Ok(intake) => {
+            let webinar = intake.fact.webinar().to_owned();
+            match record(intake) {
+                Ok(Recorded::New) => Answer::json(
+                    200,
+                    &json!({ "status": "accepted", "event": envelope.event, "webinar": webinar }),
+                ),
+                Ok(Recorded::Duplicate) => Answer::json(
+                    200,
+                    &json!({ "status": "duplicate", "event": envelope.event, "webinar": webinar }),
+                ),
+                // Zoom retries 5xx: the event is not lost.
+                Err(e) => Answer::refusal(
+                    503,
+                    "storage_unavailable",
+                    &format!("the event could not be stored, Zoom will retry it: {e}"),
+                ),
+            }
+        }
+        // Acknowledged, so Zoom does not retry an event this plugin never uses.
+        Err(NotAFact::Ignored(event)) => {
+            Answer::json(200, &json!({ "status": "ignored", "event": event }))
+        }
+        Err(NotAFact::Malformed(reason)) => Answer::refusal(400, "malformed_event", &reason),
     }
 }
 
@@ -146,13 +181,163 @@ fn answer_url_validation(secret: &str, payload: &serde_json::Value) -> Answer {
     }
 }
 
-/// Answers a CRM delivery. Contact deletion and restore handling comes with the sync.
-pub fn handle_crm(_delivery: &Delivery) -> Answer {
-    Answer::refusal(
-        501,
-        "not_implemented",
-        "handling of CRM webhooks is not implemented yet; the CRM will retry the delivery",
-    )
+/// What the CRM's app webhooks tell the plugin about a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactEvent {
+    /// Deleted, or deleted for privacy: never re-created (R18).
+    Deleted { contact_id: String, privacy: bool },
+    /// Restored: the plugin may write to it again.
+    Restored { contact_id: String },
+}
+
+/// The secrets a CRM delivery is checked with.
+#[derive(Debug, Clone, Copy)]
+pub struct CrmSecrets<'a> {
+    /// `crm.client-secret`: the app's secret, which signs its webhooks.
+    pub client_secret: Option<&'a str>,
+    /// `host.public-url`: where the CRM sends webhooks, e.g.
+    /// `https://host.example`; the signature covers the full URI.
+    pub public_url: Option<&'a str>,
+}
+
+pub const CRM_SIGNATURE_HEADER: &str = "x-hubspot-signature-v3";
+pub const CRM_TIMESTAMP_HEADER: &str = "x-hubspot-request-timestamp";
+
+/// The CRM's v3 signature: base64(HMAC-SHA256(secret, method + uri + body + timestamp)).
+pub fn crm_signature(
+    secret: &str,
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    timestamp: &str,
+) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(method.as_bytes());
+    mac.update(uri.as_bytes());
+    mac.update(body);
+    mac.update(timestamp.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Verifies and answers a CRM delivery: contact deletions and restores go
+/// to `record`; other subscription types are acknowledged and ignored.
+pub fn handle_crm(
+    delivery: &Delivery,
+    secrets: CrmSecrets<'_>,
+    record: &mut dyn FnMut(ContactEvent) -> Result<(), String>,
+) -> Answer {
+    if !delivery.method.eq_ignore_ascii_case("POST") {
+        return Answer::refusal(
+            405,
+            "method_not_allowed",
+            &format!(
+                "the CRM delivers webhooks with POST, not {}",
+                delivery.method
+            ),
+        );
+    }
+    let (Some(secret), Some(public_url)) = (
+        secrets.client_secret.filter(|s| !s.is_empty()),
+        secrets.public_url.filter(|s| !s.is_empty()),
+    ) else {
+        return Answer::refusal(
+            503,
+            "not_configured",
+            "CRM webhooks cannot be verified: set crm.client-secret (the app's client secret) and host.public-url (the URL the CRM calls)",
+        );
+    };
+    let (Some(timestamp), Some(signature)) = (
+        delivery.header(CRM_TIMESTAMP_HEADER),
+        delivery.header(CRM_SIGNATURE_HEADER),
+    ) else {
+        return Answer::refusal(
+            401,
+            "invalid_signature",
+            &format!(
+                "the delivery has no {CRM_SIGNATURE_HEADER} and {CRM_TIMESTAMP_HEADER} headers"
+            ),
+        );
+    };
+    match timestamp.trim().parse::<i64>() {
+        Ok(at) if (delivery.received_at_ms - at).abs() <= zoom_signature::FRESHNESS_WINDOW_MS => {}
+        _ => {
+            return Answer::refusal(
+                401,
+                "stale_delivery",
+                &format!(
+                    "{CRM_TIMESTAMP_HEADER} {timestamp:?} is not within 5 minutes of now: a replayed or delayed delivery"
+                ),
+            );
+        }
+    }
+    let uri = format!("{}{}", public_url.trim_end_matches('/'), delivery.path);
+    let expected = crm_signature(
+        secret,
+        &delivery.method.to_ascii_uppercase(),
+        &uri,
+        &delivery.body,
+        timestamp.trim(),
+    );
+    if !constant_time_eq(expected.as_bytes(), signature.trim().as_bytes()) {
+        return Answer::refusal(
+            401,
+            "invalid_signature",
+            &format!(
+                "the {CRM_SIGNATURE_HEADER} does not match the body signed for {uri} with crm.client-secret"
+            ),
+        );
+    }
+    let events: Vec<serde_json::Value> = match serde_json::from_slice(&delivery.body) {
+        Ok(serde_json::Value::Array(events)) => events,
+        Ok(_) => {
+            return Answer::refusal(
+                400,
+                "malformed_body",
+                "the CRM sends a JSON array of events",
+            );
+        }
+        Err(e) => {
+            return Answer::refusal(400, "malformed_body", &format!("the body is not JSON: {e}"));
+        }
+    };
+    let mut recorded = 0;
+    for event in &events {
+        let contact_id = match event.get("objectId") {
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => {
+                return Answer::refusal(400, "malformed_event", "an event without an objectId");
+            }
+        };
+        let change = match event.get("subscriptionType").and_then(|t| t.as_str()) {
+            Some("contact.deletion") => ContactEvent::Deleted {
+                contact_id,
+                privacy: false,
+            },
+            Some("contact.privacyDeletion") => ContactEvent::Deleted {
+                contact_id,
+                privacy: true,
+            },
+            Some("contact.restore") => ContactEvent::Restored { contact_id },
+            _ => continue,
+        };
+        if let Err(e) = record(change) {
+            return Answer::refusal(
+                503,
+                "storage_unavailable",
+                &format!("the event could not be stored, the CRM will retry it: {e}"),
+            );
+        }
+        recorded += 1;
+    }
+    Answer::json(200, &json!({ "status": "accepted", "events": recorded }))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -189,13 +374,17 @@ mod tests {
         }
     }
 
+    fn never(intake: Intake) -> Result<Recorded, String> {
+        panic!("nothing should be recorded, got {intake:?}")
+    }
+
     fn body_json(answer: &Answer) -> serde_json::Value {
         serde_json::from_slice(&answer.body).unwrap()
     }
 
     #[test]
     fn r29_url_validation_is_answered_with_the_encrypted_token() {
-        let answer = handle_zoom(&signed(URL_VALIDATION), secrets());
+        let answer = handle_zoom(&signed(URL_VALIDATION), secrets(), &mut never);
         assert_eq!(answer.status, 200);
         assert_eq!(
             body_json(&answer),
@@ -212,7 +401,7 @@ mod tests {
         delivery
             .headers
             .retain(|(n, _)| !n.eq_ignore_ascii_case(SIGNATURE_HEADER));
-        let answer = handle_zoom(&delivery, secrets());
+        let answer = handle_zoom(&delivery, secrets(), &mut never);
         assert_eq!(answer.status, 401);
         assert_eq!(body_json(&answer)["error"], "invalid_signature");
         assert!(
@@ -225,7 +414,7 @@ mod tests {
 
     #[test]
     fn malformed_json_after_a_valid_signature_is_a_400_with_the_parse_error() {
-        let answer = handle_zoom(&signed("{\"event\": "), secrets());
+        let answer = handle_zoom(&signed("{\"event\": "), secrets(), &mut never);
         assert_eq!(answer.status, 400);
         assert!(
             body_json(&answer)["reason"]
@@ -240,6 +429,7 @@ mod tests {
         let answer = handle_zoom(
             &signed(r#"{"event":"endpoint.url_validation","payload":{}}"#),
             secrets(),
+            &mut never,
         );
         assert_eq!(answer.status, 400);
     }
@@ -251,6 +441,7 @@ mod tests {
             ZoomSecrets {
                 webhook_secret_token: None,
             },
+            &mut never,
         );
         assert_eq!(answer.status, 503);
         assert!(
@@ -262,21 +453,46 @@ mod tests {
     }
 
     #[test]
-    fn events_not_handled_yet_are_retryable_not_acknowledged() {
-        let answer = handle_zoom(
-            &signed(r#"{"event":"webinar.ended","payload":{}}"#),
+    fn r30_events_are_recorded_once_and_unknown_ones_acknowledged() {
+        let body = r#"{"event":"webinar.deleted","event_ts":1,"payload":{"object":{"id":81234567890,"uuid":"u=="}}}"#;
+        let mut seen = Vec::new();
+        let mut record = |intake: Intake| {
+            let recorded = if seen.contains(&intake.key) {
+                Recorded::Duplicate
+            } else {
+                Recorded::New
+            };
+            seen.push(intake.key);
+            Ok(recorded)
+        };
+        let first = handle_zoom(&signed(body), secrets(), &mut record);
+        let again = handle_zoom(&signed(body), secrets(), &mut record);
+        assert_eq!((first.status, again.status), (200, 200));
+        assert_eq!(body_json(&first)["status"], "accepted");
+        assert_eq!(body_json(&again)["status"], "duplicate");
+        let unknown = handle_zoom(
+            &signed(r#"{"event":"meeting.started","payload":{}}"#),
             secrets(),
+            &mut never,
         );
-        assert!(
-            answer.status >= 500,
-            "Zoom only retries 5xx; a 2xx would lose the event"
+        assert_eq!(
+            (unknown.status, body_json(&unknown)["status"].as_str()),
+            (200, Some("ignored"))
         );
+        let malformed = handle_zoom(
+            &signed(r#"{"event":"webinar.ended","payload":{"object":{"id":"8123-4567"}}}"#),
+            secrets(),
+            &mut never,
+        );
+        assert_eq!(malformed.status, 400);
+        let failing = handle_zoom(&signed(body), secrets(), &mut |_| Err("disk full".into()));
+        assert_eq!(failing.status, 503, "Zoom retries 5xx: nothing is lost");
     }
 
     #[test]
     fn only_post_is_accepted() {
         let mut delivery = signed(URL_VALIDATION);
         delivery.method = "GET".into();
-        assert_eq!(handle_zoom(&delivery, secrets()).status, 405);
+        assert_eq!(handle_zoom(&delivery, secrets(), &mut never).status, 405);
     }
 }

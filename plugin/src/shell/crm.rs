@@ -194,3 +194,224 @@ fn token_type(t: PropertyType) -> &'static str {
 pub fn app_id(config: &dyn Config) -> Result<String, PluginError> {
     required(config, keys::CRM_APP_ID)
 }
+
+/// The CRM's batch limit (R31).
+pub const BATCH_SIZE: usize = 100;
+
+/// A batch call's answer: what went through, and the per-item errors of a 207.
+#[derive(Debug, Default)]
+pub struct BatchAnswer {
+    pub results: Vec<serde_json::Value>,
+    pub errors: Vec<serde_json::Value>,
+}
+
+impl BatchAnswer {
+    /// The ids or emails an error's `context` names.
+    pub fn error_subjects(error: &serde_json::Value) -> Vec<String> {
+        let Some(context) = error.get("context").and_then(|c| c.as_object()) else {
+            return Vec::new();
+        };
+        context
+            .values()
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A contact as an email upsert found or made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpsertedContact {
+    /// The email sent.
+    pub email: String,
+    pub id: String,
+    /// The contact's primary email: not `email` when `email` is a secondary one (R17).
+    pub primary_email: String,
+    pub created: bool,
+}
+
+impl CrmClient<'_> {
+    /// A call that retries 5xx twice; a 429 or a 5xx that persists is
+    /// `CrmUnavailable`, and the caller leaves the rest for a later tick (R32).
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response, PluginError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let response = match self.send(method, path, body.clone()) {
+                Err(PluginError::CrmUnavailable(_)) if attempts < 3 => continue,
+                other => other?,
+            };
+            match response.status {
+                500..=599 if attempts < 3 => continue,
+                429 => {
+                    return Err(PluginError::CrmUnavailable(format!(
+                        "the CRM's rate limit was reached ({}); the sync continues on the next tick",
+                        response.error_message()
+                    )));
+                }
+                500..=599 => {
+                    return Err(PluginError::CrmUnavailable(format!(
+                        "the CRM answered {} to {path}: {}",
+                        response.status,
+                        response.error_message()
+                    )));
+                }
+                _ => return Ok(response),
+            }
+        }
+    }
+
+    /// One batch call of at most 100 inputs.
+    pub fn batch(
+        &self,
+        path: &str,
+        mut body: serde_json::Value,
+        inputs: Vec<serde_json::Value>,
+        what: &str,
+    ) -> Result<BatchAnswer, PluginError> {
+        debug_assert!(inputs.len() <= BATCH_SIZE);
+        body["inputs"] = serde_json::Value::Array(inputs);
+        let response = self.call(Method::Post, path, Some(body))?;
+        if !response.is_success() {
+            return Err(PluginError::CrmUnavailable(format!(
+                "{what} failed with {}: {}",
+                response.status,
+                response.error_message()
+            )));
+        }
+        let json = response.json().unwrap_or_default();
+        let list = |name: &str| {
+            json.get(name)
+                .and_then(|l| l.as_array())
+                .cloned()
+                .unwrap_or_default()
+        };
+        Ok(BatchAnswer {
+            results: list("results"),
+            errors: list("errors"),
+        })
+    }
+
+    /// The emails of the CRM's users (owners), lowercase (R17).
+    pub fn owner_emails(&self) -> Result<Vec<String>, PluginError> {
+        let mut emails = Vec::new();
+        let mut after = String::new();
+        loop {
+            let path = if after.is_empty() {
+                "/crm/v3/owners?limit=500".to_owned()
+            } else {
+                format!("/crm/v3/owners?limit=500&after={after}")
+            };
+            let response = self.call(Method::Get, &path, None)?;
+            if !response.is_success() {
+                return Err(PluginError::CrmUnavailable(format!(
+                    "listing the CRM's users failed with {}: {}",
+                    response.status,
+                    response.error_message()
+                )));
+            }
+            let json = response.json().unwrap_or_default();
+            emails.extend(
+                json.get("results")
+                    .and_then(|r| r.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| o.get("email").and_then(|e| e.as_str()))
+                    .map(str::to_ascii_lowercase),
+            );
+            match json
+                .pointer("/paging/next/after")
+                .and_then(|a| a.as_str().map(str::to_owned).or_else(|| id_string(a)))
+            {
+                Some(next) if !next.is_empty() => after = next,
+                _ => return Ok(emails),
+            }
+        }
+    }
+
+    /// Which of `emails` (at most 100) belong to deleted (archived) contacts (R18).
+    pub fn archived_emails(&self, emails: &[String]) -> Result<Vec<String>, PluginError> {
+        let inputs = emails.iter().map(|e| json!({ "id": e })).collect();
+        let answer = self.batch(
+            "/crm/v3/objects/contacts/batch/read?archived=true",
+            json!({ "idProperty": "email", "properties": ["email"] }),
+            inputs,
+            "looking up deleted contacts",
+        )?;
+        Ok(answer
+            .results
+            .iter()
+            .filter_map(|c| c.pointer("/properties/email").and_then(|e| e.as_str()))
+            .map(str::to_ascii_lowercase)
+            .collect())
+    }
+
+    /// Finds or creates the contacts of `emails` (at most 100) without
+    /// changing any property: an email that turns out to be a secondary
+    /// email of a contact comes back with that contact's primary email, and
+    /// nothing was written to it (R7, R17). Emails the CRM refuses are
+    /// returned with the CRM's reason.
+    pub fn upsert_emails(
+        &self,
+        emails: &[String],
+    ) -> Result<(Vec<UpsertedContact>, Vec<(String, String)>), PluginError> {
+        let inputs = emails
+            .iter()
+            .map(|e| json!({ "id": e, "idProperty": "email", "properties": {} }))
+            .collect();
+        let answer = self.batch(
+            "/crm/v3/objects/contacts/batch/upsert",
+            json!({}),
+            inputs,
+            "finding or creating contacts",
+        )?;
+        let mut refused = Vec::new();
+        for error in &answer.errors {
+            let reason = error
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("refused")
+                .to_owned();
+            for email in BatchAnswer::error_subjects(error) {
+                refused.push((email.to_ascii_lowercase(), reason.clone()));
+            }
+        }
+        // Results come in input order, without the refused inputs.
+        let accepted = emails
+            .iter()
+            .filter(|e| !refused.iter().any(|(r, _)| r == *e));
+        let contacts = accepted
+            .zip(&answer.results)
+            .filter_map(|(email, result)| {
+                Some(UpsertedContact {
+                    email: email.clone(),
+                    id: id_string(result.get("id")?)?,
+                    primary_email: result
+                        .pointer("/properties/email")
+                        .and_then(|e| e.as_str())
+                        .unwrap_or(email)
+                        .to_ascii_lowercase(),
+                    created: result.get("new").and_then(|n| n.as_bool()) == Some(true),
+                })
+            })
+            .collect();
+        Ok((contacts, refused))
+    }
+
+    /// Creates or updates the webinar's marketing event (R9).
+    pub fn upsert_marketing_event(&self, event: serde_json::Value) -> Result<(), PluginError> {
+        self.batch(
+            "/marketing/v3/marketing-events/events/upsert",
+            json!({}),
+            vec![event],
+            "writing the marketing event",
+        )?;
+        Ok(())
+    }
+}

@@ -8,7 +8,9 @@ pub mod crm;
 pub mod error;
 pub mod http;
 pub mod install;
+pub mod intake;
 pub mod settings;
+pub mod sync;
 pub mod zoom;
 
 pub use error::PluginError;
@@ -23,6 +25,7 @@ pub trait Config {
 pub trait Store {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PluginError>;
     fn set(&self, key: &str, value: &[u8]) -> Result<(), PluginError>;
+    fn delete(&self, key: &str) -> Result<(), PluginError>;
     /// Keys starting with `prefix`, ascending, after `cursor`; and the cursor of the next page.
     fn list_keys(
         &self,
@@ -83,6 +86,11 @@ pub(crate) mod memory {
             Ok(())
         }
 
+        fn delete(&self, key: &str) -> Result<(), PluginError> {
+            self.0.borrow_mut().remove(key);
+            Ok(())
+        }
+
         fn list_keys(
             &self,
             prefix: &str,
@@ -130,6 +138,9 @@ pub mod keys {
     pub const ZOOM_WEBHOOK_SECRET_TOKEN: &str = "zoom.webhook-secret-token";
     pub const CRM_ACCESS_TOKEN: &str = "crm.access-token";
     pub const CRM_APP_ID: &str = "crm.app-id";
+    pub const CRM_CLIENT_SECRET: &str = "crm.client-secret";
+    /// Where the host receives webhooks; CRM signatures cover the full URI.
+    pub const HOST_PUBLIC_URL: &str = "host.public-url";
 }
 
 /// A configured value that must be present.

@@ -58,3 +58,142 @@ pub fn fetch_token(http: &dyn HttpClient, config: &dyn Config) -> Result<AccessT
         )),
     }
 }
+
+/// Zoom's largest page for registrants and the participants report (R31).
+pub const PAGE_SIZE: u32 = 300;
+
+/// The stored access token, reused until a minute before it expires.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredToken {
+    token: String,
+    expires_at_ms: i64,
+}
+
+const TOKEN_KEY: &str = "zoom/token";
+
+/// Zoom REST v2 for the sync: reads, paged by 300, with the token cached in
+/// storage. A 429 or a 5xx that persists is `ZoomUnavailable`: the caller
+/// leaves the work for a later tick (R32).
+pub struct ZoomClient<'a> {
+    http: &'a dyn HttpClient,
+    config: &'a dyn Config,
+    store: &'a dyn super::Store,
+    now_ms: i64,
+    token: std::cell::RefCell<Option<String>>,
+}
+
+impl<'a> ZoomClient<'a> {
+    pub fn new(
+        http: &'a dyn HttpClient,
+        config: &'a dyn Config,
+        store: &'a dyn super::Store,
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            http,
+            config,
+            store,
+            now_ms,
+            token: std::cell::RefCell::new(None),
+        }
+    }
+
+    fn token(&self, fresh: bool) -> Result<String, PluginError> {
+        if !fresh {
+            if let Some(token) = self.token.borrow().clone() {
+                return Ok(token);
+            }
+            if let Some(stored) = super::load::<StoredToken>(self.store, TOKEN_KEY)?
+                && stored.expires_at_ms > self.now_ms + 60_000
+            {
+                *self.token.borrow_mut() = Some(stored.token.clone());
+                return Ok(stored.token);
+            }
+        }
+        let token = fetch_token(self.http, self.config)?;
+        super::save(
+            self.store,
+            TOKEN_KEY,
+            &StoredToken {
+                token: token.token.clone(),
+                expires_at_ms: self.now_ms + token.expires_in_s as i64 * 1000,
+            },
+        )?;
+        *self.token.borrow_mut() = Some(token.token.clone());
+        Ok(token.token)
+    }
+
+    /// GET `path` (under /v2); none when Zoom says the object does not exist.
+    pub fn get(&self, path: &str) -> Result<Option<serde_json::Value>, PluginError> {
+        let mut fresh = false;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let request = Request::new(Method::Get, format!("{API_BASE}{path}"))
+                .header("authorization", format!("Bearer {}", self.token(fresh)?));
+            let response = match self.http.send(request) {
+                Ok(response) => response,
+                Err(_) if attempts < 3 => continue,
+                Err(e) => {
+                    return Err(PluginError::ZoomUnavailable(format!(
+                        "could not reach Zoom for {path}: {e}"
+                    )));
+                }
+            };
+            match response.status {
+                200..=299 => return Ok(Some(response.json().unwrap_or_default())),
+                401 if !fresh => fresh = true,
+                404 => return Ok(None),
+                // Zoom answers 400 with code 3001 for a webinar that does not exist.
+                400 if response
+                    .json()
+                    .and_then(|j| j.get("code").and_then(|c| c.as_u64()))
+                    == Some(3001) =>
+                {
+                    return Ok(None);
+                }
+                500..=599 if attempts < 3 => {}
+                429 => {
+                    return Err(PluginError::ZoomUnavailable(format!(
+                        "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
+                    )));
+                }
+                status => {
+                    return Err(PluginError::ZoomUnavailable(format!(
+                        "Zoom answered {status} for {path}: {}",
+                        response.error_message()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Every item of a paged list (R31: pages of 300), or none when the
+    /// listed object does not exist.
+    pub fn all_pages(
+        &self,
+        path: &str,
+        field: &str,
+    ) -> Result<Option<Vec<serde_json::Value>>, PluginError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut token = String::new();
+        loop {
+            let url = format!("{path}{separator}page_size={PAGE_SIZE}&next_page_token={token}");
+            let Some(page) = self.get(&url)? else {
+                return Ok(None);
+            };
+            if let Some(list) = page.get(field).and_then(|l| l.as_array()) {
+                items.extend(list.iter().cloned());
+            }
+            token = page
+                .get("next_page_token")
+                .and_then(|t| t.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            if token.is_empty() {
+                return Ok(Some(items));
+            }
+        }
+    }
+}

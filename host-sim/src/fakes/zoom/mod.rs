@@ -302,6 +302,27 @@ impl FakeZoom {
                     .collect();
                 FakeResponse::json(200, &json!({ "webinars": instances }))
             }),
+            ("GET", ["v2", "report", "webinars", id]) => self.with_webinar(id, |w, _| {
+                match &w.ran {
+                    Some(ran) => FakeResponse::json(
+                        200,
+                        &json!({
+                            "id": w.id, "uuid": w.uuid, "topic": w.topic, "user_email": w.host,
+                            "start_time": ran.start_time, "end_time": ran.end_time,
+                            "duration": w.duration, "participants_count": w.participants.len(),
+                        }),
+                    ),
+                    // Zoom has no report for a webinar that has not happened.
+                    None => zoom_error(
+                        400,
+                        3001,
+                        &format!(
+                            "Webinar {} has not ended yet; no report is available.",
+                            w.id
+                        ),
+                    ),
+                }
+            }),
             ("GET", ["v2", "report", "webinars", id, "participants"]) => {
                 self.participants_report(request, id)
             }

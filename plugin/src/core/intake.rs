@@ -1,0 +1,431 @@
+//! Zoom webhook events as facts (R29, R30). A verified delivery becomes one
+//! [`Fact`] with a business key; the shell stores it under that key, so a
+//! duplicated or retried delivery lands on the same key and changes nothing.
+//! [`assemble`] turns a webinar's stored facts back into registrants and
+//! attendance segments, whatever order they arrived in.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::plan::{ParticipantRow, Registrant};
+use super::time::parse_rfc3339;
+
+/// What one Zoom event says about one webinar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum Fact {
+    /// Created or updated: the webinar exists and should be looked at.
+    Scheduled {
+        webinar: String,
+    },
+    Deleted {
+        webinar: String,
+    },
+    Ended {
+        webinar: String,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+    },
+    Registration {
+        webinar: String,
+        registrant: Registrant,
+        /// When Zoom sent the event; the latest status of a registrant wins.
+        at_ms: i64,
+    },
+    Joined {
+        webinar: String,
+        person: Person,
+        at_ms: i64,
+    },
+    Left {
+        webinar: String,
+        person: Person,
+        at_ms: i64,
+    },
+}
+
+/// A participant as the join/leave events name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Zoom's id of this participant in this webinar (`participant_uuid`, else `id`, else `user_id`).
+    pub key: String,
+    pub name: String,
+    pub email: String,
+    pub registrant_id: String,
+}
+
+impl Fact {
+    pub fn webinar(&self) -> &str {
+        match self {
+            Fact::Scheduled { webinar }
+            | Fact::Deleted { webinar }
+            | Fact::Ended { webinar, .. }
+            | Fact::Registration { webinar, .. }
+            | Fact::Joined { webinar, .. }
+            | Fact::Left { webinar, .. } => webinar,
+        }
+    }
+}
+
+/// A parsed event: the fact and the business key it is deduplicated on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intake {
+    pub fact: Fact,
+    pub key: String,
+}
+
+/// Why an event was not turned into a fact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAFact {
+    /// An event this plugin does not use: acknowledged and ignored.
+    Ignored(String),
+    /// A known event without the fields it needs: refused with the reason.
+    Malformed(String),
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        // Zoom sends `object.id` as a number in some events and a string in others.
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn field(object: &Value, name: &str) -> String {
+    object.get(name).and_then(text).unwrap_or_default()
+}
+
+/// The webinar id of an event's object: digits only, as a string.
+fn webinar_id(object: &Value) -> Result<String, NotAFact> {
+    let id = object.get("id").and_then(text).unwrap_or_default();
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NotAFact::Malformed(format!(
+            "payload.object.id must be the webinar's numeric id, got {:?}",
+            object.get("id").unwrap_or(&Value::Null)
+        )));
+    }
+    Ok(id)
+}
+
+fn time(object: &Value, name: &str) -> Result<i64, NotAFact> {
+    let raw = field(object, name);
+    parse_rfc3339(&raw)
+        .ok_or_else(|| NotAFact::Malformed(format!("{name} must be an RFC 3339 time, got {raw:?}")))
+}
+
+/// The fact in a Zoom event body (the envelope already parsed as JSON).
+pub fn parse(event: &str, event_ts: i64, payload: &Value) -> Result<Intake, NotAFact> {
+    let object = payload.get("object").unwrap_or(&Value::Null);
+    let intake = |fact: Fact, key: String| Ok(Intake { fact, key });
+    match event {
+        "webinar.created" | "webinar.updated" => {
+            let webinar = webinar_id(object)?;
+            let key = format!("{event}|{}|{event_ts}", field(object, "uuid"));
+            intake(Fact::Scheduled { webinar }, key)
+        }
+        "webinar.deleted" => {
+            let webinar = webinar_id(object)?;
+            let key = format!("{event}|{}", field(object, "uuid"));
+            intake(Fact::Deleted { webinar }, key)
+        }
+        "webinar.ended" => {
+            let webinar = webinar_id(object)?;
+            let key = format!("{event}|{}", field(object, "uuid"));
+            let start_ms = parse_rfc3339(&field(object, "start_time"));
+            let end_ms = parse_rfc3339(&field(object, "end_time"));
+            intake(
+                Fact::Ended {
+                    webinar,
+                    start_ms,
+                    end_ms,
+                },
+                key,
+            )
+        }
+        "webinar.registration_created"
+        | "webinar.registration_approved"
+        | "webinar.registration_denied"
+        | "webinar.registration_cancelled" => {
+            let webinar = webinar_id(object)?;
+            let r = object.get("registrant").unwrap_or(&Value::Null);
+            let id = field(r, "id");
+            let email = field(r, "email");
+            if id.is_empty() && email.is_empty() {
+                return Err(NotAFact::Malformed(format!(
+                    "{event} without payload.object.registrant.id or email"
+                )));
+            }
+            let status = match event {
+                "webinar.registration_approved" => "approved".to_owned(),
+                "webinar.registration_denied" => "denied".to_owned(),
+                "webinar.registration_cancelled" => "cancelled".to_owned(),
+                // Created: approved or pending, as the registrant's status says.
+                _ => match field(r, "status").as_str() {
+                    "pending" => "pending".to_owned(),
+                    _ => "approved".to_owned(),
+                },
+            };
+            let key = format!(
+                "{event}|{}|{}|{event_ts}",
+                field(object, "uuid"),
+                if id.is_empty() { &email } else { &id }
+            );
+            intake(
+                Fact::Registration {
+                    webinar,
+                    registrant: Registrant {
+                        id,
+                        email,
+                        first_name: field(r, "first_name"),
+                        last_name: field(r, "last_name"),
+                        status,
+                        registered_ms: event_ts,
+                    },
+                    at_ms: event_ts,
+                },
+                key,
+            )
+        }
+        "webinar.participant_joined" | "webinar.participant_left" => {
+            let webinar = webinar_id(object)?;
+            let p = object.get("participant").unwrap_or(&Value::Null);
+            let key_of = ["participant_uuid", "id", "user_id"]
+                .iter()
+                .map(|n| field(p, n))
+                .find(|k| !k.is_empty())
+                .unwrap_or_default();
+            if key_of.is_empty() {
+                return Err(NotAFact::Malformed(format!(
+                    "{event} without payload.object.participant.participant_uuid, id or user_id"
+                )));
+            }
+            let person = Person {
+                key: key_of,
+                name: field(p, "user_name"),
+                email: field(p, "email"),
+                registrant_id: field(p, "registrant_id"),
+            };
+            let joined = event == "webinar.participant_joined";
+            let at_ms = time(p, if joined { "join_time" } else { "leave_time" })?;
+            let key = format!("{event}|{}|{}|{at_ms}", field(object, "uuid"), person.key);
+            let fact = if joined {
+                Fact::Joined {
+                    webinar,
+                    person,
+                    at_ms,
+                }
+            } else {
+                Fact::Left {
+                    webinar,
+                    person,
+                    at_ms,
+                }
+            };
+            intake(fact, key)
+        }
+        other => Err(NotAFact::Ignored(other.to_owned())),
+    }
+}
+
+/// A webinar's facts put together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Assembled {
+    /// The latest state of each registrant, by registrant id (or email).
+    pub registrants: Vec<Registrant>,
+    /// One row per completed join/leave segment.
+    pub rows: Vec<ParticipantRow>,
+    pub ended: Option<(Option<i64>, Option<i64>)>,
+    pub deleted: bool,
+}
+
+/// Puts facts together in any order (R30): registrants by their latest
+/// event; each join paired with the first leave after it.
+pub fn assemble(facts: &[Fact]) -> Assembled {
+    let mut out = Assembled::default();
+    let mut registrants: BTreeMap<String, (i64, Registrant)> = BTreeMap::new();
+    let mut moves: BTreeMap<String, (Person, Vec<(i64, bool)>)> = BTreeMap::new();
+    for fact in facts {
+        match fact {
+            Fact::Scheduled { .. } => {}
+            Fact::Deleted { .. } => out.deleted = true,
+            Fact::Ended {
+                start_ms, end_ms, ..
+            } => out.ended = Some((*start_ms, *end_ms)),
+            Fact::Registration {
+                registrant, at_ms, ..
+            } => {
+                let key = if registrant.id.is_empty() {
+                    registrant.email.to_ascii_lowercase()
+                } else {
+                    registrant.id.clone()
+                };
+                let entry = registrants
+                    .entry(key)
+                    .or_insert_with(|| (*at_ms, registrant.clone()));
+                // The first event is when they registered; the latest says the status.
+                let first_ms = entry.1.registered_ms.min(registrant.registered_ms);
+                if *at_ms >= entry.0 {
+                    *entry = (*at_ms, registrant.clone());
+                }
+                entry.1.registered_ms = first_ms;
+            }
+            Fact::Joined { person, at_ms, .. } | Fact::Left { person, at_ms, .. } => {
+                let entry = moves
+                    .entry(person.key.clone())
+                    .or_insert_with(|| (person.clone(), Vec::new()));
+                if entry.0.email.is_empty() {
+                    entry.0.email = person.email.clone();
+                }
+                if entry.0.registrant_id.is_empty() {
+                    entry.0.registrant_id = person.registrant_id.clone();
+                }
+                entry.1.push((*at_ms, matches!(fact, Fact::Left { .. })));
+            }
+        }
+    }
+    out.registrants = registrants.into_values().map(|(_, r)| r).collect();
+    for (person, mut times) in moves.into_values() {
+        times.sort();
+        times.dedup();
+        let mut open: Option<i64> = None;
+        for (at, is_leave) in times {
+            match (is_leave, open) {
+                (false, None) => open = Some(at),
+                (false, Some(_)) => {} // a second join while in: the first one counts
+                (true, Some(joined)) => {
+                    out.rows.push(ParticipantRow {
+                        name: person.name.clone(),
+                        email: person.email.clone(),
+                        registrant_id: person.registrant_id.clone(),
+                        joined_ms: joined,
+                        left_ms: at,
+                    });
+                    open = None;
+                }
+                (true, None) => {} // a leave without its join: the report fills it in
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn joined(key: &str, at: &str) -> Value {
+        json!({ "object": { "id": "81234567890", "uuid": "u==", "participant": {
+            "participant_uuid": key, "user_name": "Ada Lovelace", "email": "ada@lovelace.example",
+            "registrant_id": "r1", "join_time": at } } })
+    }
+
+    fn left(key: &str, at: &str) -> Value {
+        json!({ "object": { "id": "81234567890", "uuid": "u==", "participant": {
+            "participant_uuid": key, "user_name": "Ada Lovelace", "email": "ada@lovelace.example",
+            "registrant_id": "r1", "leave_time": at } } })
+    }
+
+    #[test]
+    fn r30_a_duplicate_delivery_has_the_same_key_and_an_object_id_number_or_string_reads_the_same()
+    {
+        let a = parse(
+            "webinar.participant_joined",
+            1,
+            &joined("p1", "2026-11-20T15:00:00Z"),
+        )
+        .unwrap();
+        let b = parse(
+            "webinar.participant_joined",
+            2,
+            &joined("p1", "2026-11-20T15:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            a.key, b.key,
+            "a retry (new event_ts) is still the same join"
+        );
+        let numeric = json!({ "object": { "id": 81234567890u64, "uuid": "u==" } });
+        let string = json!({ "object": { "id": "81234567890", "uuid": "u==" } });
+        assert_eq!(
+            parse("webinar.deleted", 1, &numeric).unwrap(),
+            parse("webinar.deleted", 1, &string).unwrap()
+        );
+    }
+
+    #[test]
+    fn r30_left_before_joined_ends_in_the_same_segments() {
+        let events = [
+            (
+                "webinar.participant_joined",
+                joined("p1", "2026-11-20T15:00:00Z"),
+            ),
+            (
+                "webinar.participant_left",
+                left("p1", "2026-11-20T15:20:00Z"),
+            ),
+            (
+                "webinar.participant_joined",
+                joined("p1", "2026-11-20T15:30:00Z"),
+            ),
+            (
+                "webinar.participant_left",
+                left("p1", "2026-11-20T15:45:00Z"),
+            ),
+        ];
+        let facts: Vec<Fact> = events
+            .iter()
+            .map(|(e, p)| parse(e, 0, p).unwrap().fact)
+            .collect();
+        let mut reversed = facts.clone();
+        reversed.reverse();
+        let mut doubled = facts.clone();
+        doubled.extend(facts.clone());
+        let ordered = assemble(&facts);
+        assert_eq!(ordered.rows.len(), 2);
+        assert_eq!(assemble(&reversed), ordered);
+        assert_eq!(assemble(&doubled), ordered);
+    }
+
+    #[test]
+    fn r8_the_latest_registration_event_says_the_status_the_first_says_when() {
+        let registration = |event: &str, ts: i64| {
+            let payload = json!({ "object": { "id": 81234567890u64, "uuid": "u==", "registrant": {
+                "id": "r1", "email": "ada@lovelace.example", "first_name": "Ada", "last_name": "Lovelace", "status": "approved" } } });
+            parse(event, ts, &payload).unwrap().fact
+        };
+        let facts = vec![
+            registration("webinar.registration_cancelled", 20),
+            registration("webinar.registration_created", 10),
+        ];
+        let assembled = assemble(&facts);
+        assert_eq!(assembled.registrants.len(), 1);
+        assert_eq!(assembled.registrants[0].status, "cancelled");
+        assert_eq!(assembled.registrants[0].registered_ms, 10);
+    }
+
+    #[test]
+    fn malformed_and_unknown_events_say_why() {
+        assert_eq!(
+            parse("meeting.started", 0, &json!({})),
+            Err(NotAFact::Ignored("meeting.started".into()))
+        );
+        let Err(NotAFact::Malformed(why)) =
+            parse("webinar.ended", 0, &json!({ "object": { "id": "12-34" } }))
+        else {
+            panic!("a dashed id is malformed")
+        };
+        assert!(why.contains("numeric id"), "{why}");
+        let Err(NotAFact::Malformed(why)) = parse(
+            "webinar.participant_joined",
+            0,
+            &json!({ "object": { "id": 1, "participant": { "id": "p", "join_time": "soon" } } }),
+        ) else {
+            panic!("a bad time is malformed")
+        };
+        assert!(why.contains("join_time"), "{why}");
+    }
+}

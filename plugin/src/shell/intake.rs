@@ -1,0 +1,130 @@
+//! Recording what webhooks say, fast (R29, R30): one storage key per fact,
+//! claimed with compare-and-swap so a duplicate changes nothing, and a
+//! pending mark per webinar that `tick` works through.
+
+use serde::{Deserialize, Serialize};
+
+use super::{PluginError, Store, load, save};
+use crate::core::intake::{Fact, Intake};
+use crate::core::webhook::{ContactEvent, Recorded};
+
+/// A webinar's facts live under this prefix.
+pub fn inbox_prefix(webinar: &str) -> String {
+    format!("inbox/{webinar}/")
+}
+
+pub const PENDING_PREFIX: &str = "pending/";
+pub const KNOWN_PREFIX: &str = "known/";
+pub const DELETED_PREFIX: &str = "crm/deleted/";
+
+pub fn pending_key(webinar: &str) -> String {
+    format!("{PENDING_PREFIX}{webinar}")
+}
+
+/// The email of a CRM contact id, for the CRM's deletion webhooks.
+pub fn contact_email_key(contact_id: &str) -> String {
+    format!("crm/id/{contact_id}")
+}
+
+/// Work `tick` owes a webinar.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Read Zoom's authoritative lists (the webinar ended, or a retry of a sync now).
+    pub reconcile: bool,
+    /// Not before this time: a rate limit or an outage is waited out (R32).
+    pub not_before_ms: i64,
+    pub attempts: u32,
+}
+
+/// A short, stable key for a business key.
+fn fingerprint(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(&sha2::Sha256::digest(text.as_bytes())[..12])
+}
+
+/// Marks a webinar as owing work; a reconcile is never downgraded.
+pub fn mark_pending(store: &dyn Store, webinar: &str, reconcile: bool) -> Result<(), PluginError> {
+    let key = pending_key(webinar);
+    let mut pending: Pending = load(store, &key)?.unwrap_or_default();
+    pending.reconcile |= reconcile;
+    save(store, &key, &pending)
+}
+
+/// Stores a verified Zoom fact once.
+pub fn record_zoom(store: &dyn Store, intake: &Intake) -> Result<Recorded, PluginError> {
+    let webinar = intake.fact.webinar().to_owned();
+    let key = format!("{}{}", inbox_prefix(&webinar), fingerprint(&intake.key));
+    let bytes = serde_json::to_vec(&intake.fact)
+        .map_err(|e| PluginError::Storage(format!("cannot encode a fact: {e}")))?;
+    if !store.compare_and_swap(&key, None, &bytes)? {
+        return Ok(Recorded::Duplicate);
+    }
+    store.set(&format!("{KNOWN_PREFIX}{webinar}"), b"1")?;
+    let reconcile = matches!(intake.fact, Fact::Ended { .. } | Fact::Deleted { .. });
+    mark_pending(store, &webinar, reconcile)?;
+    Ok(Recorded::New)
+}
+
+/// Every fact stored for a webinar.
+pub fn facts(store: &dyn Store, webinar: &str) -> Result<Vec<Fact>, PluginError> {
+    let prefix = inbox_prefix(webinar);
+    let mut facts = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let (keys, next) = store.list_keys(&prefix, cursor.as_deref(), 1000)?;
+        for key in keys {
+            if let Some(fact) = load::<Fact>(store, &key)? {
+                facts.push(fact);
+            }
+        }
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(facts),
+        }
+    }
+}
+
+/// Every key under `prefix`.
+pub fn all_keys(store: &dyn Store, prefix: &str) -> Result<Vec<String>, PluginError> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let (keys, next) = store.list_keys(prefix, cursor.as_deref(), 1000)?;
+        all.extend(keys);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// A deleted contact is remembered by email, so the plugin never re-creates
+/// it (R18); a restore lifts that. A contact the plugin never resolved has
+/// no email here: it was not the plugin's to re-create.
+pub fn record_crm(store: &dyn Store, event: &ContactEvent) -> Result<(), PluginError> {
+    match event {
+        ContactEvent::Deleted {
+            contact_id,
+            privacy,
+        } => {
+            if let Some(email) = load::<String>(store, &contact_email_key(contact_id))? {
+                let why = if *privacy {
+                    "privacy-deletion"
+                } else {
+                    "deletion"
+                };
+                save(store, &format!("{DELETED_PREFIX}{email}"), &why)?;
+                if *privacy {
+                    // What the plugin kept about the person goes with them.
+                    store.delete(&format!("person/{email}"))?;
+                }
+            }
+        }
+        ContactEvent::Restored { contact_id } => {
+            if let Some(email) = load::<String>(store, &contact_email_key(contact_id))? {
+                store.delete(&format!("{DELETED_PREFIX}{email}"))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,964 @@
+//! Syncing a webinar: gather Zoom's facts (stored webhook facts, and on a
+//! reconcile the authoritative lists), decide and plan in the core, then
+//! apply the plan to the CRM in batches of 100, recording in the ledger
+//! what was written so nothing is written twice (R1, R7-R10, R12, R14-R20,
+//! R30-R32).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::crm::{BATCH_SIZE, BatchAnswer, CrmClient};
+use super::http::HttpClient;
+use super::intake::{self, Pending};
+use super::zoom::ZoomClient;
+use super::{Config, PluginError, Store, audit, keys, load, required, save, settings};
+use crate::core::audit::AuditKind;
+use crate::core::contact_properties::{self, WebinarRecord};
+use crate::core::definitions;
+use crate::core::exclusions::Directory;
+use crate::core::intake::assemble;
+use crate::core::ledger::{Ledger, Resolved, applied, participation_bit, timeline_bit};
+use crate::core::plan::{
+    self, AuditNote, ParticipantRow, ParticipationState, Plan, Registrant, Webinar,
+};
+use crate::core::time::{parse_rfc3339, rfc3339};
+
+/// What a run did, in records (the WIT `sync-report`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub written: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub pending: u32,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    fn add(&mut self, other: Report) {
+        self.written += other.written;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.pending += other.pending;
+        self.notes.extend(other.notes);
+    }
+}
+
+/// The outside world of one run.
+pub struct Env<'a> {
+    pub http: &'a dyn HttpClient,
+    pub config: &'a dyn Config,
+    pub store: &'a dyn Store,
+    pub now_ms: i64,
+}
+
+/// What one run reads once and shares between webinars.
+struct Run<'a> {
+    env: &'a Env<'a>,
+    zoom: ZoomClient<'a>,
+    crm: CrmClient<'a>,
+    account_id: String,
+    zoom_users: Option<BTreeMap<String, String>>,
+    crm_users: Option<BTreeSet<String>>,
+    zoom_event_webinars: Option<BTreeSet<String>>,
+}
+
+/// A contact's stored facts across webinars, for the four properties (R12).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct PersonRecord {
+    contact_id: String,
+    records: BTreeMap<String, WebinarRecord>,
+    /// The property values last written, so unchanged ones are not written again.
+    #[serde(default)]
+    written: BTreeMap<String, String>,
+}
+
+fn person_key(email: &str) -> String {
+    format!("person/{email}")
+}
+
+fn ledger_key(webinar: &str) -> String {
+    format!("ledger/{webinar}")
+}
+
+fn meta_key(webinar: &str) -> String {
+    format!("meta/{webinar}")
+}
+
+fn retryable(e: &PluginError) -> bool {
+    matches!(
+        e,
+        PluginError::ZoomUnavailable(_) | PluginError::CrmUnavailable(_) | PluginError::Storage(_)
+    )
+}
+
+impl<'a> Run<'a> {
+    fn new(env: &'a Env<'a>) -> Result<Self, PluginError> {
+        Ok(Self {
+            env,
+            zoom: ZoomClient::new(env.http, env.config, env.store, env.now_ms),
+            crm: CrmClient::connect(env.http, env.config)?,
+            account_id: required(env.config, keys::ZOOM_ACCOUNT_ID)?,
+            zoom_users: None,
+            crm_users: None,
+            zoom_event_webinars: None,
+        })
+    }
+
+    /// Users of the connected Zoom account: email -> display name (R16).
+    fn zoom_users(&mut self) -> Result<&BTreeMap<String, String>, PluginError> {
+        if self.zoom_users.is_none() {
+            let users = self
+                .zoom
+                .all_pages("/users?status=active", "users")?
+                .unwrap_or_default();
+            let map = users
+                .iter()
+                .filter_map(|u| {
+                    let email = u.get("email")?.as_str()?.to_ascii_lowercase();
+                    let name = format!(
+                        "{} {}",
+                        u.get("first_name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                        u.get("last_name")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                    );
+                    Some((email, name.trim().to_owned()))
+                })
+                .collect();
+            self.zoom_users = Some(map);
+        }
+        Ok(self.zoom_users.get_or_insert_default())
+    }
+
+    fn crm_users(&mut self) -> Result<&BTreeSet<String>, PluginError> {
+        if self.crm_users.is_none() {
+            self.crm_users = Some(self.crm.owner_emails()?.into_iter().collect());
+        }
+        Ok(self.crm_users.get_or_insert_default())
+    }
+
+    /// Webinars that are sessions of a Zoom Event (R14).
+    fn zoom_event_webinars(&mut self) -> Result<&BTreeSet<String>, PluginError> {
+        if self.zoom_event_webinars.is_none() {
+            let mut ids = BTreeSet::new();
+            // An account without Zoom Events answers 4xx: it has no event webinars.
+            let events = self
+                .zoom
+                .get("/zoom_events/events")
+                .unwrap_or(None)
+                .unwrap_or_default();
+            for event in events
+                .get("events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(event_id) = event.get("event_id").and_then(Value::as_str) else {
+                    continue;
+                };
+                let sessions = self
+                    .zoom
+                    .get(&format!("/zoom_events/events/{event_id}/sessions"))?
+                    .unwrap_or_default();
+                for session in sessions
+                    .get("sessions")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = session.get("meeting_id").map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }) {
+                        ids.insert(id);
+                    }
+                }
+            }
+            self.zoom_event_webinars = Some(ids);
+        }
+        Ok(self.zoom_event_webinars.get_or_insert_default())
+    }
+
+    fn note(
+        &self,
+        ledger: &mut Ledger,
+        webinar: &str,
+        note: &AuditNote,
+    ) -> Result<bool, PluginError> {
+        let fingerprint = format!(
+            "{:?}|{}|{}",
+            note.kind,
+            note.message,
+            note.records.join(",")
+        );
+        let fingerprint = {
+            use sha2::Digest as _;
+            hex::encode(&sha2::Sha256::digest(fingerprint.as_bytes())[..12])
+        };
+        if !ledger.notes.insert(fingerprint) {
+            return Ok(false);
+        }
+        audit::append(
+            self.env.store,
+            webinar,
+            self.env.now_ms,
+            note.kind,
+            &note.message,
+            note.records.clone(),
+        )?;
+        Ok(true)
+    }
+
+    /// The webinar as Zoom describes it now, or as last seen when Zoom no
+    /// longer has it (deleted).
+    fn webinar(&mut self, id: &str, deleted: bool) -> Result<Option<Webinar>, PluginError> {
+        let store = self.env.store;
+        let known: Option<Webinar> = load(store, &meta_key(id))?;
+        let Some(json) = self.zoom.get(&format!("/webinars/{id}"))? else {
+            return Ok(known.map(|w| Webinar { deleted: true, ..w }));
+        };
+        let field = |name: &str| {
+            json.get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut webinar = Webinar {
+            id: id.to_owned(),
+            topic: field("topic"),
+            host_email: field("host_email").to_ascii_lowercase(),
+            join_url: field("join_url"),
+            scheduled_start_ms: parse_rfc3339(&field("start_time")).unwrap_or_default(),
+            scheduled_minutes: json.get("duration").and_then(Value::as_u64).unwrap_or(60) as u32,
+            ran: known.as_ref().and_then(|k| k.ran),
+            deleted,
+            zoom_event: false,
+        };
+        webinar.zoom_event = self.zoom_event_webinars()?.contains(id);
+        save(store, &meta_key(id), &webinar)?;
+        Ok(Some(webinar))
+    }
+
+    /// When the webinar actually ran: from the ended event, else Zoom's report.
+    fn ran(
+        &mut self,
+        webinar: &mut Webinar,
+        ended: Option<(Option<i64>, Option<i64>)>,
+        reconcile: bool,
+    ) -> Result<(), PluginError> {
+        if let Some((Some(start), Some(end))) = ended {
+            webinar.ran = Some((start, end));
+        } else if reconcile
+            && let Some(report) = self.zoom.get(&format!("/report/webinars/{}", webinar.id))?
+        {
+            let time = |name: &str| {
+                report
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .and_then(parse_rfc3339)
+            };
+            if let (Some(start), Some(end)) = (time("start_time"), time("end_time")) {
+                webinar.ran = Some((start, end));
+            }
+        }
+        save(self.env.store, &meta_key(&webinar.id), webinar)
+    }
+
+    fn sync_webinar(&mut self, id: &str, reconcile: bool) -> Result<Report, PluginError> {
+        let store = self.env.store;
+        let mut report = Report::default();
+        let mut ledger: Ledger = load(store, &ledger_key(id))?.unwrap_or_default();
+        let facts = intake::facts(store, id)?;
+        let assembled = assemble(&facts);
+
+        let Some(mut webinar) = self.webinar(id, assembled.deleted)? else {
+            let note = AuditNote {
+                kind: AuditKind::WebinarDataNotSynced,
+                message: format!(
+                    "Webinar {id} was not found on the connected Zoom account: check the webinar id, or that the webinar belongs to this account."
+                ),
+                records: vec![id.to_owned()],
+            };
+            self.note(&mut ledger, id, &note)?;
+            save(store, &ledger_key(id), &ledger)?;
+            report.skipped += 1;
+            report.notes.push(note.message);
+            return Ok(report);
+        };
+        self.ran(&mut webinar, assembled.ended, reconcile)?;
+
+        // R1, R3, R6, R14.
+        let global = settings::global(store)?;
+        let host = settings::user(store, &webinar.host_email)?;
+        let switch = settings::webinar(store, id)?;
+        if let Err((kind, message)) = plan::decide(&webinar, &global, &host, &switch) {
+            let note = AuditNote {
+                kind,
+                message: message.clone(),
+                records: Vec::new(),
+            };
+            self.note(&mut ledger, id, &note)?;
+            save(store, &ledger_key(id), &ledger)?;
+            report.skipped += 1;
+            report.notes.push(message);
+            return Ok(report);
+        }
+
+        // Registrants: what webhooks said, overridden by Zoom's list on a reconcile.
+        let mut registrants: BTreeMap<String, Registrant> = assembled
+            .registrants
+            .into_iter()
+            .map(|r| {
+                (
+                    if r.id.is_empty() {
+                        r.email.to_ascii_lowercase()
+                    } else {
+                        r.id.clone()
+                    },
+                    r,
+                )
+            })
+            .collect();
+        let ended = webinar.ran.is_some();
+        let mut rows: Vec<ParticipantRow> = assembled.rows;
+        if reconcile {
+            let listed = self
+                .zoom
+                .all_pages(
+                    &format!("/webinars/{id}/registrants?status=approved"),
+                    "registrants",
+                )?
+                .unwrap_or_default();
+            for r in &listed {
+                let field = |name: &str| {
+                    r.get(name)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let registrant = Registrant {
+                    id: field("id"),
+                    email: field("email"),
+                    first_name: field("first_name"),
+                    last_name: field("last_name"),
+                    status: "approved".into(),
+                    registered_ms: parse_rfc3339(&field("create_time"))
+                        .unwrap_or(webinar.scheduled_start_ms),
+                };
+                let key = if registrant.id.is_empty() {
+                    registrant.email.to_ascii_lowercase()
+                } else {
+                    registrant.id.clone()
+                };
+                // A registration seen first in a webhook keeps its time: the timeline does not move.
+                let registered_ms = registrants
+                    .get(&key)
+                    .map_or(registrant.registered_ms, |known| known.registered_ms);
+                registrants.insert(
+                    key,
+                    Registrant {
+                        registered_ms,
+                        ..registrant
+                    },
+                );
+            }
+            if ended {
+                let participants = self
+                    .zoom
+                    .all_pages(
+                        &format!("/report/webinars/{id}/participants"),
+                        "participants",
+                    )?
+                    .unwrap_or_default();
+                for p in &participants {
+                    let field = |name: &str| {
+                        p.get(name)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    let (Some(joined_ms), Some(left_ms)) = (
+                        parse_rfc3339(&field("join_time")),
+                        parse_rfc3339(&field("leave_time")),
+                    ) else {
+                        continue;
+                    };
+                    rows.push(ParticipantRow {
+                        name: field("name"),
+                        email: field("user_email"),
+                        registrant_id: field("registrant_id"),
+                        joined_ms,
+                        left_ms,
+                    });
+                }
+            }
+        }
+        // Attendance is written once, when the webinar has ended (R8).
+        if !ended {
+            rows.clear();
+        }
+        let registrants: Vec<Registrant> = registrants.into_values().collect();
+
+        // Who must never be written to (R5, R16-R18).
+        let mut directory = Directory {
+            excluded_domains: global.contact_exclusion_domains.iter().cloned().collect(),
+            zoom_users: self.zoom_users()?.keys().cloned().collect(),
+            crm_users: self.crm_users()?.clone(),
+            ..Directory::default()
+        };
+        for key in intake::all_keys(store, intake::DELETED_PREFIX)? {
+            directory
+                .deleted_contacts
+                .insert(key.trim_start_matches(intake::DELETED_PREFIX).to_owned());
+        }
+        let fill = |directory: &mut Directory, ledger: &Ledger| {
+            for (email, resolved) in &ledger.contacts {
+                match resolved {
+                    Resolved::Secondary { primary } => {
+                        directory
+                            .secondary_emails
+                            .insert(email.clone(), primary.clone());
+                    }
+                    Resolved::Deleted => {
+                        directory.deleted_contacts.insert(email.clone());
+                    }
+                    Resolved::Contact { .. } => {}
+                }
+            }
+        };
+        fill(&mut directory, &ledger);
+
+        // Find or create the contacts the plan needs (R7), learning which
+        // emails are secondary (R17) or deleted (R18) on the way.
+        let first = plan::plan(&webinar, &registrants, &rows, &directory);
+        let unresolved: Vec<String> = first
+            .contacts
+            .iter()
+            .map(|c| c.email.clone())
+            .filter(|e| !ledger.contacts.contains_key(e))
+            .collect();
+        let mut refused: Vec<(String, String)> = Vec::new();
+        for chunk in unresolved.chunks(BATCH_SIZE) {
+            let archived: BTreeSet<String> = self.crm.archived_emails(chunk)?.into_iter().collect();
+            let live: Vec<String> = chunk
+                .iter()
+                .filter(|e| !archived.contains(*e))
+                .cloned()
+                .collect();
+            for email in &archived {
+                ledger.contacts.insert(email.clone(), Resolved::Deleted);
+            }
+            if live.is_empty() {
+                continue;
+            }
+            let (contacts, rejected) = self.crm.upsert_emails(&live)?;
+            refused.extend(rejected);
+            let mut ids = Vec::new();
+            for c in contacts {
+                let resolved = if c.primary_email == c.email {
+                    ids.push((c.id.clone(), c.email.clone()));
+                    Resolved::Contact {
+                        id: c.id,
+                        created: c.created,
+                    }
+                } else {
+                    Resolved::Secondary {
+                        primary: c.primary_email,
+                    }
+                };
+                ledger.contacts.insert(c.email, resolved);
+            }
+            for (id, email) in ids {
+                save(store, &intake::contact_email_key(&id), &email)?;
+            }
+        }
+        save(store, &ledger_key(id), &ledger)?;
+        fill(&mut directory, &ledger);
+        let mut plan = plan::plan(&webinar, &registrants, &rows, &directory);
+        if !refused.is_empty() {
+            plan.audit.push(AuditNote {
+                kind: AuditKind::WebinarDataNotSynced,
+                message: format!(
+                    "The CRM refused {} email(s), so no contact was created for them: {}.",
+                    refused.len(),
+                    refused[0].1
+                ),
+                records: refused.iter().map(|(e, _)| e.clone()).collect(),
+            });
+        }
+        report.skipped += plan
+            .audit
+            .iter()
+            .filter(|n| n.kind != AuditKind::Synced)
+            .map(|n| n.records.len() as u32)
+            .sum::<u32>();
+
+        let result = self.apply(&webinar, &plan, &mut ledger, &mut report);
+        save(store, &ledger_key(id), &ledger)?;
+        result?;
+        for note in plan.audit.iter().filter(|n| n.kind != AuditKind::Synced) {
+            self.note(&mut ledger, id, note)?;
+        }
+        if report.written > 0 || report.failed > 0 {
+            let summary = AuditNote {
+                kind: AuditKind::Synced,
+                message: format!(
+                    "Synced {} record(s) to the CRM ({} contact(s) in this webinar){}.",
+                    report.written,
+                    plan.contacts.len(),
+                    if report.failed > 0 {
+                        format!("; {} failed, see the errors above", report.failed)
+                    } else {
+                        String::new()
+                    }
+                ),
+                records: Vec::new(),
+            };
+            // A summary is an event of its own: always recorded.
+            audit::append(
+                store,
+                id,
+                self.env.now_ms,
+                summary.kind,
+                &summary.message,
+                Vec::new(),
+            )?;
+            report.notes.push(summary.message);
+        }
+        save(store, &ledger_key(id), &ledger)?;
+        Ok(report)
+    }
+
+    /// Writes what the ledger has not seen yet; the ledger records each batch.
+    fn apply(
+        &mut self,
+        webinar: &Webinar,
+        plan: &Plan,
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        let store = self.env.store;
+        let id = webinar.id.as_str();
+
+        // R9: the marketing event.
+        let organizer = self
+            .zoom_users()?
+            .get(&webinar.host_email)
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| webinar.host_email.clone());
+        let (start, end) = webinar.ran.unwrap_or((
+            webinar.scheduled_start_ms,
+            webinar.scheduled_start_ms + i64::from(webinar.scheduled_minutes) * 60_000,
+        ));
+        let event = json!({
+            "externalAccountId": self.account_id,
+            "externalEventId": id,
+            "eventName": webinar.topic,
+            "eventOrganizer": organizer,
+            "eventType": "WEBINAR",
+            "eventUrl": webinar.join_url,
+            "eventDescription": format!("Zoom webinar {id}"),
+            "startDateTime": rfc3339(start),
+            "endDateTime": rfc3339(end),
+            "eventCancelled": webinar.deleted,
+            "eventCompleted": webinar.ran.is_some(),
+        });
+        let written = event.to_string();
+        if ledger.event.as_deref() != Some(written.as_str()) {
+            self.crm.upsert_marketing_event(event)?;
+            ledger.event = Some(written);
+            report.written += 1;
+        }
+
+        // R8, R9: register / attend / cancel, in that order.
+        let participations = ledger.unwritten_participations(plan);
+        for state in [
+            ParticipationState::Register,
+            ParticipationState::Attend,
+            ParticipationState::Cancel,
+        ] {
+            let todo: Vec<_> = participations.iter().filter(|p| p.state == state).collect();
+            let path_state = match state {
+                ParticipationState::Register => "register",
+                ParticipationState::Attend => "attend",
+                ParticipationState::Cancel => "cancel",
+            };
+            for chunk in todo.chunks(BATCH_SIZE) {
+                let inputs = chunk
+                    .iter()
+                    .map(|p| {
+                        let mut input = json!({ "email": p.email, "interactionDateTime": p.at_ms });
+                        if let (Some(joined), Some(left)) = (p.joined_ms, p.left_ms) {
+                            input["properties"] =
+                                json!({ "joinedAt": rfc3339(joined), "leftAt": rfc3339(left) });
+                        }
+                        input
+                    })
+                    .collect();
+                let answer = self.crm.batch(
+                    &format!("/marketing/v3/marketing-events/attendance/{id}/{path_state}/email-create?externalAccountId={}", self.account_id),
+                    json!({}),
+                    inputs,
+                    "recording attendance on the marketing event",
+                )?;
+                let failed: BTreeSet<String> = answer
+                    .errors
+                    .iter()
+                    .flat_map(BatchAnswer::error_subjects)
+                    .map(|e| e.to_ascii_lowercase())
+                    .collect();
+                for p in chunk {
+                    if failed.contains(&p.email) {
+                        continue;
+                    }
+                    ledger.mark(&p.email, participation_bit(p.state));
+                    report.written += 1;
+                }
+                if !failed.is_empty() {
+                    report.failed += failed.len() as u32;
+                    self.note(ledger, id, &AuditNote {
+                        kind: AuditKind::WebinarDataNotSynced,
+                        message: format!("The CRM did not record {} {path_state} participation(s) on the marketing event: {}", failed.len(), first_message(&answer)),
+                        records: failed.into_iter().collect(),
+                    })?;
+                }
+                save(store, &ledger_key(id), ledger)?;
+            }
+        }
+
+        // R10: timeline events, idempotent by id.
+        let timeline = ledger.unwritten_timeline(plan);
+        let mut templates = BTreeMap::new();
+        for t in [
+            definitions::REGISTRATION_EVENT,
+            definitions::ATTENDANCE_EVENT,
+        ] {
+            let template = store
+                .get(&super::install::event_template_key(t))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .ok_or_else(|| {
+                    PluginError::NotInstalled(
+                        "the timeline event templates are missing: run install".into(),
+                    )
+                })?;
+            templates.insert(t, template);
+        }
+        let with_contact: Vec<_> = timeline
+            .iter()
+            .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
+            .collect();
+        for chunk in with_contact.chunks(BATCH_SIZE) {
+            let inputs = chunk
+                .iter()
+                .map(|(t, contact)| {
+                    json!({
+                        "eventTemplateId": templates[t.event_type],
+                        "id": t.id,
+                        "objectId": contact,
+                        "tokens": t.tokens,
+                        "timestamp": rfc3339(t.timestamp_ms),
+                    })
+                })
+                .collect();
+            let answer = self.crm.batch(
+                "/crm/v3/timeline/events/batch/create",
+                json!({}),
+                inputs,
+                "creating timeline events",
+            )?;
+            let mut failed = BTreeSet::new();
+            for error in &answer.errors {
+                // CONFLICT: written before (by an earlier, interrupted run).
+                if error.get("category").and_then(Value::as_str) != Some("CONFLICT") {
+                    failed.extend(BatchAnswer::error_subjects(error));
+                }
+            }
+            for (t, _) in chunk {
+                if failed.contains(&t.id) {
+                    continue;
+                }
+                ledger.mark(&t.email, timeline_bit(t));
+                report.written += 1;
+            }
+            if !failed.is_empty() {
+                report.failed += failed.len() as u32;
+                self.note(
+                    ledger,
+                    id,
+                    &AuditNote {
+                        kind: AuditKind::Error,
+                        message: format!(
+                            "{} timeline event(s) were not created: {}",
+                            failed.len(),
+                            first_message(&answer)
+                        ),
+                        records: failed.into_iter().collect(),
+                    },
+                )?;
+            }
+            save(store, &ledger_key(id), ledger)?;
+        }
+
+        // R7, R12: names on contacts the plugin created, and the four properties.
+        let names: BTreeMap<&str, (&str, &str)> = plan
+            .contacts
+            .iter()
+            .map(|c| {
+                (
+                    c.email.as_str(),
+                    (c.first_name.as_str(), c.last_name.as_str()),
+                )
+            })
+            .collect();
+        let mut updates: Vec<(String, PersonRecord, BTreeMap<String, String>)> = Vec::new();
+        for (email, record) in &plan.records {
+            let Some(Resolved::Contact {
+                id: contact_id,
+                created,
+            }) = ledger.contacts.get(email)
+            else {
+                continue;
+            };
+            let mut person: PersonRecord = load(store, &person_key(email))?.unwrap_or_default();
+            person.contact_id = contact_id.clone();
+            person.records.insert(id.to_owned(), record.clone());
+            let records: Vec<WebinarRecord> = person.records.values().cloned().collect();
+            let computed = contact_properties::compute(&records);
+            let mut properties = BTreeMap::from([
+                (
+                    definitions::TOTAL_REGISTRATIONS.to_owned(),
+                    computed.total_registrations.to_string(),
+                ),
+                (
+                    definitions::TOTAL_ATTENDED.to_owned(),
+                    computed.total_attended.to_string(),
+                ),
+                (
+                    definitions::AVERAGE_ATTENDANCE_PERCENTAGE.to_owned(),
+                    computed
+                        .average_attendance_percentage
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                ),
+                (
+                    definitions::LAST_REGISTERED_WEBINAR.to_owned(),
+                    computed.last_registered_webinar.unwrap_or_default(),
+                ),
+            ]);
+            if *created
+                && !ledger.has(email, applied::NAMED)
+                && let Some((first, last)) = names.get(email.as_str())
+            {
+                properties.insert("firstname".into(), (*first).to_owned());
+                properties.insert("lastname".into(), (*last).to_owned());
+            }
+            let changed: BTreeMap<String, String> = properties
+                .into_iter()
+                .filter(|(k, v)| person.written.get(k) != Some(v))
+                .collect();
+            if changed.is_empty() {
+                save(store, &person_key(email), &person)?;
+            } else {
+                updates.push((email.clone(), person, changed));
+            }
+        }
+        for chunk in updates.chunks(BATCH_SIZE) {
+            let inputs = chunk
+                .iter()
+                .map(|(_, person, changed)| json!({ "id": person.contact_id, "properties": changed }))
+                .collect();
+            let answer = self.crm.batch(
+                "/crm/v3/objects/contacts/batch/update",
+                json!({}),
+                inputs,
+                "updating contact properties",
+            )?;
+            let failed: BTreeSet<String> = answer
+                .errors
+                .iter()
+                .flat_map(BatchAnswer::error_subjects)
+                .collect();
+            let mut failed_emails = Vec::new();
+            for (email, person, changed) in chunk {
+                if failed.contains(&person.contact_id) {
+                    failed_emails.push(email.clone());
+                    continue;
+                }
+                let mut person = person.clone();
+                person.written.extend(changed.clone());
+                save(store, &person_key(email), &person)?;
+                if changed.contains_key("firstname") {
+                    ledger.mark(email, applied::NAMED);
+                }
+                report.written += 1;
+            }
+            if !failed_emails.is_empty() {
+                report.failed += failed_emails.len() as u32;
+                self.note(
+                    ledger,
+                    id,
+                    &AuditNote {
+                        kind: AuditKind::Error,
+                        message: format!(
+                            "The contact properties of {} contact(s) were not updated: {}",
+                            failed_emails.len(),
+                            first_message(&answer)
+                        ),
+                        records: failed_emails,
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn first_message(answer: &BatchAnswer) -> String {
+    answer
+        .errors
+        .first()
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("no reason given")
+        .to_owned()
+}
+
+/// R20: re-syncs one webinar from Zoom's authoritative lists.
+pub fn sync_now(env: &Env<'_>, webinar: &str) -> Result<Report, PluginError> {
+    let webinar = crate::core::settings::webinar_id(webinar)
+        .map_err(|e| PluginError::InvalidInput(e.to_string()))?
+        .to_owned();
+    let mut run = Run::new(env)?;
+    run_one(&mut run, &webinar, true)
+}
+
+/// Syncs one webinar; a retryable failure leaves the webinar pending with
+/// a back-off, so `tick` finishes it (R32).
+fn run_one(run: &mut Run<'_>, webinar: &str, reconcile: bool) -> Result<Report, PluginError> {
+    let store = run.env.store;
+    match run.sync_webinar(webinar, reconcile) {
+        Ok(report) => {
+            store.delete(&intake::pending_key(webinar))?;
+            Ok(report)
+        }
+        Err(e) if retryable(&e) => {
+            let key = intake::pending_key(webinar);
+            let mut pending: Pending = load(store, &key)?.unwrap_or_default();
+            pending.reconcile |= reconcile;
+            pending.attempts += 1;
+            // 30 s, 1, 2, 4 ... minutes, at most an hour.
+            let backoff_s = (30i64 << pending.attempts.min(7).saturating_sub(1)).min(3600);
+            pending.not_before_ms = run.env.now_ms + backoff_s * 1000;
+            save(store, &key, &pending)?;
+            audit::append(
+                store,
+                webinar,
+                run.env.now_ms,
+                AuditKind::Error,
+                &format!(
+                    "The sync stopped and will be retried in {backoff_s} s (attempt {}): {e}",
+                    pending.attempts
+                ),
+                Vec::new(),
+            )?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Finishes what webhooks and interrupted runs left pending.
+pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
+    let mut total = Report::default();
+    let keys = intake::all_keys(env.store, intake::PENDING_PREFIX)?;
+    if keys.is_empty() {
+        return Ok(total);
+    }
+    let mut run = Run::new(env)?;
+    for key in keys {
+        let webinar = key.trim_start_matches(intake::PENDING_PREFIX).to_owned();
+        let Some(pending) = load::<Pending>(env.store, &key)? else {
+            continue;
+        };
+        if pending.not_before_ms > env.now_ms {
+            total.pending += 1;
+            continue;
+        }
+        match run_one(&mut run, &webinar, pending.reconcile) {
+            Ok(report) => total.add(report),
+            Err(e) if retryable(&e) => {
+                total.pending += 1;
+                total.notes.push(format!("webinar {webinar}: {e}"));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(total)
+}
+
+/// Syncs every webinar of the account (that started at or after `since`)
+/// and every webinar the plugin has heard of: what was missed while sync
+/// was off, or before the plugin was installed (R1).
+pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError> {
+    let mut run = Run::new(env)?;
+    let mut webinars = BTreeSet::new();
+    let users: Vec<String> = run.zoom_users()?.keys().cloned().collect();
+    for user in users {
+        let listed = run
+            .zoom
+            .all_pages(&format!("/users/{user}/webinars"), "webinars")?
+            .unwrap_or_default();
+        for w in listed {
+            let start = w
+                .get("start_time")
+                .and_then(Value::as_str)
+                .and_then(parse_rfc3339)
+                .unwrap_or_default();
+            if since.is_some_and(|since| start < since) {
+                continue;
+            }
+            if let Some(id) = w.get("id").map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }) {
+                webinars.insert(id);
+            }
+        }
+    }
+    for key in intake::all_keys(env.store, intake::KNOWN_PREFIX)? {
+        webinars.insert(key.trim_start_matches(intake::KNOWN_PREFIX).to_owned());
+    }
+    let mut total = Report::default();
+    for webinar in webinars {
+        match run_one(&mut run, &webinar, true) {
+            Ok(report) => total.add(report),
+            Err(e) if retryable(&e) => {
+                total.pending += 1;
+                total.notes.push(format!("webinar {webinar}: {e}"));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(total)
+}
+
+/// R1: when global and webinar sync are both on again, every webinar the
+/// plugin heard of is synced on the next tick (what was missed backfills).
+pub fn on_settings_changed(
+    store: &dyn Store,
+    before: bool,
+    after: bool,
+) -> Result<(), PluginError> {
+    if before || !after {
+        return Ok(());
+    }
+    for key in intake::all_keys(store, intake::KNOWN_PREFIX)? {
+        intake::mark_pending(store, key.trim_start_matches(intake::KNOWN_PREFIX), true)?;
+    }
+    Ok(())
+}
