@@ -67,6 +67,8 @@ pub struct ConnectionConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub deadline_ms: u64,
+    /// For sync now, backfill and tick.
+    pub sync_deadline_ms: u64,
     pub memory_mib: usize,
     pub pooling: bool,
 }
@@ -128,6 +130,7 @@ impl Default for LimitsConfig {
         let limits = crate::runtime::Limits::default();
         Self {
             deadline_ms: limits.deadline.as_millis() as u64,
+            sync_deadline_ms: limits.sync_deadline.as_millis() as u64,
             memory_mib: limits.memory_bytes / (1024 * 1024),
             pooling: true,
         }
@@ -260,7 +263,7 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .map(|h| toml::Value::String(h.to_owned()))
                 .collect(),
         ),
-        "deadline_ms" | "memory_mib" => toml::Value::Integer(
+        "deadline_ms" | "sync_deadline_ms" | "memory_mib" => toml::Value::Integer(
             value
                 .parse()
                 .map_err(|_| format!("{value:?} is not a whole number"))?,

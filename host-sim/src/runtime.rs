@@ -35,6 +35,9 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub struct Limits {
     /// Wall time for one call, instantiation included.
     pub deadline: Duration,
+    /// Wall time for the background sync calls (sync now, backfill, tick),
+    /// which read and write whole webinars: a host runs them as jobs.
+    pub sync_deadline: Duration,
     /// Linear memory for one instance.
     pub memory_bytes: usize,
 }
@@ -43,6 +46,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             deadline: Duration::from_secs(5),
+            sync_deadline: Duration::from_secs(120),
             memory_bytes: 64 * 1024 * 1024,
         }
     }
@@ -318,8 +322,9 @@ impl Runtime {
     async fn instantiate(
         &self,
         installation: &Installation,
+        budget: Duration,
     ) -> Result<(Store<HostState>, Plugin, tokio::time::Instant), CallError> {
-        let deadline = tokio::time::Instant::now() + self.limits.deadline;
+        let deadline = tokio::time::Instant::now() + budget;
         let state = HostState {
             // No preopens, no network sockets, no environment: the guest's
             // only ways out are storage, config and the HTTP hooks.
@@ -341,31 +346,31 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        let ticks = self
-            .limits
-            .deadline
-            .as_nanos()
-            .div_ceil(EPOCH_TICK.as_nanos())
-            .max(1);
+        let ticks = budget.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         let instantiate = self.pre.instantiate_async(&mut store);
         match tokio::time::timeout_at(deadline, instantiate).await {
             Ok(Ok(plugin)) => Ok((store, plugin, deadline)),
-            Ok(Err(e)) => Err(match self.classify(&store, e) {
+            Ok(Err(e)) => Err(match self.classify(&store, e, budget) {
                 CallError::Trap(e) => CallError::Instantiate(e),
                 other => other,
             }),
-            Err(_) => Err(CallError::Deadline(self.limits.deadline)),
+            Err(_) => Err(CallError::Deadline(budget)),
         }
     }
 
     /// Names a failed call: deadline, memory, or another trap.
-    fn classify(&self, store: &Store<HostState>, error: wasmtime::Error) -> CallError {
+    fn classify(
+        &self,
+        store: &Store<HostState>,
+        error: wasmtime::Error,
+        budget: Duration,
+    ) -> CallError {
         if store.data().limiter.refused {
             CallError::MemoryLimit(self.limits.memory_bytes)
         } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            CallError::Deadline(self.limits.deadline)
+            CallError::Deadline(budget)
         } else {
             CallError::Trap(format!("{error:?}"))
         }
@@ -375,11 +380,12 @@ impl Runtime {
         &self,
         store: &Store<HostState>,
         outcome: Result<wasmtime::Result<R>, tokio::time::error::Elapsed>,
+        budget: Duration,
     ) -> Result<R, CallError> {
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(self.classify(store, e)),
-            Err(_) => Err(CallError::Deadline(self.limits.deadline)),
+            Ok(Err(e)) => Err(self.classify(store, e, budget)),
+            Err(_) => Err(CallError::Deadline(budget)),
         }
     }
 }
@@ -387,16 +393,17 @@ impl Runtime {
 /// One typed method per export function: instantiate, call under the
 /// deadline, name the failure.
 macro_rules! exports {
-    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $iface:ident.$call:ident; )*) => {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $iface:ident.$call:ident within $budget:ident; )*) => {
         impl Runtime {
             $(
                 $(#[$doc])*
                 #[allow(clippy::ptr_arg, reason = "the bindings take &String")]
                 pub async fn $name(&self, installation: &Installation $(, $arg: $ty)*) -> Result<$ret, CallError> {
-                    let (mut store, plugin, deadline) = self.instantiate(installation).await?;
+                    let budget = self.limits.$budget;
+                    let (mut store, plugin, deadline) = self.instantiate(installation, budget).await?;
                     let call = plugin.$iface().$call(&mut store $(, $arg)*);
                     let outcome = tokio::time::timeout_at(deadline, call).await;
-                    self.finish(&store, outcome)
+                    self.finish(&store, outcome, budget)
                 }
             )*
         }
@@ -405,24 +412,24 @@ macro_rules! exports {
 
 exports! {
     /// Verifies and answers one webhook delivery.
-    fn handle_webhook(delivery: &webhooks::Delivery) -> webhooks::Answer = crm_zoom_webinars_webhooks.call_handle;
-    fn action_definitions() -> Vec<workflow_actions::ActionDefinition> = crm_zoom_webinars_workflow_actions.call_definitions;
+    fn handle_webhook(delivery: &webhooks::Delivery) -> webhooks::Answer = crm_zoom_webinars_webhooks.call_handle within deadline;
+    fn action_definitions() -> Vec<workflow_actions::ActionDefinition> = crm_zoom_webinars_workflow_actions.call_definitions within deadline;
     fn execute_action(execution: &workflow_actions::Execution)
         -> Result<Vec<workflow_actions::Output>, workflow_actions::ActionFailure>
-        = crm_zoom_webinars_workflow_actions.call_execute;
-    fn contact_property_group() -> properties::PropertyGroup = crm_zoom_webinars_properties.call_contact_property_group;
-    fn contact_properties() -> Vec<properties::PropertyDefinition> = crm_zoom_webinars_properties.call_contact_properties;
-    fn timeline_event_types() -> Vec<properties::TimelineEventType> = crm_zoom_webinars_properties.call_timeline_event_types;
-    fn sync_now(webinar: &String) -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_sync_now;
-    fn backfill(since: Option<i64>) -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_backfill;
-    fn tick() -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_tick;
-    fn get_global_settings() -> Result<settings::GlobalSettings, PluginError> = crm_zoom_webinars_settings.call_get_global;
-    fn set_global_settings(value: &settings::GlobalSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_global;
-    fn get_user_settings(user: &String) -> Result<settings::UserSettings, PluginError> = crm_zoom_webinars_settings.call_get_user;
-    fn set_user_settings(value: &settings::UserSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_user;
-    fn get_webinar_settings(webinar: &String) -> Result<settings::WebinarSettings, PluginError> = crm_zoom_webinars_settings.call_get_webinar;
-    fn set_webinar_settings(value: &settings::WebinarSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_webinar;
-    fn audit_log(webinar: &String, start: u64, limit: u32) -> Result<settings::AuditPage, PluginError> = crm_zoom_webinars_settings.call_audit_log;
+        = crm_zoom_webinars_workflow_actions.call_execute within deadline;
+    fn contact_property_group() -> properties::PropertyGroup = crm_zoom_webinars_properties.call_contact_property_group within deadline;
+    fn contact_properties() -> Vec<properties::PropertyDefinition> = crm_zoom_webinars_properties.call_contact_properties within deadline;
+    fn timeline_event_types() -> Vec<properties::TimelineEventType> = crm_zoom_webinars_properties.call_timeline_event_types within deadline;
+    fn sync_now(webinar: &String) -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_sync_now within sync_deadline;
+    fn backfill(since: Option<i64>) -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_backfill within sync_deadline;
+    fn tick() -> Result<SyncReport, PluginError> = crm_zoom_webinars_sync.call_tick within sync_deadline;
+    fn get_global_settings() -> Result<settings::GlobalSettings, PluginError> = crm_zoom_webinars_settings.call_get_global within deadline;
+    fn set_global_settings(value: &settings::GlobalSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_global within deadline;
+    fn get_user_settings(user: &String) -> Result<settings::UserSettings, PluginError> = crm_zoom_webinars_settings.call_get_user within deadline;
+    fn set_user_settings(value: &settings::UserSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_user within deadline;
+    fn get_webinar_settings(webinar: &String) -> Result<settings::WebinarSettings, PluginError> = crm_zoom_webinars_settings.call_get_webinar within deadline;
+    fn set_webinar_settings(value: &settings::WebinarSettings) -> Result<(), PluginError> = crm_zoom_webinars_settings.call_set_webinar within deadline;
+    fn audit_log(webinar: &String, start: u64, limit: u32) -> Result<settings::AuditPage, PluginError> = crm_zoom_webinars_settings.call_audit_log within deadline;
     /// Creates the CRM properties, group and event templates; safe to run twice.
-    fn install() -> Result<lifecycle::InstallReport, PluginError> = crm_zoom_webinars_lifecycle.call_install;
+    fn install() -> Result<lifecycle::InstallReport, PluginError> = crm_zoom_webinars_lifecycle.call_install within deadline;
 }

@@ -118,9 +118,19 @@ pub enum Step {
         #[serde(default)]
         signing: Signing,
     },
-    /// Every webhook of a webinar's life, in order (see `FakeZoom::lifecycle`).
+    /// Every webhook of a webinar's life (see `FakeZoom::lifecycle`): in
+    /// order, or shuffled with a seed, each delivered `times` times.
     PlayWebinar {
         webinar: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shuffle_seed: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        times: Option<u32>,
+    },
+    /// The admin changes the global settings.
+    Settings {
+        #[serde(flatten)]
+        settings: GlobalSettings,
     },
     /// The CRM deletes, privacy-deletes or restores a contact and tells the plugin.
     CrmWebhook {
@@ -423,8 +433,31 @@ async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
             }
             deliver(sim, &delivery).await
         }
-        Step::PlayWebinar { webinar } => {
-            let events = sim.zoom.lifecycle(*webinar).map_err(|e| e.to_string())?;
+        Step::Settings { settings } => Ok(
+            match sim
+                .runtime
+                .set_global_settings(&sim.installation, &wit_settings(settings))
+                .await
+            {
+                Ok(Ok(())) => "settings applied".to_owned(),
+                Ok(Err(e)) => format!("settings refused: {}", e.describe()),
+                Err(e) => format!("settings failed: {e}"),
+            },
+        ),
+        Step::PlayWebinar {
+            webinar,
+            shuffle_seed,
+            times,
+        } => {
+            let mut events = Vec::new();
+            for event in sim.zoom.lifecycle(*webinar).map_err(|e| e.to_string())? {
+                for _ in 0..times.unwrap_or(1).max(1) {
+                    events.push(event.clone());
+                }
+            }
+            if let Some(seed) = shuffle_seed {
+                shuffle(&mut events, *seed);
+            }
             let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
             for event in &events {
                 let body = sim
@@ -635,6 +668,19 @@ impl Outcome {
     }
 }
 
+/// Fisher-Yates with SplitMix64: the same seed gives the same order.
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    for i in (1..items.len()).rev() {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let j = ((z ^ (z >> 31)) % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
 /// What `scenario generate` makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenerateOptions {
@@ -727,7 +773,11 @@ pub fn generate(options: GenerateOptions) -> Scenario {
             }),
             recording: None,
         });
-        steps.push(Step::PlayWebinar { webinar: id });
+        steps.push(Step::PlayWebinar {
+            webinar: id,
+            shuffle_seed: None,
+            times: None,
+        });
         steps.push(Step::SyncNow {
             webinar: id.to_string(),
         });

@@ -134,6 +134,7 @@ impl Simulator {
             RuntimeOptions {
                 limits: Limits {
                     deadline: Duration::from_millis(config.limits.deadline_ms),
+                    sync_deadline: Duration::from_millis(config.limits.sync_deadline_ms),
                     memory_bytes: config.limits.memory_mib * 1024 * 1024,
                 },
                 pooling: config.limits.pooling,

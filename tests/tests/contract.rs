@@ -159,24 +159,30 @@ async fn r12_the_component_defines_the_four_contact_properties() {
 }
 
 #[tokio::test]
-async fn exports_not_built_yet_answer_a_clear_error_not_a_trap() {
+async fn r20_sync_now_refuses_a_malformed_id_and_explains_an_unknown_webinar() {
     use host_sim::bindings::PluginError;
     let sim = simulator();
     let err = sim
         .runtime
-        .sync_now(&sim.installation, &"81234567890".to_owned())
+        .sync_now(&sim.installation, &"8123-4567 890".to_owned())
         .await
         .unwrap()
         .unwrap_err();
     assert!(
-        matches!(err, PluginError::NotImplemented(ref s) if s.contains("sync now")),
+        matches!(err, PluginError::InvalidInput(ref s) if s.contains("8123-4567 890")),
         "{err:?}"
     );
-    let err = sim
+    let report = sim
         .runtime
-        .tick(&sim.installation)
+        .sync_now(&sim.installation, &"81234567890".to_owned())
         .await
         .unwrap()
-        .unwrap_err();
-    assert!(matches!(err, PluginError::NotImplemented(_)), "{err:?}");
+        .unwrap();
+    assert_eq!((report.written, report.skipped), (0, 1));
+    assert!(
+        report.notes[0].contains("not found on the connected Zoom account"),
+        "{report:?}"
+    );
+    let report = sim.runtime.tick(&sim.installation).await.unwrap().unwrap();
+    assert_eq!(report.written, 0, "nothing pending: {report:?}");
 }

@@ -58,6 +58,7 @@ async fn a_guest_busy_past_its_deadline_is_stopped_and_the_next_call_works() {
     let runtime = runtime(Limits {
         deadline: Duration::from_millis(20),
         memory_bytes: 256 << 20,
+        ..Limits::default()
     });
     let installation = installation(Outbound::deny_all());
     // Hashing 64 MiB takes the guest far longer than 20 ms.
@@ -107,6 +108,7 @@ async fn the_memory_limit_holds_and_the_next_call_works() {
     let runtime = runtime(Limits {
         deadline: Duration::from_secs(10),
         memory_bytes: 16 << 20,
+        ..Limits::default()
     });
     let installation = installation(Outbound::deny_all());
     // The delivery alone is twice the guest's memory limit.
@@ -128,6 +130,7 @@ async fn without_the_pooling_allocator_the_limits_hold_too() {
     let limits = Limits {
         deadline: Duration::from_secs(10),
         memory_bytes: 16 << 20,
+        ..Limits::default()
     };
     let runtime = Runtime::new(
         host_sim::PLUGIN_COMPONENT,

@@ -17,8 +17,6 @@ pub enum Resolved {
     Contact { id: String, created: bool },
     /// R17: a secondary email of the contact whose primary email this is.
     Secondary { primary: String },
-    /// R18: deleted in the CRM.
-    Deleted,
 }
 
 /// One bit per kind of write a person can have on a webinar.

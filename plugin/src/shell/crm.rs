@@ -335,8 +335,12 @@ impl CrmClient<'_> {
         }
     }
 
-    /// Which of `emails` (at most 100) belong to deleted (archived) contacts (R18).
-    pub fn archived_emails(&self, emails: &[String]) -> Result<Vec<String>, PluginError> {
+    /// Which of `emails` (at most 100) belong to deleted (archived)
+    /// contacts, with their ids (R18).
+    pub fn archived_contacts(
+        &self,
+        emails: &[String],
+    ) -> Result<Vec<(String, String)>, PluginError> {
         let inputs = emails.iter().map(|e| json!({ "id": e })).collect();
         let answer = self.batch(
             "/crm/v3/objects/contacts/batch/read?archived=true",
@@ -347,8 +351,13 @@ impl CrmClient<'_> {
         Ok(answer
             .results
             .iter()
-            .filter_map(|c| c.pointer("/properties/email").and_then(|e| e.as_str()))
-            .map(str::to_ascii_lowercase)
+            .filter_map(|c| {
+                let email = c
+                    .pointer("/properties/email")?
+                    .as_str()?
+                    .to_ascii_lowercase();
+                Some((email, id_string(c.get("id")?)?))
+            })
             .collect())
     }
 

@@ -423,9 +423,6 @@ impl<'a> Run<'a> {
                             .secondary_emails
                             .insert(email.clone(), primary.clone());
                     }
-                    Resolved::Deleted => {
-                        directory.deleted_contacts.insert(email.clone());
-                    }
                     Resolved::Contact { .. } => {}
                 }
             }
@@ -443,15 +440,23 @@ impl<'a> Run<'a> {
             .collect();
         let mut refused: Vec<(String, String)> = Vec::new();
         for chunk in unresolved.chunks(BATCH_SIZE) {
-            let archived: BTreeSet<String> = self.crm.archived_emails(chunk)?.into_iter().collect();
+            let mut archived = BTreeSet::new();
+            for (email, contact_id) in self.crm.archived_contacts(chunk)? {
+                // Remembered like a deletion webhook, so a restore lifts it.
+                save(store, &intake::contact_email_key(&contact_id), &email)?;
+                save(
+                    store,
+                    &format!("{}{email}", intake::DELETED_PREFIX),
+                    &"archived",
+                )?;
+                directory.deleted_contacts.insert(email.clone());
+                archived.insert(email);
+            }
             let live: Vec<String> = chunk
                 .iter()
                 .filter(|e| !archived.contains(*e))
                 .cloned()
                 .collect();
-            for email in &archived {
-                ledger.contacts.insert(email.clone(), Resolved::Deleted);
-            }
             if live.is_empty() {
                 continue;
             }

@@ -1,6 +1,6 @@
 //! Contacts: batch upsert, batch read, get, batch update, archive, search.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
@@ -129,6 +129,52 @@ fn by_any_email(state: &State, email: &str) -> Option<u64> {
         .map(|c| c.id)
 }
 
+/// Contacts by email for one request: built once, not scanned per input
+/// (a batch of 100 against 10,000 contacts). First contact wins, like a scan.
+#[derive(Default)]
+pub(crate) struct EmailIndex {
+    primary: HashMap<String, u64>,
+    any: HashMap<String, u64>,
+    archived: HashMap<String, u64>,
+}
+
+impl EmailIndex {
+    pub(crate) fn build(state: &State) -> Self {
+        let mut index = Self::default();
+        for c in state.contacts.values() {
+            let email = c.email().to_ascii_lowercase();
+            if c.archived {
+                index.archived.entry(email).or_insert(c.id);
+                continue;
+            }
+            index.primary.entry(email.clone()).or_insert(c.id);
+            index.any.entry(email).or_insert(c.id);
+            for additional in c.additional_emails() {
+                index
+                    .any
+                    .entry(additional.to_ascii_lowercase())
+                    .or_insert(c.id);
+            }
+        }
+        index
+    }
+
+    pub(crate) fn primary(&self, email: &str) -> Option<u64> {
+        self.primary.get(&email.to_ascii_lowercase()).copied()
+    }
+
+    fn any(&self, email: &str) -> Option<u64> {
+        self.any.get(&email.to_ascii_lowercase()).copied()
+    }
+
+    /// A contact made during the request.
+    pub(crate) fn created(&mut self, email: &str, id: u64) {
+        let email = email.to_ascii_lowercase();
+        self.primary.insert(email.clone(), id);
+        self.any.insert(email, id);
+    }
+}
+
 pub(crate) fn route(
     state: &mut State,
     request: &FakeRequest,
@@ -190,6 +236,7 @@ fn upsert(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
     }
     let mut results = Vec::new();
     let mut errors = Vec::new();
+    let mut index = EmailIndex::build(state);
     for (input, email) in inputs.iter().zip(&ids) {
         if input.get("idProperty").and_then(Value::as_str) != Some("email") {
             errors.push(item_error(
@@ -212,10 +259,11 @@ fn upsert(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
         let mut properties = string_properties(input.get("properties"));
         properties.remove("email");
         properties.remove("hs_additional_emails");
-        let (id, new) = match by_any_email(state, email) {
+        let (id, new) = match index.any(email) {
             Some(id) => (id, false),
             None => {
                 let id = state.id();
+                index.created(email, id);
                 let contact = Contact {
                     id,
                     properties: BTreeMap::from([("email".to_owned(), email.to_ascii_lowercase())]),
@@ -247,9 +295,21 @@ fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
     let requested = requested_properties(&body);
     let mut results = Vec::new();
     let mut missing = Vec::new();
+    let index = EmailIndex::build(state);
     for input in &inputs {
         let id = input.get("id").and_then(Value::as_str).unwrap_or_default();
-        match find(state, id, by_email, archived) {
+        let found = if by_email {
+            let by = if archived {
+                &index.archived
+            } else {
+                &index.primary
+            };
+            by.get(&id.to_ascii_lowercase())
+                .and_then(|id| state.contacts.get(id))
+        } else {
+            find(state, id, false, archived)
+        };
+        match found {
             Some(contact) => results.push(contact_json(contact, &requested)),
             None => missing.push(id.to_owned()),
         }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::contacts::{batch_answer, by_primary_email};
+use super::contacts::{EmailIndex, batch_answer, by_primary_email};
 use super::{Contact, State, batch_inputs, body_json, str_field, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
@@ -92,6 +92,23 @@ fn attendance(
     };
     let mut results = Vec::new();
     let mut errors = Vec::new();
+    let mut index = EmailIndex::build(state);
+    // (contact, state, time) already recorded on this event: built once per request.
+    let mut seen: std::collections::HashSet<(String, String, String)> = state
+        .participations
+        .iter()
+        .filter(|p| {
+            p["externalEventId"] == external_event_id && p["externalAccountId"] == account.as_str()
+        })
+        .map(|p| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (
+                text(&p["contactId"]),
+                text(&p["attendanceState"]),
+                text(&p["occurredAt"]),
+            )
+        })
+        .collect();
     for input in &inputs {
         let email = str_field(input, "email")
             .unwrap_or_default()
@@ -105,10 +122,11 @@ fn attendance(
             errors.push(error);
             continue;
         }
-        let contact_id = match by_primary_email(state, &email) {
-            Some(contact) => contact.id,
+        let contact_id = match index.primary(&email) {
+            Some(id) => id,
             None => {
                 let id = state.id();
+                index.created(&email, id);
                 let properties = [("email".to_owned(), email.clone())].into();
                 state.contacts.insert(
                     id,
@@ -127,13 +145,11 @@ fn attendance(
             .get("interactionDateTime")
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
             .unwrap_or_else(|| now.to_string());
-        let duplicate = state.participations.iter().any(|p| {
-            p["externalEventId"] == external_event_id
-                && p["externalAccountId"] == account.as_str()
-                && p["contactId"].as_str() == Some(contact_id.to_string().as_str())
-                && p["attendanceState"] == attendance
-                && p["occurredAt"] == occurred.as_str()
-        });
+        let duplicate = !seen.insert((
+            contact_id.to_string(),
+            attendance.to_owned(),
+            occurred.clone(),
+        ));
         if !duplicate {
             state.participations.push(json!({
                 "externalAccountId": account,

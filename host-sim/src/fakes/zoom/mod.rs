@@ -221,6 +221,20 @@ impl FakeZoom {
         max: usize,
         field: &str,
     ) -> FakeResponse {
+        self.page_of(request, listing, items, max, field, |v| v)
+    }
+
+    /// A page of `items`, rendering only the page's items: listings of
+    /// 10,000 registrants are read a page at a time.
+    fn page_of<T>(
+        &self,
+        request: &FakeRequest,
+        listing: &str,
+        items: Vec<T>,
+        max: usize,
+        field: &str,
+        render: impl Fn(T) -> Value,
+    ) -> FakeResponse {
         let page_size = request
             .query_param("page_size")
             .and_then(|s| s.parse::<usize>().ok())
@@ -244,7 +258,12 @@ impl FakeZoom {
         } else {
             String::new()
         };
-        let page: Vec<Value> = items.into_iter().skip(offset).take(page_size).collect();
+        let page: Vec<Value> = items
+            .into_iter()
+            .skip(offset)
+            .take(page_size)
+            .map(render)
+            .collect();
         FakeResponse::json(
             200,
             &json!({
@@ -426,14 +445,20 @@ impl FakeZoom {
             return zoom_error(400, 300, &format!("Invalid field: status {status}."));
         }
         self.with_webinar(id, |webinar, _| {
-            let registrants = webinar
+            let registrants: Vec<&Registrant> = webinar
                 .registrants
                 .iter()
                 .filter(|r| r.status == status)
-                .map(|r| registrant_json(webinar, r))
                 .collect();
             let listing = format!("webinars/{id}/registrants/{status}");
-            self.page(request, &listing, registrants, MAX_PAGE_SIZE, "registrants")
+            self.page_of(
+                request,
+                &listing,
+                registrants,
+                MAX_PAGE_SIZE,
+                "registrants",
+                |r| registrant_json(webinar, r),
+            )
         })
     }
 
@@ -635,12 +660,13 @@ impl FakeZoom {
     fn participants_report(&self, request: &FakeRequest, id: &str) -> FakeResponse {
         self.with_webinar(id, |webinar, _| {
             let listing = format!("report/{id}/participants");
-            self.page(
+            self.page_of(
                 request,
                 &listing,
                 participant_rows(webinar),
                 MAX_PAGE_SIZE,
                 "participants",
+                |row| row.json(),
             )
         })
     }
@@ -746,8 +772,39 @@ fn questions_json(w: &Webinar) -> Value {
     json!({ "questions": questions, "custom_questions": custom })
 }
 
-/// One report row per join/leave segment. Guests' emails are empty unless they registered.
-fn participant_rows(w: &Webinar) -> Vec<Value> {
+/// One report row: a join/leave segment of one participant.
+struct ReportRow<'a> {
+    index: usize,
+    participant: &'a model::Participant,
+    registrant: Option<&'a Registrant>,
+    join_ms: i64,
+    leave_ms: i64,
+}
+
+impl ReportRow<'_> {
+    fn json(self) -> Value {
+        // Guests' emails are empty unless they registered.
+        let email = if self.registrant.is_some() {
+            self.participant.email.clone()
+        } else {
+            String::new()
+        };
+        json!({
+            "id": format!("pu{:06}", self.index + 1),
+            "user_id": format!("{}", 16_778_240 + self.index),
+            "name": self.participant.name,
+            "user_email": email,
+            "join_time": rfc3339(self.join_ms),
+            "leave_time": rfc3339(self.leave_ms),
+            "duration": (self.leave_ms - self.join_ms) / 1000,
+            "registrant_id": self.registrant.map(|r| r.id.clone()).unwrap_or_default(),
+            "status": "in_meeting",
+        })
+    }
+}
+
+/// One report row per join/leave segment.
+fn participant_rows(w: &Webinar) -> Vec<ReportRow<'_>> {
     let Some(start) = w
         .ran
         .as_ref()
@@ -755,31 +812,26 @@ fn participant_rows(w: &Webinar) -> Vec<Value> {
     else {
         return Vec::new();
     };
+    // An index, not a scan per participant: reports of 10,000 people are read.
+    let by_email: HashMap<String, &Registrant> = w
+        .registrants
+        .iter()
+        .map(|r| (r.email.to_ascii_lowercase(), r))
+        .collect();
     let mut rows = Vec::new();
-    for (i, p) in w.participants.iter().enumerate() {
-        let registrant = p
+    for (index, participant) in w.participants.iter().enumerate() {
+        let registrant = participant
             .registrant
             .as_deref()
-            .and_then(|email| w.registrant_by_email(email));
-        let email = if registrant.is_some() {
-            p.email.clone()
-        } else {
-            String::new()
-        };
-        for (from, to) in &p.segments {
-            let join = start + i64::from(*from) * 60_000;
-            let leave = start + i64::from(*to) * 60_000;
-            rows.push(json!({
-                "id": format!("pu{:06}", i + 1),
-                "user_id": format!("{}", 16_778_240 + i),
-                "name": p.name,
-                "user_email": email,
-                "join_time": rfc3339(join),
-                "leave_time": rfc3339(leave),
-                "duration": (leave - join) / 1000,
-                "registrant_id": registrant.map(|r| r.id.clone()).unwrap_or_default(),
-                "status": "in_meeting",
-            }));
+            .and_then(|email| by_email.get(&email.to_ascii_lowercase()).copied());
+        for (from, to) in &participant.segments {
+            rows.push(ReportRow {
+                index,
+                participant,
+                registrant,
+                join_ms: start + i64::from(*from) * 60_000,
+                leave_ms: start + i64::from(*to) * 60_000,
+            });
         }
     }
     rows
