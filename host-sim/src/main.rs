@@ -47,6 +47,14 @@ enum Command {
         #[arg(long)]
         scenario: Option<PathBuf>,
     },
+    /// Print a webinar's audit log (R19): what was synced, what was left out and why.
+    Audit {
+        /// The Zoom webinar id.
+        webinar: String,
+        /// Print the entries as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run or generate scenarios (see docs/scenarios.md).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -60,6 +68,10 @@ enum ScenarioCommand {
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
+        /// Keep the plugin's state in the state directory (for `host-sim audit`)
+        /// instead of in memory.
+        #[arg(long)]
+        keep: bool,
     },
     /// Print a generated scenario (TOML) for load and performance work.
     Generate {
@@ -121,11 +133,60 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 String::from_utf8_lossy(&answer.body)
             );
         }
+        Command::Audit { webinar, json } => audit(&sim, &webinar, json).await?,
         Command::Scenario(_) | Command::Fakes { .. } => {
             unreachable!("run without the state directory, above")
         }
     }
     tracing::info!(elapsed = ?started.elapsed(), "done");
+    Ok(())
+}
+
+async fn audit(sim: &Simulator, webinar: &str, json: bool) -> anyhow::Result<()> {
+    let mut entries = Vec::new();
+    let mut start = 0;
+    loop {
+        let page = sim
+            .runtime
+            .audit_log(&sim.installation, &webinar.to_owned(), start, 500)
+            .await?
+            .map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
+        entries.extend(page.entries);
+        match page.next {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    if json {
+        let entries: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "sequence": e.sequence,
+                    "at": host_sim::clock::rfc3339(e.at),
+                    "kind": host_sim::scenario::audit_kind_name(e.kind),
+                    "message": e.message,
+                    "records": e.records,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!("webinar {webinar}: no audit entries (nothing synced or left out yet)");
+    }
+    for e in &entries {
+        println!(
+            "{}  {:<24} {}",
+            host_sim::clock::rfc3339(e.at),
+            host_sim::scenario::audit_kind_name(e.kind),
+            e.message
+        );
+        if !e.records.is_empty() {
+            println!("{:>46} {}", "records:", e.records.join(", "));
+        }
+    }
     Ok(())
 }
 
@@ -178,12 +239,17 @@ async fn fakes(
 
 async fn scenario(command: ScenarioCommand, config: HostConfig) -> anyhow::Result<()> {
     match command {
-        ScenarioCommand::Run { file, json } => {
+        ScenarioCommand::Run { file, json, keep } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let scenario = host_sim::scenario::Scenario::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let outcome = host_sim::scenario::run(&scenario, config).await?;
+            let store = if keep {
+                StateStore::Directory(config.state_dir.clone())
+            } else {
+                StateStore::Memory
+            };
+            let outcome = host_sim::scenario::run_in(&scenario, config, store).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&outcome)?);
             } else {

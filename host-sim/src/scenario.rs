@@ -248,8 +248,30 @@ fn wit_settings(s: &GlobalSettings) -> settings::GlobalSettings {
     }
 }
 
+/// The audit kind as the CLI and snapshots name it (R19's categories).
+pub fn audit_kind_name(kind: settings::AuditKind) -> &'static str {
+    match kind {
+        settings::AuditKind::SyncSettingOff => "sync-setting-off",
+        settings::AuditKind::RecordingNotSynced => "recording-not-synced",
+        settings::AuditKind::ParticipantsNotSynced => "participants-not-synced",
+        settings::AuditKind::WebinarDataNotSynced => "webinar-data-not-synced",
+        settings::AuditKind::EmailsExcluded => "emails-excluded",
+        settings::AuditKind::Error => "error",
+        settings::AuditKind::Synced => "synced",
+    }
+}
+
 /// Plays `scenario` against a fresh simulator (state in memory).
 pub async fn run(scenario: &Scenario, config: HostConfig) -> Result<Outcome, ScenarioError> {
+    run_in(scenario, config, StateStore::Memory).await
+}
+
+/// Plays `scenario` with the plugin's state in `store`.
+pub async fn run_in(
+    scenario: &Scenario,
+    config: HostConfig,
+    store: StateStore,
+) -> Result<Outcome, ScenarioError> {
     let start = scenario.start.as_deref().unwrap_or(DEFAULT_START);
     let start_ms = parse_rfc3339(start)
         .ok_or_else(|| ScenarioError::Parse(format!("start {start:?} is not an RFC 3339 time")))?;
@@ -268,7 +290,7 @@ pub async fn run(scenario: &Scenario, config: HostConfig) -> Result<Outcome, Sce
         zoom_faults: scenario.faults.zoom.clone(),
         crm_faults: scenario.faults.crm.clone(),
     };
-    let sim = Simulator::start_with(config, StateStore::Memory, options, crate::PLUGIN_COMPONENT)?;
+    let sim = Simulator::start_with(config, store, options, crate::PLUGIN_COMPONENT)?;
     sim.zoom.seed(scenario.zoom.clone());
     sim.crm.seed(&scenario.crm);
 
@@ -345,7 +367,7 @@ pub async fn run(scenario: &Scenario, config: HostConfig) -> Result<Outcome, Sce
             Ok(Ok(page)) => json!(page
                 .entries
                 .iter()
-                .map(|e| json!({ "kind": format!("{:?}", e.kind), "message": e.message, "records": e.records }))
+                .map(|e| json!({ "kind": audit_kind_name(e.kind), "message": e.message, "records": e.records }))
                 .collect::<Vec<_>>()),
             Ok(Err(e)) => json!(format!("unavailable: {}", e.describe())),
             Err(e) => json!(format!("unavailable: {e}")),

@@ -72,3 +72,48 @@ fn demo_installs_and_answers_the_url_validation() {
     );
     assert!(dir.path().join("state.db").exists());
 }
+
+/// R19: after a scenario kept its state, `audit` lists every excluded email
+/// with its reason, as text and as JSON.
+#[test]
+fn audit_prints_a_webinars_entries_with_the_records_and_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().display().to_string();
+    let output = host_sim()
+        .args(["--state-dir", &state, "scenario", "run"])
+        .args([&example("exclusions-and-deletions.toml"), "--keep"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let text = host_sim()
+        .args(["--state-dir", &state, "audit", "83000000002"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("a user of the CRM") && text.contains("rep@sales.example"),
+        "{text}"
+    );
+
+    let json = host_sim()
+        .args(["--state-dir", &state, "audit", "83000000002", "--json"])
+        .output()
+        .unwrap();
+    let entries: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let secondary = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["message"].as_str().unwrap().contains("secondary email"))
+        .expect("the secondary email is listed");
+    assert_eq!(secondary["kind"], "emails-excluded");
+    assert_eq!(
+        secondary["records"],
+        serde_json::json!(["grace@work.example"])
+    );
+}

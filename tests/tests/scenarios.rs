@@ -108,3 +108,94 @@ fn a_generated_scenario_round_trips_through_toml() {
         "seeded"
     );
 }
+
+async fn run_example(name: &str) -> scenario::Outcome {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
+    let scenario = Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    scenario::run(&scenario, HostConfig::default())
+        .await
+        .unwrap()
+}
+
+/// R30: every delivery twice, the stream shuffled, ends where one clean,
+/// ordered delivery ends: the same contacts, participations, timeline
+/// events and properties.
+#[tokio::test]
+async fn r30_duplicated_and_shuffled_deliveries_end_in_the_clean_state() {
+    let clean = run_example("clean-webinar").await;
+    let shuffled = run_example("shuffled-deliveries").await;
+    assert_eq!(shuffled.crm, clean.crm);
+    assert!(
+        shuffled
+            .steps
+            .iter()
+            .any(|s| s.result.contains("18 deliveries: 18x 200")),
+        "{:?}",
+        shuffled.steps
+    );
+}
+
+/// R20: a second "sync now" writes nothing.
+#[tokio::test]
+async fn r20_sync_now_twice_changes_nothing_the_second_time() {
+    let clean = run_example("clean-webinar").await;
+    let results: Vec<&str> = clean
+        .steps
+        .iter()
+        .filter(|s| s.step.starts_with("sync_now"))
+        .map(|s| s.result.as_str())
+        .collect();
+    assert_eq!(results.len(), 2);
+    assert!(
+        results.iter().all(|r| r.starts_with("written 0,")),
+        "{results:?}"
+    );
+}
+
+/// R31: a 2,500-registrant webinar is read in pages of 300 and written in
+/// batches of 100: CRM calls grow with N/100 per record kind.
+#[tokio::test]
+async fn r31_a_2500_registrant_webinar_syncs_in_batches() {
+    let mut generated = scenario::generate(GenerateOptions {
+        webinars: 1,
+        registrants: 2500,
+        attendees: 1750,
+        guests: 10,
+        seed: 11,
+    });
+    // The reconcile path: Zoom's lists, not 7,000 webhook deliveries.
+    generated
+        .steps
+        .retain(|s| matches!(s, Step::SyncNow { .. }));
+    let outcome = scenario::run(&generated, HostConfig::default())
+        .await
+        .unwrap();
+    let crm = &outcome.crm;
+    let count = |field: &str| crm[field].as_array().map_or(0, Vec::len);
+    let calls = |service: &str| outcome.api_calls.get(service).copied().unwrap_or(0);
+    // Per 100 people: deleted-contact lookup, upsert, register, properties;
+    // attendance per 100 attendees; timeline per 100 events.
+    let floor = 8 // install
+        + 4 * 25 // lookup, upsert, register, properties
+        + 18 // attend: 1,750 / 100
+        + 43; // timeline: 4,250 / 100
+    assert!(
+        calls("crm") <= floor + 5,
+        "{} CRM calls, floor {floor}",
+        calls("crm")
+    );
+    // Registrants: 9 pages of 300; report rows: pages of 300.
+    assert!(
+        calls("zoom") <= 9 + 3 * 10 + 6,
+        "{} Zoom calls",
+        calls("zoom")
+    );
+    insta::assert_json_snapshot!(serde_json::json!({
+        "steps": outcome.steps,
+        "api_calls": outcome.api_calls,
+        "contacts": count("contacts"),
+        "participations": count("participations"),
+        "timeline_events": count("timeline_events"),
+        "audit": outcome.audit,
+    }));
+}
