@@ -220,6 +220,9 @@ impl BatchAnswer {
     }
 }
 
+/// An email the CRM refused, with its reason.
+pub type Refused = (String, String);
+
 /// A contact as an email upsert found or made it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpsertedContact {
@@ -369,7 +372,7 @@ impl CrmClient<'_> {
     pub fn upsert_emails(
         &self,
         emails: &[String],
-    ) -> Result<(Vec<UpsertedContact>, Vec<(String, String)>), PluginError> {
+    ) -> Result<(Vec<UpsertedContact>, Vec<Refused>), PluginError> {
         let inputs = emails
             .iter()
             .map(|e| json!({ "id": e, "idProperty": "email", "properties": {} }))
