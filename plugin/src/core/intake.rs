@@ -257,13 +257,8 @@ pub fn assemble(facts: &[Fact]) -> Assembled {
             Fact::Registration {
                 registrant, at_ms, ..
             } => {
-                let key = if registrant.id.is_empty() {
-                    registrant.email.to_ascii_lowercase()
-                } else {
-                    registrant.id.clone()
-                };
                 let entry = registrants
-                    .entry(key)
+                    .entry(registrant.key())
                     .or_insert_with(|| (*at_ms, registrant.clone()));
                 // The first event is when they registered; the latest says the status.
                 let first_ms = entry.1.registered_ms.min(registrant.registered_ms);

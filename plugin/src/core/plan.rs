@@ -42,6 +42,17 @@ pub struct Registrant {
     pub registered_ms: i64,
 }
 
+impl Registrant {
+    /// Who the registrant is: Zoom's registrant id, else the email.
+    pub fn key(&self) -> String {
+        if self.id.is_empty() {
+            self.email.to_ascii_lowercase()
+        } else {
+            self.id.clone()
+        }
+    }
+}
+
 /// One row of the participants report: one join/leave segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParticipantRow {

@@ -170,10 +170,7 @@ impl<'a> Run<'a> {
                     .into_iter()
                     .flatten()
                 {
-                    if let Some(id) = session.get("meeting_id").map(|v| match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    }) {
+                    if let Some(id) = session.get("meeting_id").map(id_text) {
                         ids.insert(id);
                     }
                 }
@@ -221,12 +218,7 @@ impl<'a> Run<'a> {
         let Some(json) = self.zoom.get(&format!("/webinars/{id}"))? else {
             return Ok(known.map(|w| Webinar { deleted: true, ..w }));
         };
-        let field = |name: &str| {
-            json.get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let field = |name: &str| text(&json, name);
         let mut webinar = Webinar {
             id: id.to_owned(),
             topic: field("topic"),
@@ -312,16 +304,7 @@ impl<'a> Run<'a> {
         let mut registrants: BTreeMap<String, Registrant> = assembled
             .registrants
             .into_iter()
-            .map(|r| {
-                (
-                    if r.id.is_empty() {
-                        r.email.to_ascii_lowercase()
-                    } else {
-                        r.id.clone()
-                    },
-                    r,
-                )
-            })
+            .map(|r| (r.key(), r))
             .collect();
         let ended = webinar.ran.is_some();
         let mut rows: Vec<ParticipantRow> = assembled.rows;
@@ -334,12 +317,7 @@ impl<'a> Run<'a> {
                 )?
                 .unwrap_or_default();
             for r in &listed {
-                let field = |name: &str| {
-                    r.get(name)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
+                let field = |name: &str| text(r, name);
                 let registrant = Registrant {
                     id: field("id"),
                     email: field("email"),
@@ -349,11 +327,7 @@ impl<'a> Run<'a> {
                     registered_ms: parse_rfc3339(&field("create_time"))
                         .unwrap_or(webinar.scheduled_start_ms),
                 };
-                let key = if registrant.id.is_empty() {
-                    registrant.email.to_ascii_lowercase()
-                } else {
-                    registrant.id.clone()
-                };
+                let key = registrant.key();
                 // A registration seen first in a webhook keeps its time: the timeline does not move.
                 let registered_ms = registrants
                     .get(&key)
@@ -375,12 +349,7 @@ impl<'a> Run<'a> {
                     )?
                     .unwrap_or_default();
                 for p in &participants {
-                    let field = |name: &str| {
-                        p.get(name)
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned()
-                    };
+                    let field = |name: &str| text(p, name);
                     let (Some(joined_ms), Some(left_ms)) = (
                         parse_rfc3339(&field("join_time")),
                         parse_rfc3339(&field("leave_time")),
@@ -825,6 +794,23 @@ impl<'a> Run<'a> {
     }
 }
 
+/// A string field of a Zoom or CRM object; empty when absent.
+fn text(object: &Value, name: &str) -> String {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// An id the APIs send as a number or a string.
+fn id_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn first_message(answer: &BatchAnswer) -> String {
     answer
         .errors
@@ -929,10 +915,7 @@ pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError
             if since.is_some_and(|since| start < since) {
                 continue;
             }
-            if let Some(id) = w.get("id").map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }) {
+            if let Some(id) = w.get("id").map(id_text) {
                 webinars.insert(id);
             }
         }
