@@ -147,8 +147,14 @@ pub enum Step {
     Tick,
     /// The workflow action "Add contact to Zoom webinar" for a CRM contact.
     AddContactToWebinar {
+        /// The contact's email in the fake CRM (deleted contacts included).
         contact: String,
-        webinar: String,
+        /// A fixed webinar id, as typed into the action.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        webinar: Option<String>,
+        /// Or the contact property the webinar id is taken from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        property: Option<String>,
     },
     /// Changes the Zoom account: a webinar ends, a recording finishes processing.
     CompleteRecording {
@@ -537,7 +543,11 @@ async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
             Ok(report(sim.runtime.backfill(&sim.installation, since).await))
         }
         Step::Tick => Ok(report(sim.runtime.tick(&sim.installation).await)),
-        Step::AddContactToWebinar { contact, webinar } => {
+        Step::AddContactToWebinar {
+            contact,
+            webinar,
+            property,
+        } => {
             let contact_id = sim
                 .crm
                 .contacts()
@@ -547,15 +557,22 @@ async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
                 .ok_or_else(|| format!("the CRM has no contact {contact}"))?;
             let execution = workflow_actions::Execution {
                 action_id: "add-contact-to-zoom-webinar".into(),
-                callback_id: format!("cb-{contact_id}-{webinar}"),
+                callback_id: format!("cb-{contact_id}-{}", webinar.as_deref().unwrap_or("-")),
                 object: workflow_actions::EnrolledObject {
                     object_type: workflow_actions::ObjectType::Contact,
                     object_id: contact_id,
                 },
-                inputs: vec![workflow_actions::Input {
-                    name: "webinar_id".into(),
-                    value: workflow_actions::InputValue::Fixed(webinar.clone()),
-                }],
+                inputs: match (webinar, property) {
+                    (Some(webinar), _) => vec![workflow_actions::Input {
+                        name: "webinar_id".into(),
+                        value: workflow_actions::InputValue::Fixed(webinar.clone()),
+                    }],
+                    (None, Some(property)) => vec![workflow_actions::Input {
+                        name: "webinar_id".into(),
+                        value: workflow_actions::InputValue::ObjectProperty(property.clone()),
+                    }],
+                    (None, None) => Vec::new(),
+                },
             };
             Ok(
                 match sim
@@ -575,7 +592,8 @@ async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
                             workflow_actions::FailureState::FailContinue => "FAIL_CONTINUE",
                             workflow_actions::FailureState::Block => "BLOCK",
                         };
-                        format!("failed ({state}): {}", failure.reason)
+                        let retry = if failure.retryable { ", retryable" } else { "" };
+                        format!("failed ({state}{retry}): {}", failure.reason)
                     }
                     Err(e) => format!("call failed: {e}"),
                 },

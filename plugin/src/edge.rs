@@ -257,14 +257,47 @@ impl workflow_actions::Guest for Plugin {
     fn execute(
         execution: workflow_actions::Execution,
     ) -> Result<Vec<workflow_actions::Output>, workflow_actions::ActionFailure> {
-        Err(workflow_actions::ActionFailure {
-            reason: format!(
-                "the workflow action {:?} is not implemented yet",
-                execution.action_id
-            ),
-            state: workflow_actions::FailureState::FailContinue,
-            retryable: true,
-        })
+        use shell::action::{WebinarInput, add_contact_to_webinar};
+        let webinar = execution
+            .inputs
+            .into_iter()
+            .find(|i| i.name == "webinar_id")
+            .map(|i| match i.value {
+                workflow_actions::InputValue::Fixed(v) => WebinarInput::Fixed(v),
+                workflow_actions::InputValue::ObjectProperty(p) => WebinarInput::Property(p),
+            });
+        let request = shell::action::Execution {
+            action_id: execution.action_id,
+            contact_id: execution.object.object_id,
+            webinar,
+        };
+        let env = shell::sync::Env {
+            http: &WakiHttp,
+            config: &HostConfig,
+            store: &HostStore,
+            now_ms: now_ms(),
+        };
+        match add_contact_to_webinar(&env, &request) {
+            Ok(registered) => Ok(vec![
+                workflow_actions::Output {
+                    name: "registrant_id".into(),
+                    value: registered.registrant_id,
+                },
+                workflow_actions::Output {
+                    name: "join_url".into(),
+                    value: registered.join_url,
+                },
+            ]),
+            Err(refusal) => Err(workflow_actions::ActionFailure {
+                reason: refusal.to_string(),
+                state: if refusal.blocks() {
+                    workflow_actions::FailureState::Block
+                } else {
+                    workflow_actions::FailureState::FailContinue
+                },
+                retryable: refusal.retryable(),
+            }),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The pure core: every rule lives here, natively testable, no bindings.
 
+pub mod action;
 pub mod attendance;
 pub mod audit;
 pub mod contact_properties;

@@ -301,6 +301,36 @@ impl CrmClient<'_> {
         })
     }
 
+    /// A contact's properties by id; none when the CRM has no such live
+    /// contact (deleted or merged away).
+    pub fn contact(
+        &self,
+        id: &str,
+        properties: &[&str],
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, PluginError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(None);
+        }
+        let path = format!(
+            "/crm/v3/objects/contacts/{id}?properties={}",
+            properties.join(",")
+        );
+        let response = self.call(Method::Get, &path, None)?;
+        match response.status {
+            200..=299 => Ok(Some(
+                response
+                    .json()
+                    .and_then(|j| j.get("properties").and_then(|p| p.as_object()).cloned())
+                    .unwrap_or_default(),
+            )),
+            404 => Ok(None),
+            status => Err(PluginError::CrmUnavailable(format!(
+                "reading contact {id} failed with {status}: {}",
+                response.error_message()
+            ))),
+        }
+    }
+
     /// The emails of the CRM's users (owners), lowercase (R17).
     pub fn owner_emails(&self) -> Result<Vec<String>, PluginError> {
         let mut emails = Vec::new();

@@ -60,6 +60,15 @@ pub fn record_zoom(store: &dyn Store, intake: &Intake) -> Result<Recorded, Plugi
         return Ok(Recorded::Duplicate);
     }
     store.set(&format!("{KNOWN_PREFIX}{webinar}"), b"1")?;
+    // A cancelled or denied registration may be made again by the workflow action.
+    if let Fact::Registration { registrant, .. } = &intake.fact
+        && matches!(registrant.status.as_str(), "cancelled" | "denied")
+    {
+        store.delete(&super::action::registration_key(
+            &webinar,
+            &registrant.email.to_ascii_lowercase(),
+        ))?;
+    }
     let reconcile = matches!(intake.fact, Fact::Ended { .. } | Fact::Deleted { .. });
     mark_pending(store, &webinar, reconcile)?;
     Ok(Recorded::New)

@@ -3,6 +3,7 @@
 //! component's adapters implement the ports in `edge`, tests implement them
 //! in memory.
 
+pub mod action;
 pub mod audit;
 pub mod crm;
 pub mod error;

@@ -82,7 +82,7 @@ fn ledger_key(webinar: &str) -> String {
     format!("ledger/{webinar}")
 }
 
-fn meta_key(webinar: &str) -> String {
+pub(crate) fn meta_key(webinar: &str) -> String {
     format!("meta/{webinar}")
 }
 

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 
-use super::http::{HttpClient, Method, Request};
+use super::http::{HttpClient, Method, Request, Response};
 use super::{Config, PluginError, keys, required};
 
 pub const OAUTH_TOKEN_URL: &str = "https://zoom.us/oauth/token";
@@ -123,14 +123,24 @@ impl<'a> ZoomClient<'a> {
         Ok(token.token)
     }
 
-    /// GET `path` (under /v2); none when Zoom says the object does not exist.
-    pub fn get(&self, path: &str) -> Result<Option<serde_json::Value>, PluginError> {
+    /// One call to `path` (under /v2) with the account's token: a refused
+    /// token is renewed once, a transport error or a 5xx is tried again up
+    /// to twice; any other answer is the caller's to read.
+    pub fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, PluginError> {
         let mut fresh = false;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let request = Request::new(Method::Get, format!("{API_BASE}{path}"))
+            let mut request = Request::new(method, format!("{API_BASE}{path}"))
                 .header("authorization", format!("Bearer {}", self.token(fresh)?));
+            if let Some(body) = body {
+                request = request.json(body);
+            }
             let response = match self.http.send(request) {
                 Ok(response) => response,
                 Err(_) if attempts < 3 => continue,
@@ -141,30 +151,28 @@ impl<'a> ZoomClient<'a> {
                 }
             };
             match response.status {
-                200..=299 => return Ok(Some(response.json().unwrap_or_default())),
                 401 if !fresh => fresh = true,
-                404 => return Ok(None),
-                // Zoom answers 400 with code 3001 for a webinar that does not exist.
-                400 if response
-                    .json()
-                    .and_then(|j| j.get("code").and_then(|c| c.as_u64()))
-                    == Some(3001) =>
-                {
-                    return Ok(None);
-                }
                 500..=599 if attempts < 3 => {}
-                429 => {
-                    return Err(PluginError::ZoomUnavailable(format!(
-                        "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
-                    )));
-                }
-                status => {
-                    return Err(PluginError::ZoomUnavailable(format!(
-                        "Zoom answered {status} for {path}: {}",
-                        response.error_message()
-                    )));
-                }
+                _ => return Ok(response),
             }
+        }
+    }
+
+    /// GET `path` (under /v2); none when Zoom says the object does not exist.
+    pub fn get(&self, path: &str) -> Result<Option<serde_json::Value>, PluginError> {
+        let response = self.call(Method::Get, path, None)?;
+        match response.status {
+            200..=299 => Ok(Some(response.json().unwrap_or_default())),
+            404 => Ok(None),
+            // Zoom answers 400 with code 3001 for a webinar that does not exist.
+            400 if zoom_code(&response) == Some(3001) => Ok(None),
+            429 => Err(PluginError::ZoomUnavailable(format!(
+                "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
+            ))),
+            status => Err(PluginError::ZoomUnavailable(format!(
+                "Zoom answered {status} for {path}: {}",
+                response.error_message()
+            ))),
         }
     }
 
@@ -196,4 +204,11 @@ impl<'a> ZoomClient<'a> {
             }
         }
     }
+}
+
+/// Zoom's error code in an error body.
+pub fn zoom_code(response: &Response) -> Option<u64> {
+    response
+        .json()
+        .and_then(|j| j.get("code").and_then(|c| c.as_u64()))
 }

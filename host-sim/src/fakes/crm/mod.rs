@@ -78,6 +78,9 @@ pub struct SeedContact {
     /// Deleted in the CRM (archived).
     #[serde(default)]
     pub archived: bool,
+    /// Any other properties, e.g. one a workflow reads a webinar id from.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -265,11 +268,17 @@ impl FakeCrm {
         }
         for contact in &seed.contacts {
             let id = state.id();
-            let mut properties = BTreeMap::from([
-                ("email".to_owned(), contact.email.clone()),
-                ("firstname".to_owned(), contact.firstname.clone()),
-                ("lastname".to_owned(), contact.lastname.clone()),
-            ]);
+            // An empty value is no value: the CRM answers null for it.
+            let mut properties: BTreeMap<String, String> = [
+                ("email", &contact.email),
+                ("firstname", &contact.firstname),
+                ("lastname", &contact.lastname),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .chain(contact.properties.clone())
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
             if !contact.additional_emails.is_empty() {
                 properties.insert(
                     "hs_additional_emails".into(),

@@ -28,6 +28,7 @@ fn crm() -> (FakeCrm, Clock) {
                 lastname: "L".into(),
                 additional_emails: vec!["ada@work.example".into()],
                 archived: false,
+                properties: Default::default(),
             },
             SeedContact {
                 email: "gone@example.com".into(),
@@ -35,6 +36,7 @@ fn crm() -> (FakeCrm, Clock) {
                 lastname: "G".into(),
                 additional_emails: vec![],
                 archived: true,
+                properties: Default::default(),
             },
         ],
     });

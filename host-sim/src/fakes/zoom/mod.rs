@@ -501,6 +501,9 @@ impl FakeZoom {
                 &format!("Registration has not been enabled for this webinar: {id}."),
             );
         }
+        if webinar.r#type == 5 && webinar.ran.is_some() {
+            return zoom_error(400, 3000, "This webinar has ended. Registration is closed.");
+        }
         let email = field("email");
         let mut missing: Vec<String> = ["email", "first_name"]
             .iter()
@@ -560,7 +563,7 @@ impl FakeZoom {
                 429,
                 429,
                 &format!(
-                    "You have reached the maximum number of registrations ({DAILY_REGISTRATIONS_PER_PERSON}) for {email} to this webinar today. Try again tomorrow."
+                    "You have exceeded the daily rate limit of ({DAILY_REGISTRATIONS_PER_PERSON}) for Add webinar registrant API requests for the registrant ({email})."
                 ),
             );
         }

@@ -252,6 +252,14 @@ fn registrants_page_by_300_with_tokens_that_expire() {
 fn adding_a_registrant_follows_zoom_rules() {
     let (zoom, clock) = zoom();
     let auth = token(&zoom);
+    // Registration closes when a webinar has run.
+    let person = json!({ "email": "late@example.com", "first_name": "Late" });
+    let ended = post(&zoom, &auth, "/webinars/81234567890/registrants", person);
+    assert_eq!(
+        (ended.status, body(&ended)["code"].as_u64()),
+        (400, Some(3000))
+    );
+    zoom.update(|a| a.webinar_mut(81234567890).unwrap().ran = None);
     let person = json!({ "email": "new@example.com", "first_name": "New", "last_name": "Person" });
     let added = post(
         &zoom,

@@ -1,0 +1,162 @@
+//! The workflow action "Add contact to Zoom webinar" through the component
+//! (R21-R24). `tests/scenarios/workflow-action.toml` snapshots every answer;
+//! these tests pin the promises a snapshot alone would not explain.
+
+use std::path::Path;
+
+use host_sim::config::HostConfig;
+use host_sim::scenario::{self, Outcome, Scenario, Step};
+
+async fn run(scenario: &Scenario) -> Outcome {
+    scenario::run(scenario, HostConfig::default())
+        .await
+        .unwrap()
+}
+
+fn example() -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/workflow-action.toml");
+    Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn results<'a>(outcome: &'a Outcome, contact: &str) -> Vec<&'a str> {
+    outcome
+        .steps
+        .iter()
+        .filter(|s| {
+            s.step.starts_with("add_contact_to_webinar")
+                && s.step.contains(&format!("contact={contact} "))
+        })
+        .map(|s| s.result.as_str())
+        .collect()
+}
+
+/// The example with only its first `n` steps.
+fn first_steps(n: usize) -> Scenario {
+    let mut scenario = example();
+    scenario.steps.truncate(n);
+    scenario
+}
+
+#[tokio::test]
+async fn a_repeated_execution_answers_the_same_registrant_without_calling_zoom_again() {
+    let once = run(&first_steps(1)).await;
+    let twice = run(&first_steps(2)).await;
+    let answers = results(&twice, "alan@turing.example");
+    assert_eq!(answers.len(), 2);
+    assert!(
+        answers[0].starts_with("success: registrant_id="),
+        "{answers:?}"
+    );
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(twice.api_calls["zoom"], once.api_calls["zoom"]);
+}
+
+#[tokio::test]
+async fn r7_r12_the_registration_reaches_the_crm_like_zoom_s_own_on_the_next_tick() {
+    let outcome = run(&first_steps(4)).await;
+    let crm = &outcome.crm;
+    let registered: Vec<&str> = crm["participations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["attendanceState"] == "REGISTERED")
+        .map(|p| p["email"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(registered.len(), 2, "{crm:#}");
+    let alan = crm["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["properties"]["email"] == "alan@turing.example")
+        .unwrap();
+    assert_eq!(alan["properties"]["zoom_webinar_total_registrations"], "1");
+    assert_eq!(
+        alan["properties"]["zoom_webinar_last_registered_url"],
+        "https://us06web.zoom.us/w/87000000001"
+    );
+    assert_eq!(crm["timeline_events"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn every_refusal_says_why_and_only_outages_block_the_workflow() {
+    let outcome = run(&example()).await;
+    let failures: Vec<&str> = outcome
+        .steps
+        .iter()
+        .filter(|s| s.step.starts_with("add_contact_to_webinar"))
+        .filter_map(|s| s.result.strip_prefix("failed "))
+        .collect();
+    let expected = [
+        "received \"870 0000 0001\"", // R21, typed
+        "received \"870-0000-0001\"", // R21, from a property
+        "property \"next_webinar\" holds no webinar ID",
+        "not found on the Zoom account connected to the CRM's primary business unit", // R22
+        "Webinar host cannot register for the webinar", // R23, the host
+        "Webinar host cannot register for the webinar", // R23, Zoom's 3027
+        "phone, org, \"How many seats?\"",              // R24
+        "Registration is not enabled",
+        "has ended",
+        "has no email address",
+        "in the excluded company domain acme.example",
+        "was not found in the CRM (deleted or merged)",
+        "has no first name",
+        "at most 3 registrations a day",
+    ];
+    assert_eq!(failures.len(), expected.len(), "{failures:#?}");
+    for (failure, wanted) in failures.iter().zip(expected) {
+        assert!(failure.starts_with("(FAIL_CONTINUE): "), "{failure}");
+        assert!(
+            failure.contains(wanted),
+            "{failure:?} should say {wanted:?}"
+        );
+    }
+}
+
+/// The example reduced to its executions for one contact.
+fn only(contact: &str) -> Scenario {
+    let mut scenario = example();
+    scenario
+        .steps
+        .retain(|s| matches!(s, Step::AddContactToWebinar { contact: c, .. } if c == contact));
+    scenario
+}
+
+#[tokio::test]
+async fn r23_the_host_is_refused_before_zoom_is_asked_to_register() {
+    let host = run(&only("jchill@acme.example")).await;
+    let account_user = run(&only("cohost@partner.example")).await;
+    for outcome in [&host, &account_user] {
+        assert!(
+            outcome
+                .steps
+                .last()
+                .unwrap()
+                .result
+                .ends_with("Webinar host cannot register for the webinar"),
+            "{:?}",
+            outcome.steps
+        );
+    }
+    // The account user is refused by Zoom (code 3027) after the questions
+    // and the registration call; the host without either.
+    assert_eq!(
+        host.api_calls["zoom"] + 2,
+        account_user.api_calls["zoom"],
+        "{:?} vs {:?}",
+        host.api_calls,
+        account_user.api_calls
+    );
+}
+
+#[tokio::test]
+async fn an_outage_blocks_the_contact_at_this_step_and_is_retryable() {
+    let mut scenario = only("alan@turing.example");
+    scenario.steps.truncate(1);
+    scenario.faults.zoom.error_rate = 1.0;
+    let outcome = run(&scenario).await;
+    let result = &outcome.steps.last().unwrap().result;
+    assert!(
+        result.starts_with("failed (BLOCK, retryable): Zoom is unavailable"),
+        "{result}"
+    );
+}
