@@ -44,6 +44,43 @@ pub enum Fact {
         person: Person,
         at_ms: i64,
     },
+    /// `recording.completed`, `recording.transcript_completed`,
+    /// `recording.deleted` or `recording.trashed` (R11).
+    Recording {
+        webinar: String,
+        change: RecordingChange,
+        at_ms: i64,
+    },
+}
+
+/// What a recording event says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingChange {
+    Completed,
+    TranscriptCompleted,
+    /// Deleted, or moved to the trash.
+    Deleted,
+}
+
+/// When each recording event last arrived for a webinar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordingFacts {
+    pub completed_ms: Option<i64>,
+    pub transcript_ms: Option<i64>,
+    pub deleted_ms: Option<i64>,
+}
+
+impl RecordingFacts {
+    pub fn any(&self) -> bool {
+        self.completed_ms.is_some() || self.transcript_ms.is_some() || self.deleted_ms.is_some()
+    }
+
+    /// Deleted or trashed after it last completed.
+    pub fn deleted(&self) -> bool {
+        let completed = self.completed_ms.max(self.transcript_ms);
+        self.deleted_ms.is_some_and(|d| Some(d) >= completed)
+    }
 }
 
 /// A participant as the join/leave events name them.
@@ -64,7 +101,8 @@ impl Fact {
             | Fact::Ended { webinar, .. }
             | Fact::Registration { webinar, .. }
             | Fact::Joined { webinar, .. }
-            | Fact::Left { webinar, .. } => webinar,
+            | Fact::Left { webinar, .. }
+            | Fact::Recording { webinar, .. } => webinar,
         }
     }
 }
@@ -226,6 +264,32 @@ pub fn parse(event: &str, event_ts: i64, payload: &Value) -> Result<Intake, NotA
             };
             intake(fact, key)
         }
+        "recording.completed"
+        | "recording.transcript_completed"
+        | "recording.deleted"
+        | "recording.trashed" => {
+            // Meetings record too; only webinars (types 5, 6, 9) are this plugin's.
+            if let Some(kind) = object.get("type").and_then(Value::as_u64)
+                && !matches!(kind, 5 | 6 | 9)
+            {
+                return Err(NotAFact::Ignored(format!("{event} of a meeting")));
+            }
+            let webinar = webinar_id(object)?;
+            let change = match event {
+                "recording.completed" => RecordingChange::Completed,
+                "recording.transcript_completed" => RecordingChange::TranscriptCompleted,
+                _ => RecordingChange::Deleted,
+            };
+            let key = format!("{event}|{}|{event_ts}", field(object, "uuid"));
+            intake(
+                Fact::Recording {
+                    webinar,
+                    change,
+                    at_ms: event_ts,
+                },
+                key,
+            )
+        }
         other => Err(NotAFact::Ignored(other.to_owned())),
     }
 }
@@ -239,6 +303,7 @@ pub struct Assembled {
     pub rows: Vec<ParticipantRow>,
     pub ended: Option<(Option<i64>, Option<i64>)>,
     pub deleted: bool,
+    pub recording: RecordingFacts,
 }
 
 /// Puts facts together in any order (R30): registrants by their latest
@@ -266,6 +331,14 @@ pub fn assemble(facts: &[Fact]) -> Assembled {
                     *entry = (*at_ms, registrant.clone());
                 }
                 entry.1.registered_ms = first_ms;
+            }
+            Fact::Recording { change, at_ms, .. } => {
+                let slot = match change {
+                    RecordingChange::Completed => &mut out.recording.completed_ms,
+                    RecordingChange::TranscriptCompleted => &mut out.recording.transcript_ms,
+                    RecordingChange::Deleted => &mut out.recording.deleted_ms,
+                };
+                *slot = (*slot).max(Some(*at_ms));
             }
             Fact::Joined { person, at_ms, .. } | Fact::Left { person, at_ms, .. } => {
                 let entry = moves
@@ -422,5 +495,44 @@ mod tests {
             panic!("a bad time is malformed")
         };
         assert!(why.contains("join_time"), "{why}");
+    }
+
+    #[test]
+    fn r11_recording_events_of_webinars_become_facts_and_meetings_are_ignored() {
+        let payload =
+            |kind: u64| json!({ "object": { "id": 81234567890u64, "uuid": "u==", "type": kind } });
+        let completed = parse("recording.completed", 1_000, &payload(5)).unwrap();
+        assert_eq!(
+            completed.fact,
+            Fact::Recording {
+                webinar: "81234567890".into(),
+                change: RecordingChange::Completed,
+                at_ms: 1_000
+            }
+        );
+        let again = parse("recording.completed", 1_000, &payload(5)).unwrap();
+        assert_eq!(
+            again.key, completed.key,
+            "a duplicate lands on the same key"
+        );
+        assert!(matches!(
+            parse("recording.completed", 1_000, &payload(2)),
+            Err(NotAFact::Ignored(_))
+        ));
+        let trashed = parse("recording.trashed", 3_000, &payload(9)).unwrap();
+        let transcript = parse("recording.transcript_completed", 2_000, &payload(5)).unwrap();
+
+        let facts = [
+            trashed.fact.clone(),
+            completed.fact.clone(),
+            transcript.fact,
+        ];
+        let recording = assemble(&facts).recording;
+        assert_eq!(recording.completed_ms, Some(1_000));
+        assert_eq!(recording.transcript_ms, Some(2_000));
+        assert!(recording.deleted(), "trashed after it completed");
+        let recorded_again = parse("recording.completed", 4_000, &payload(5)).unwrap();
+        let facts = [trashed.fact, recorded_again.fact];
+        assert!(!assemble(&facts).recording.deleted());
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::definitions::{ATTENDANCE_EVENT, REGISTRATION_EVENT};
+use super::definitions::{ATTENDANCE_EVENT, RECORDING_EVENT, REGISTRATION_EVENT};
 use super::plan::{Participation, ParticipationState, Plan, TimelineEvent};
 
 /// How an email resolved in the CRM.
@@ -28,6 +28,20 @@ pub mod applied {
     pub const ATTENDANCE_EVENT: u8 = 16;
     /// First and last name set on a contact the plugin created.
     pub const NAMED: u8 = 32;
+    /// R11: the "recording available" timeline event.
+    pub const RECORDING_EVENT: u8 = 64;
+    /// R11: the call record with the recording and the transcript.
+    pub const CALL: u8 = 128;
+}
+
+/// Where a webinar's recording stands (R11, R19b).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingState {
+    /// When the sync first found the recording in Zoom; the processing and
+    /// transcript waits count from here.
+    pub first_seen_ms: Option<i64>,
+    /// Checks that found it still processing, for the back-off.
+    pub checks: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -45,6 +59,8 @@ pub struct Ledger {
     /// not repeat them.
     #[serde(default)]
     pub notes: BTreeSet<String>,
+    #[serde(default)]
+    pub recording: RecordingState,
 }
 
 pub fn participation_bit(state: ParticipationState) -> u8 {
@@ -59,6 +75,7 @@ pub fn timeline_bit(event: &TimelineEvent) -> u8 {
     match event.event_type {
         REGISTRATION_EVENT => applied::REGISTRATION_EVENT,
         ATTENDANCE_EVENT => applied::ATTENDANCE_EVENT,
+        RECORDING_EVENT => applied::RECORDING_EVENT,
         _ => 0,
     }
 }

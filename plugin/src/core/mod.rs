@@ -9,6 +9,7 @@ pub mod exclusions;
 pub mod intake;
 pub mod ledger;
 pub mod plan;
+pub mod recording;
 pub mod settings;
 pub mod time;
 pub mod webhook;

@@ -69,7 +69,11 @@ pub fn record_zoom(store: &dyn Store, intake: &Intake) -> Result<Recorded, Plugi
             &registrant.email.to_ascii_lowercase(),
         ))?;
     }
-    let reconcile = matches!(intake.fact, Fact::Ended { .. } | Fact::Deleted { .. });
+    // A recording means the webinar ended: its attendance is read first.
+    let reconcile = matches!(
+        intake.fact,
+        Fact::Ended { .. } | Fact::Deleted { .. } | Fact::Recording { .. }
+    );
     mark_pending(store, &webinar, reconcile)?;
     Ok(Recorded::New)
 }

@@ -21,9 +21,11 @@ use crate::core::exclusions::Directory;
 use crate::core::intake::assemble;
 use crate::core::ledger::{Ledger, Resolved, applied, participation_bit, timeline_bit};
 use crate::core::plan::{
-    self, AuditNote, ParticipantRow, ParticipationState, Plan, Registrant, Webinar,
+    self, AuditNote, ParticipantRow, ParticipationState, Plan, Registrant, TimelineEvent, Webinar,
 };
 use crate::core::time::{parse_rfc3339, rfc3339};
+
+mod recording;
 
 /// What a run did, in records (the WIT `sync-report`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +35,9 @@ pub struct Report {
     pub failed: u32,
     pub pending: u32,
     pub notes: Vec<String>,
+    /// Look at the webinar again then: its recording is still processing,
+    /// or its calls wait for the transcript.
+    pub retry_at_ms: Option<i64>,
 }
 
 impl Report {
@@ -42,6 +47,10 @@ impl Report {
         self.failed += other.failed;
         self.pending += other.pending;
         self.notes.extend(other.notes);
+        self.retry_at_ms = match (self.retry_at_ms, other.retry_at_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 
@@ -51,6 +60,30 @@ pub struct Env<'a> {
     pub config: &'a dyn Config,
     pub store: &'a dyn Store,
     pub now_ms: i64,
+}
+
+/// How a webinar is synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mode {
+    /// Read Zoom's authoritative lists, not only what webhooks said.
+    reconcile: bool,
+    /// A person asked for this sync (sync now, backfill): nothing waits for
+    /// Zoom to catch up.
+    on_demand: bool,
+}
+
+impl Mode {
+    const ON_DEMAND: Mode = Mode {
+        reconcile: true,
+        on_demand: true,
+    };
+
+    fn tick(pending: &Pending) -> Mode {
+        Mode {
+            reconcile: pending.reconcile,
+            on_demand: false,
+        }
+    }
 }
 
 /// What one run reads once and shares between webinars.
@@ -260,12 +293,18 @@ impl<'a> Run<'a> {
         save(self.env.store, &meta_key(&webinar.id), webinar)
     }
 
-    fn sync_webinar(&mut self, id: &str, reconcile: bool) -> Result<Report, PluginError> {
+    fn save_ledger(&self, id: &str, ledger: &Ledger) -> Result<(), PluginError> {
+        save(self.env.store, &ledger_key(id), ledger)
+    }
+
+    fn sync_webinar(&mut self, id: &str, mode: Mode) -> Result<Report, PluginError> {
+        let reconcile = mode.reconcile;
         let store = self.env.store;
         let mut report = Report::default();
         let mut ledger: Ledger = load(store, &ledger_key(id))?.unwrap_or_default();
         let facts = intake::facts(store, id)?;
         let assembled = assemble(&facts);
+        let recording_facts = assembled.recording;
 
         let Some(mut webinar) = self.webinar(id, assembled.deleted)? else {
             let note = AuditNote {
@@ -477,6 +516,19 @@ impl<'a> Run<'a> {
         for note in plan.audit.iter().filter(|n| n.kind != AuditKind::Synced) {
             self.note(&mut ledger, id, note)?;
         }
+        // R11: once attendance is written, the recording can follow it.
+        if ended && !webinar.deleted {
+            let written = self.sync_recording(
+                &webinar,
+                &recording_facts,
+                mode,
+                (&global, &host),
+                &mut ledger,
+                &mut report,
+            );
+            self.save_ledger(id, &ledger)?;
+            report.retry_at_ms = written?;
+        }
         if report.written > 0 || report.failed > 0 {
             let summary = AuditNote {
                 kind: AuditKind::Synced,
@@ -505,6 +557,88 @@ impl<'a> Run<'a> {
         }
         save(store, &ledger_key(id), &ledger)?;
         Ok(report)
+    }
+
+    /// Creates timeline events in batches of 100 and marks them in the
+    /// ledger; the CRM's CONFLICT means an earlier, interrupted run wrote it.
+    pub(super) fn write_timeline(
+        &mut self,
+        id: &str,
+        timeline: &[&TimelineEvent],
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        let store = self.env.store;
+        let mut templates = BTreeMap::new();
+        for t in timeline {
+            if templates.contains_key(t.event_type) {
+                continue;
+            }
+            let template = store
+                .get(&super::install::event_template_key(t.event_type))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .ok_or_else(|| {
+                    PluginError::NotInstalled(
+                        "the timeline event templates are missing: run install".into(),
+                    )
+                })?;
+            templates.insert(t.event_type, template);
+        }
+        let with_contact: Vec<_> = timeline
+            .iter()
+            .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
+            .collect();
+        for chunk in with_contact.chunks(BATCH_SIZE) {
+            let inputs = chunk
+                .iter()
+                .map(|(t, contact)| {
+                    json!({
+                        "eventTemplateId": templates[t.event_type],
+                        "id": t.id,
+                        "objectId": contact,
+                        "tokens": t.tokens,
+                        "timestamp": rfc3339(t.timestamp_ms),
+                    })
+                })
+                .collect();
+            let answer = self.crm.batch(
+                "/crm/v3/timeline/events/batch/create",
+                json!({}),
+                inputs,
+                "creating timeline events",
+            )?;
+            let mut failed = BTreeSet::new();
+            for error in &answer.errors {
+                // CONFLICT: written before (by an earlier, interrupted run).
+                if error.get("category").and_then(Value::as_str) != Some("CONFLICT") {
+                    failed.extend(BatchAnswer::error_subjects(error));
+                }
+            }
+            for (t, _) in chunk {
+                if failed.contains(&t.id) {
+                    continue;
+                }
+                ledger.mark(&t.email, timeline_bit(t));
+                report.written += 1;
+            }
+            if !failed.is_empty() {
+                report.failed += failed.len() as u32;
+                self.note(
+                    ledger,
+                    id,
+                    &AuditNote {
+                        kind: AuditKind::Error,
+                        message: format!(
+                            "{} timeline event(s) were not created: {}",
+                            failed.len(),
+                            first_message(&answer)
+                        ),
+                        records: failed.into_iter().collect(),
+                    },
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes what the ledger has not seen yet. The ledger is saved once
@@ -610,75 +744,7 @@ impl<'a> Run<'a> {
 
         // R10: timeline events, idempotent by id.
         let timeline = ledger.unwritten_timeline(plan);
-        let mut templates = BTreeMap::new();
-        for t in [
-            definitions::REGISTRATION_EVENT,
-            definitions::ATTENDANCE_EVENT,
-        ] {
-            let template = store
-                .get(&super::install::event_template_key(t))?
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .ok_or_else(|| {
-                    PluginError::NotInstalled(
-                        "the timeline event templates are missing: run install".into(),
-                    )
-                })?;
-            templates.insert(t, template);
-        }
-        let with_contact: Vec<_> = timeline
-            .iter()
-            .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
-            .collect();
-        for chunk in with_contact.chunks(BATCH_SIZE) {
-            let inputs = chunk
-                .iter()
-                .map(|(t, contact)| {
-                    json!({
-                        "eventTemplateId": templates[t.event_type],
-                        "id": t.id,
-                        "objectId": contact,
-                        "tokens": t.tokens,
-                        "timestamp": rfc3339(t.timestamp_ms),
-                    })
-                })
-                .collect();
-            let answer = self.crm.batch(
-                "/crm/v3/timeline/events/batch/create",
-                json!({}),
-                inputs,
-                "creating timeline events",
-            )?;
-            let mut failed = BTreeSet::new();
-            for error in &answer.errors {
-                // CONFLICT: written before (by an earlier, interrupted run).
-                if error.get("category").and_then(Value::as_str) != Some("CONFLICT") {
-                    failed.extend(BatchAnswer::error_subjects(error));
-                }
-            }
-            for (t, _) in chunk {
-                if failed.contains(&t.id) {
-                    continue;
-                }
-                ledger.mark(&t.email, timeline_bit(t));
-                report.written += 1;
-            }
-            if !failed.is_empty() {
-                report.failed += failed.len() as u32;
-                self.note(
-                    ledger,
-                    id,
-                    &AuditNote {
-                        kind: AuditKind::Error,
-                        message: format!(
-                            "{} timeline event(s) were not created: {}",
-                            failed.len(),
-                            first_message(&answer)
-                        ),
-                        records: failed.into_iter().collect(),
-                    },
-                )?;
-            }
-        }
+        self.write_timeline(id, &timeline, ledger, report)?;
 
         // R7, R12: names on contacts the plugin created, and the four properties.
         let names: BTreeMap<&str, (&str, &str)> = plan
@@ -827,16 +893,33 @@ pub fn sync_now(env: &Env<'_>, webinar: &str) -> Result<Report, PluginError> {
         .map_err(|e| PluginError::InvalidInput(e.to_string()))?
         .to_owned();
     let mut run = Run::new(env)?;
-    run_one(&mut run, &webinar, true)
+    run_one(&mut run, &webinar, Mode::ON_DEMAND)
 }
 
 /// Syncs one webinar; a retryable failure leaves the webinar pending with
 /// a back-off, so `tick` finishes it (R32).
-fn run_one(run: &mut Run<'_>, webinar: &str, reconcile: bool) -> Result<Report, PluginError> {
+fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, PluginError> {
     let store = run.env.store;
-    match run.sync_webinar(webinar, reconcile) {
-        Ok(report) => {
-            store.delete(&intake::pending_key(webinar))?;
+    let reconcile = mode.reconcile;
+    match run.sync_webinar(webinar, mode) {
+        Ok(mut report) => {
+            let key = intake::pending_key(webinar);
+            match report.retry_at_ms {
+                // Zoom is not done with the recording: the tick comes back.
+                Some(at) => {
+                    save(
+                        store,
+                        &key,
+                        &Pending {
+                            reconcile,
+                            not_before_ms: at,
+                            attempts: 0,
+                        },
+                    )?;
+                    report.pending += 1;
+                }
+                None => store.delete(&key)?,
+            }
             Ok(report)
         }
         Err(e) if retryable(&e) => {
@@ -882,7 +965,7 @@ pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
             total.pending += 1;
             continue;
         }
-        match run_one(&mut run, &webinar, pending.reconcile) {
+        match run_one(&mut run, &webinar, Mode::tick(&pending)) {
             Ok(report) => total.add(report),
             Err(e) if retryable(&e) => {
                 total.pending += 1;
@@ -925,7 +1008,7 @@ pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError
     }
     let mut total = Report::default();
     for webinar in webinars {
-        match run_one(&mut run, &webinar, true) {
+        match run_one(&mut run, &webinar, Mode::ON_DEMAND) {
             Ok(report) => total.add(report),
             Err(e) if retryable(&e) => {
                 total.pending += 1;

@@ -132,11 +132,43 @@ impl<'a> ZoomClient<'a> {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, PluginError> {
+        self.call_url(method, &format!("{API_BASE}{path}"), path, body)
+    }
+
+    /// A recording file's content (a transcript); none when Zoom has no such
+    /// file. The account's token goes to Zoom's own hosts only.
+    pub fn download(&self, url: &str) -> Result<Option<Vec<u8>>, PluginError> {
+        let host = url
+            .strip_prefix("https://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
+        if host != "zoom.us" && !host.ends_with(".zoom.us") {
+            return Ok(None);
+        }
+        let response = self.call_url(Method::Get, url, "a recording file", None)?;
+        match response.status {
+            200..=299 => Ok(Some(response.body)),
+            404 => Ok(None),
+            400 if zoom_code(&response) == Some(3301) => Ok(None),
+            status => Err(PluginError::ZoomUnavailable(format!(
+                "Zoom answered {status} for a recording file: {}",
+                response.error_message()
+            ))),
+        }
+    }
+
+    fn call_url(
+        &self,
+        method: Method,
+        url: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, PluginError> {
         let mut fresh = false;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut request = Request::new(method, format!("{API_BASE}{path}"))
+            let mut request = Request::new(method, url)
                 .header("authorization", format!("Bearer {}", self.token(fresh)?));
             if let Some(body) = body {
                 request = request.json(body);

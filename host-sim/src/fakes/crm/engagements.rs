@@ -462,9 +462,22 @@ pub(crate) fn calls(
             let mut results = Vec::new();
             let mut errors = Vec::new();
             for input in &inputs {
+                // The CRM echoes an input's trace id, so a caller can tell which inputs made it.
+                let trace = input.get("objectWriteTraceId").cloned();
                 match create_call(state, input, now) {
-                    Ok(call) => results.push(call),
-                    Err(message) => errors.push(state.error_body("VALIDATION_ERROR", &message)),
+                    Ok(mut call) => {
+                        if let Some(trace) = trace {
+                            call["objectWriteTraceId"] = trace;
+                        }
+                        results.push(call)
+                    }
+                    Err(message) => {
+                        let mut error = state.error_body("VALIDATION_ERROR", &message);
+                        if let Some(trace) = trace {
+                            error["context"] = json!({ "objectWriteTraceId": [trace] });
+                        }
+                        errors.push(error)
+                    }
                 }
             }
             batch_answer(results, errors, 201, now)

@@ -1,0 +1,296 @@
+//! A synced webinar's recording and transcript (R2, R4, R6b, R11, R19b,
+//! R19f): a "recording available" timeline event and a call record with
+//! the transcript for every contact that attended, each written once.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::{Mode, Report, Run, first_message};
+use crate::core::audit::AuditKind;
+use crate::core::intake::RecordingFacts;
+use crate::core::ledger::{Ledger, applied};
+use crate::core::plan::{AuditNote, TimelineEvent, Webinar};
+use crate::core::recording::{
+    self, MAX_TRANSCRIPT_CHARS, PROCESSING_LIMIT_MS, Readiness, Recording, TRANSCRIPT_WAIT_MS,
+};
+use crate::core::settings::{GlobalSettings, UserSettings};
+use crate::shell::PluginError;
+use crate::shell::crm::BATCH_SIZE;
+
+/// The CRM's association type "call to contact".
+const CALL_TO_CONTACT: u32 = 194;
+
+/// (email, contact id) of the contacts whose attendance was written.
+fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
+    ledger
+        .applied
+        .iter()
+        .filter(|(_, bits)| *bits & applied::ATTENDED != 0)
+        .filter_map(|(email, _)| Some((email.clone(), ledger.contact_id(email)?.to_owned())))
+        .collect()
+}
+
+impl Run<'_> {
+    fn recording_note(
+        &self,
+        ledger: &mut Ledger,
+        webinar: &str,
+        kind: AuditKind,
+        message: String,
+        records: Vec<String>,
+    ) -> Result<(), PluginError> {
+        self.note(
+            ledger,
+            webinar,
+            &AuditNote {
+                kind,
+                message,
+                records,
+            },
+        )
+        .map(drop)
+    }
+
+    /// Writes what the recording owes the CRM. Returns when to look again:
+    /// the recording is still processing, or the calls wait for a transcript.
+    pub(super) fn sync_recording(
+        &mut self,
+        webinar: &Webinar,
+        facts: &RecordingFacts,
+        mode: Mode,
+        (global, host): (&GlobalSettings, &UserSettings),
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<Option<i64>, PluginError> {
+        if !facts.any() && !mode.reconcile {
+            return Ok(None);
+        }
+        let id = webinar.id.as_str();
+        let not_synced = AuditKind::RecordingNotSynced;
+        // R2, R4, R6b. Said only when Zoom told of a recording: a reconcile
+        // of an unrecorded webinar has nothing to report.
+        if let Err(why) = recording::allowed(global, host, &webinar.host_email) {
+            if facts.any() {
+                self.recording_note(
+                    ledger,
+                    id,
+                    not_synced,
+                    format!("The recording and transcript were not synced: settings off. {why}"),
+                    Vec::new(),
+                )?;
+            }
+            return Ok(None);
+        }
+        let attendees = attendees(ledger);
+        let done = |ledger: &Ledger| {
+            !attendees.is_empty()
+                && attendees.iter().all(|(e, _)| {
+                    ledger.has(e, applied::RECORDING_EVENT) && ledger.has(e, applied::CALL)
+                })
+        };
+        if facts.deleted() {
+            let message = if done(ledger) {
+                "The recording was deleted in Zoom (or moved to the trash) after it was synced: the CRM keeps its timeline events and calls, whose link no longer plays."
+            } else {
+                "The recording was not synced: it was deleted in Zoom (or moved to the trash)."
+            };
+            self.recording_note(ledger, id, not_synced, message.into(), Vec::new())?;
+            return Ok(None);
+        }
+        if done(ledger) {
+            return Ok(None);
+        }
+
+        let Some(json) = self.zoom.get(&format!("/meetings/{id}/recordings"))? else {
+            if facts.completed_ms.is_some() || facts.transcript_ms.is_some() {
+                self.recording_note(
+                    ledger,
+                    id,
+                    not_synced,
+                    "The recording was not synced: not found in Zoom (deleted, or not recorded to the cloud).".into(),
+                    Vec::new(),
+                )?;
+            }
+            return Ok(None);
+        };
+        let recording = Recording::from_json(&json);
+        let now = self.env.now_ms;
+        let first_seen = *ledger.recording.first_seen_ms.get_or_insert(now);
+        let (url, transcript_file) = match recording::readiness(&recording) {
+            Readiness::Processing if now - first_seen >= PROCESSING_LIMIT_MS => {
+                self.recording_note(
+                    ledger,
+                    id,
+                    not_synced,
+                    "The recording was not synced: still processing in Zoom 24 hours after it was first seen. Use \"sync now\" once Zoom shows it as ready.".into(),
+                    Vec::new(),
+                )?;
+                return Ok(None);
+            }
+            Readiness::Processing => {
+                self.recording_note(
+                    ledger,
+                    id,
+                    not_synced,
+                    "The recording is still processing in Zoom; the sync checks again until it is ready (for up to 24 hours).".into(),
+                    Vec::new(),
+                )?;
+                ledger.recording.checks += 1;
+                // 5, 10, 20, 40 minutes, then hourly.
+                let wait =
+                    (300_000i64 << ledger.recording.checks.saturating_sub(1).min(4)).min(3_600_000);
+                return Ok(Some(now + wait));
+            }
+            Readiness::NoVideo => {
+                self.recording_note(
+                    ledger,
+                    id,
+                    not_synced,
+                    "The recording was not synced: unavailable, Zoom lists no video or audio file for it.".into(),
+                    Vec::new(),
+                )?;
+                return Ok(None);
+            }
+            Readiness::Ready { url, transcript } => (url, transcript),
+        };
+        if attendees.is_empty() {
+            self.recording_note(
+                ledger,
+                id,
+                not_synced,
+                "The recording was not synced: no participants. Nobody who attended this webinar is a contact in the CRM.".into(),
+                Vec::new(),
+            )?;
+            return Ok(None);
+        }
+
+        // R10: "recording available" does not wait for the transcript.
+        let events = recording::plan(webinar, &recording, &url, &attendees, None);
+        let todo: Vec<&TimelineEvent> = events
+            .timeline
+            .iter()
+            .filter(|t| !ledger.has(&t.email, applied::RECORDING_EVENT))
+            .collect();
+        self.write_timeline(id, &todo, ledger, report)?;
+
+        // A call is created once, so it waits for its transcript.
+        if attendees.iter().all(|(e, _)| ledger.has(e, applied::CALL)) {
+            return Ok(None);
+        }
+        let transcript = match transcript_file {
+            Some(file) => match self.zoom.download(&file.download_url)? {
+                Some(vtt) => {
+                    let text = recording::transcript_text(&String::from_utf8_lossy(&vtt));
+                    let (text, cut) = recording::cap_transcript(&text, MAX_TRANSCRIPT_CHARS, &url);
+                    if cut {
+                        self.recording_note(
+                            ledger,
+                            id,
+                            not_synced,
+                            format!("The transcript is longer than {MAX_TRANSCRIPT_CHARS} characters: the calls hold its beginning and a link to the recording."),
+                            Vec::new(),
+                        )?;
+                    }
+                    Some(text)
+                }
+                None => {
+                    self.recording_note(
+                        ledger,
+                        id,
+                        AuditKind::Error,
+                        "Transcript not found: Zoom lists a transcript, but its file could not be downloaded; the calls were created without it.".into(),
+                        Vec::new(),
+                    )?;
+                    None
+                }
+            },
+            None if facts.transcript_ms.is_some() => {
+                self.recording_note(
+                    ledger,
+                    id,
+                    AuditKind::Error,
+                    "Transcript not found: Zoom announced a transcript, but the recording has none; the calls were created without it.".into(),
+                    Vec::new(),
+                )?;
+                None
+            }
+            // Zoom makes the transcript after the recording: wait for it,
+            // unless someone asked for the sync now.
+            None if !mode.on_demand && now - first_seen < TRANSCRIPT_WAIT_MS => {
+                return Ok(Some(first_seen + TRANSCRIPT_WAIT_MS));
+            }
+            None => {
+                self.recording_note(
+                    ledger,
+                    id,
+                    not_synced,
+                    "The transcript was not synced: the recording has none in Zoom (audio transcripts may be off in the host's cloud recording settings). The calls were created without it.".into(),
+                    Vec::new(),
+                )?;
+                None
+            }
+        };
+        let plan = recording::plan(webinar, &recording, &url, &attendees, transcript.as_deref());
+        let calls: Vec<_> = plan
+            .calls
+            .iter()
+            .filter(|c| !ledger.has(&c.email, applied::CALL))
+            .collect();
+        for chunk in calls.chunks(BATCH_SIZE) {
+            let inputs = chunk
+                .iter()
+                .map(|c| {
+                    json!({
+                        "properties": c.properties,
+                        "objectWriteTraceId": c.contact_id,
+                        "associations": [{
+                            "to": { "id": c.contact_id },
+                            "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": CALL_TO_CONTACT }],
+                        }],
+                    })
+                })
+                .collect();
+            let answer = self.crm.batch(
+                "/crm/v3/objects/calls/batch/create",
+                json!({}),
+                inputs,
+                "creating call records",
+            )?;
+            // Which calls were made: by the trace id the CRM echoes; all of
+            // them when nothing failed.
+            let made: BTreeSet<String> = answer
+                .results
+                .iter()
+                .filter_map(|r| r.get("objectWriteTraceId").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect();
+            let mut failed = Vec::new();
+            for call in chunk {
+                if made.contains(&call.contact_id) || answer.errors.is_empty() {
+                    ledger.mark(&call.email, applied::CALL);
+                    report.written += 1;
+                } else {
+                    failed.push(call.email.clone());
+                }
+            }
+            // Calls are not idempotent in the CRM: what was made is saved at once.
+            self.save_ledger(id, ledger)?;
+            if !failed.is_empty() {
+                report.failed += failed.len() as u32;
+                self.recording_note(
+                    ledger,
+                    id,
+                    AuditKind::WebinarDataNotSynced,
+                    format!(
+                        "{} call record(s) of the recording were not created: {}",
+                        failed.len(),
+                        first_message(&answer)
+                    ),
+                    failed,
+                )?;
+            }
+        }
+        Ok(None)
+    }
+}

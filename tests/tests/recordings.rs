@@ -1,0 +1,210 @@
+//! Recordings and transcripts through the component (R2, R4, R6b, R11,
+//! R19b, R19f). The example scenarios snapshot every case; these tests
+//! pin the promises behind them.
+
+use std::path::Path;
+
+use host_sim::config::HostConfig;
+use host_sim::scenario::{self, Outcome, Scenario, Step};
+use serde_json::Value;
+
+fn example(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
+    Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn run(scenario: &Scenario) -> Outcome {
+    scenario::run(scenario, HostConfig::default())
+        .await
+        .unwrap()
+}
+
+fn calls(outcome: &Outcome) -> Vec<&Value> {
+    outcome.crm["calls"].as_array().unwrap().iter().collect()
+}
+
+/// Contact id -> email, from the CRM dump.
+fn email_of(outcome: &Outcome, contact_id: &str) -> String {
+    outcome.crm["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].to_string().trim_matches('"') == contact_id)
+        .map(|c| c["properties"]["email"].as_str().unwrap().to_owned())
+        .unwrap()
+}
+
+fn audit(outcome: &Outcome, webinar: &str) -> Vec<String> {
+    outcome.audit[webinar]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["kind"].as_str().unwrap(),
+                e["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn r11_every_attendee_gets_one_call_with_the_transcript_and_a_recording_event() {
+    let mut scenario = example("recording-rules");
+    // Only the selected host's webinar, through the webhooks and two ticks.
+    scenario.steps.retain(|s| match s {
+        Step::PlayWebinar { webinar, .. } => *webinar == 88000000001,
+        Step::Tick => true,
+        _ => false,
+    });
+    let outcome = run(&scenario).await;
+    let calls = calls(&outcome);
+    let mut called: Vec<String> = calls
+        .iter()
+        .map(|c| email_of(&outcome, c["associations"]["contacts"][0].as_str().unwrap()))
+        .collect();
+    called.sort();
+    // The no-show gets none; each attendee exactly one, however many ticks.
+    assert_eq!(called, ["ada@lovelace.example", "alan@turing.example"]);
+    let body = calls[0]["properties"]["hs_call_body"].as_str().unwrap();
+    assert!(
+        body.ends_with(
+            "Transcript:\nAnn Host: Welcome. Let's begin.\nAlan Turing: Can machines think?"
+        ),
+        "{body}"
+    );
+    assert_eq!(
+        calls[0]["properties"]["hs_call_recording_url"],
+        "https://zoom.us/rec/share/88000000001"
+    );
+    let recording_events = outcome.crm["timeline_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("zoom-recording-88000000001-")
+        })
+        .count();
+    assert_eq!(recording_events, 2);
+}
+
+#[tokio::test]
+async fn r11_sync_now_finds_a_recording_without_its_webhooks_and_does_not_wait_for_a_transcript() {
+    let mut scenario = example("recording-rules");
+    scenario.steps = vec![
+        Step::SyncNow {
+            webinar: "88000000001".into(),
+        },
+        Step::SyncNow {
+            webinar: "88000000008".into(),
+        },
+    ];
+    let outcome = run(&scenario).await;
+    assert_eq!(
+        calls(&outcome).len(),
+        3,
+        "two attendees of the first, one of the second"
+    );
+    assert!(
+        audit(&outcome, "88000000008")
+            .iter()
+            .any(|e| e.starts_with("recording-not-synced The transcript was not synced")),
+        "{:?}",
+        outcome.audit
+    );
+}
+
+#[tokio::test]
+async fn r19b_each_left_out_recording_says_which_setting_or_state() {
+    let outcome = run(&example("recording-rules")).await;
+    let expected = [
+        (
+            "88000000002",
+            "recording-not-synced The recording and transcript were not synced: settings off. Recordings sync for selected users only",
+        ),
+        (
+            "88000000003",
+            "recording-not-synced The recording and transcript were not synced: settings off. The host carol@acme.example turned off",
+        ),
+        (
+            "88000000004",
+            "recording-not-synced The recording and transcript were not synced: settings off. Recordings of hosts in agency.example are excluded",
+        ),
+        (
+            "88000000005",
+            "recording-not-synced The recording was not synced: no participants",
+        ),
+        (
+            "88000000006",
+            "recording-not-synced The recording was not synced: it was deleted in Zoom",
+        ),
+        (
+            "88000000007",
+            "recording-not-synced The recording was not synced: not found in Zoom",
+        ),
+        ("88000000009", "error Transcript not found"),
+    ];
+    for (webinar, wanted) in expected {
+        let entries = audit(&outcome, webinar);
+        assert!(
+            entries.iter().any(|e| e.starts_with(wanted)),
+            "{webinar}: {entries:#?}"
+        );
+    }
+    // Only the selected, allowed hosts' attendees got calls: webinars 1, 8 and 9.
+    assert_eq!(calls(&outcome).len(), 4);
+}
+
+#[tokio::test]
+async fn r19b_a_recording_still_processing_is_retried_then_given_up_after_24_hours() {
+    let mut scenario = example("recording-and-transcript");
+    // Zoom never finishes: no complete_recording, no completion webhooks.
+    scenario
+        .steps
+        .retain(|s| matches!(s, Step::PlayWebinar { .. }));
+    scenario.steps.extend([
+        Step::Tick,
+        Step::AdvanceClock { minutes: 24 * 60 },
+        Step::Tick,
+        Step::Tick,
+    ]);
+    let outcome = run(&scenario).await;
+    let results: Vec<&str> = outcome.steps.iter().map(|s| s.result.as_str()).collect();
+    assert!(
+        results.iter().any(|r| r.ends_with("pending 1")),
+        "{results:?}"
+    );
+    assert!(
+        results.last().unwrap().ends_with("pending 0"),
+        "{results:?}"
+    );
+    let entries = audit(&outcome, "85000000005");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.contains("still processing in Zoom; the sync checks again"))
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.contains("still processing in Zoom 24 hours after")),
+        "{entries:#?}"
+    );
+    assert!(calls(&outcome).is_empty());
+}
+
+#[tokio::test]
+async fn duplicate_recording_deliveries_create_one_call() {
+    let outcome = run(&example("recording-and-transcript")).await;
+    assert_eq!(calls(&outcome).len(), 1);
+    assert!(
+        calls(&outcome)[0]["properties"]["hs_call_body"]
+            .as_str()
+            .unwrap()
+            .contains("Jill Chill: Welcome, everyone.")
+    );
+}
