@@ -124,7 +124,10 @@ fn envelope(event: &str, event_ts: i64, object: Value) -> Value {
 impl FakeZoom {
     /// The body Zoom would deliver for `event`, as of the account now.
     pub fn webhook_body(&self, event: &WebhookEvent) -> Result<Value, EmitError> {
-        let account = self.account();
+        // Borrowed under the lock, not cloned: a 1,000-registrant webinar
+        // plays thousands of events.
+        let state = self.lock();
+        let account = &state.account;
         let now = self.clock.now_ms();
         let webinar = |id: u64| account.webinar(id).ok_or(EmitError::NoWebinar(id));
         let name = event_name(event);
