@@ -306,6 +306,15 @@ pub struct Assembled {
     pub recording: RecordingFacts,
 }
 
+/// Where a status comes in a registration's life.
+fn status_rank(status: &str) -> u8 {
+    match status {
+        "pending" => 0,
+        "approved" => 1,
+        _ => 2, // denied, cancelled
+    }
+}
+
 /// Puts facts together in any order (R30): registrants by their latest
 /// event; each join paired with the first leave after it.
 pub fn assemble(facts: &[Fact]) -> Assembled {
@@ -325,9 +334,13 @@ pub fn assemble(facts: &[Fact]) -> Assembled {
                 let entry = registrants
                     .entry(registrant.key())
                     .or_insert_with(|| (*at_ms, registrant.clone()));
-                // The first event is when they registered; the latest says the status.
+                // The first event is when they registered; the latest says the
+                // status. Events of the same millisecond follow a registration's
+                // life: a cancellation cannot come before its creation.
                 let first_ms = entry.1.registered_ms.min(registrant.registered_ms);
-                if *at_ms >= entry.0 {
+                if (*at_ms, status_rank(&registrant.status))
+                    >= (entry.0, status_rank(&entry.1.status))
+                {
                     *entry = (*at_ms, registrant.clone());
                 }
                 entry.1.registered_ms = first_ms;
@@ -534,5 +547,19 @@ mod tests {
         let recorded_again = parse("recording.completed", 4_000, &payload(5)).unwrap();
         let facts = [trashed.fact, recorded_again.fact];
         assert!(!assemble(&facts).recording.deleted());
+    }
+
+    #[test]
+    fn r30_a_cancellation_of_the_same_millisecond_wins_over_the_creation_in_any_order() {
+        let registration = |event: &str| {
+            let payload = json!({ "object": { "id": 81234567890u64, "uuid": "u==", "registrant": {
+                "id": "r1", "email": "cass@example.org", "first_name": "Cass", "status": "approved" } } });
+            parse(event, 5_000, &payload).unwrap().fact
+        };
+        let created = registration("webinar.registration_created");
+        let cancelled = registration("webinar.registration_cancelled");
+        for facts in [[created.clone(), cancelled.clone()], [cancelled, created]] {
+            assert_eq!(assemble(&facts).registrants[0].status, "cancelled");
+        }
     }
 }
