@@ -80,6 +80,9 @@ pub struct HostConfig {
     pub state_dir: PathBuf,
     /// The URL the services call the host at; the CRM signs webhooks over it.
     pub public_url: String,
+    /// A component file to run instead of the one built from this tree
+    /// (e.g. the packaged build an operator installs).
+    pub component: Option<PathBuf>,
     pub zoom: ZoomConfig,
     pub crm: CrmConfig,
     pub connection: ConnectionConfig,
@@ -142,6 +145,7 @@ impl Default for HostConfig {
         Self {
             state_dir: PathBuf::from(".host-sim"),
             public_url: "https://host-sim.local".into(),
+            component: None,
             zoom: ZoomConfig::default(),
             crm: CrmConfig::default(),
             connection: ConnectionConfig::default(),
@@ -190,6 +194,10 @@ impl HostConfig {
             let Some(key) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
+            // HOST_SIM_CONFIG names the file itself (the CLI's --config).
+            if key == "CONFIG" {
+                continue;
+            }
             let key = key.to_ascii_lowercase();
             let (section, field) = match key.split_once('_') {
                 Some((section @ ("zoom" | "crm" | "connection" | "limits"), field)) => {
@@ -315,6 +323,19 @@ mod tests {
         assert_eq!(config.limits.deadline_ms, 100);
         assert_eq!(config.limits.memory_mib, 32);
         assert_eq!(config.connection.allowed_hosts, ["zoom.us", "api.zoom.us"]);
+    }
+
+    #[test]
+    fn the_documented_example_parses_and_states_the_defaults() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host-sim.example.toml");
+        let config = HostConfig::load(Some(&example), env(&[])).unwrap();
+        assert_eq!(config, HostConfig::default());
+    }
+
+    #[test]
+    fn the_config_file_variable_is_not_an_override() {
+        let config = HostConfig::load(None, env(&[("HOST_SIM_CONFIG", "host-sim.toml")])).unwrap();
+        assert_eq!(config, HostConfig::default());
     }
 
     #[test]

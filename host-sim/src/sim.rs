@@ -36,7 +36,23 @@ pub enum SimError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "the state file {path} is unreadable ({reason}): delete it, or run `host-sim demo` for a fresh state"
+    )]
+    CorruptState { path: String, reason: String },
+    #[error(
+        "cannot read the component {path}: {reason} (build one with `cargo build -p zoom-webinars-plugin --target wasm32-wasip2 --release`, or remove `component` from the configuration to run the one built from this tree)"
+    )]
+    Component { path: String, reason: String },
+    #[error("cannot save the fakes' state to {path}: {source}")]
+    SaveState {
+        path: String,
+        source: std::io::Error,
+    },
 }
+
+/// The fakes' state next to the plugin's `state.db`.
+pub const FAKES_FILE: &str = "fakes.json";
 
 /// How the fakes behave and what time it is.
 #[derive(Debug, Clone)]
@@ -66,6 +82,8 @@ pub const INSTALLATION_ID: &str = "default";
 
 pub struct Simulator {
     pub config: HostConfig,
+    /// Where the plugin's and the fakes' state is kept; none in memory.
+    pub state_dir: Option<PathBuf>,
     pub runtime: Runtime,
     pub installation: Installation,
     pub zoom: Arc<FakeZoom>,
@@ -74,14 +92,11 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// The component built from this tree, on real time.
+    /// The configured component (by default the one built from this
+    /// tree), on real time.
     pub fn start(config: HostConfig, store: StateStore) -> Result<Self, SimError> {
-        Self::start_with(
-            config,
-            store,
-            SimOptions::default(),
-            crate::PLUGIN_COMPONENT,
-        )
+        let component = component(&config)?;
+        Self::start_with(config, store, SimOptions::default(), &component)
     }
 
     pub fn start_with(
@@ -148,14 +163,55 @@ impl Simulator {
             outbound: Arc::new(outbound),
             clock: clock.clone(),
         };
+        let state_dir = match &store {
+            StateStore::Directory(dir) => Some(dir.clone()),
+            StateStore::Memory => None,
+        };
+        if let Some(dir) = &state_dir {
+            restore_fakes(dir, &zoom, &crm)?;
+        }
         Ok(Self {
             config,
+            state_dir,
             runtime,
             installation,
             zoom,
             crm,
             clock,
         })
+    }
+
+    /// Keeps the fakes' state for the next command (state directory only).
+    pub fn save_fakes(&self) -> Result<(), SimError> {
+        let Some(dir) = &self.state_dir else {
+            return Ok(());
+        };
+        let path = dir.join(FAKES_FILE);
+        let saved = serde_json::json!({ "zoom": self.zoom.save(), "crm": self.crm.save() });
+        let error = |source| SimError::SaveState {
+            path: path.display().to_string(),
+            source,
+        };
+        // Written aside, then renamed: a crash leaves the old file whole.
+        let partial = dir.join(format!("{FAKES_FILE}.partial"));
+        std::fs::write(&partial, saved.to_string()).map_err(error)?;
+        std::fs::rename(&partial, &path).map_err(error)
+    }
+
+    /// Forgets everything in `dir`: the plugin's database and the fakes.
+    pub fn reset(dir: &std::path::Path) -> Result<(), SimError> {
+        for name in ["state.db", "state.db-wal", "state.db-shm", FAKES_FILE] {
+            match std::fs::remove_file(dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(SimError::StateDir {
+                        path: dir.join(name).display().to_string(),
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The outbound requests the plugin made so far.
@@ -201,4 +257,37 @@ pub fn header(name: &str, value: &str) -> crate::bindings::crm::zoom_webinars::t
 /// Milliseconds since the Unix epoch, system time.
 pub fn now_ms() -> i64 {
     Clock::real().now_ms()
+}
+
+/// Loads the fakes' state a previous command saved in `dir`, if any.
+fn restore_fakes(dir: &std::path::Path, zoom: &FakeZoom, crm: &FakeCrm) -> Result<(), SimError> {
+    let path = dir.join(FAKES_FILE);
+    let corrupt = |reason: String| SimError::CorruptState {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(corrupt(e.to_string())),
+    };
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+    zoom.restore(saved["zoom"].take())
+        .map_err(|e| corrupt(format!("zoom: {e}")))?;
+    crm.restore(saved["crm"].take())
+        .map_err(|e| corrupt(format!("crm: {e}")))
+}
+
+/// The component's bytes: the configured file, else the one built from this tree.
+pub fn component(config: &HostConfig) -> Result<std::borrow::Cow<'static, [u8]>, SimError> {
+    match &config.component {
+        None => Ok(std::borrow::Cow::Borrowed(crate::PLUGIN_COMPONENT)),
+        Some(path) => std::fs::read(path)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| SimError::Component {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }),
+    }
 }

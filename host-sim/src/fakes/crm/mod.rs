@@ -83,14 +83,12 @@ pub struct SeedContact {
     pub properties: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
     pub id: u64,
     pub properties: BTreeMap<String, String>,
     pub archived: bool,
-    #[serde(skip)]
     pub created_ms: i64,
-    #[serde(skip)]
     pub updated_ms: i64,
 }
 
@@ -113,7 +111,8 @@ impl Contact {
     }
 }
 
-#[derive(Default)]
+/// Everything the fake CRM holds; saved between `host-sim` commands.
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct State {
     pub contacts: BTreeMap<u64, Contact>,
     pub property_groups: BTreeMap<String, Value>,
@@ -122,12 +121,40 @@ pub(crate) struct State {
     pub event_templates: BTreeMap<String, Vec<Value>>,
     pub owners: Vec<Value>,
     /// (externalAccountId, externalEventId) -> event.
+    #[serde(with = "pairs")]
     pub marketing_events: BTreeMap<(String, String), Value>,
     pub participations: Vec<Value>,
     pub timeline_events: BTreeMap<String, Value>,
     pub calls: BTreeMap<u64, Value>,
     next_id: u64,
     correlation: u64,
+}
+
+/// A map with tuple keys as a list of pairs: JSON keys are strings only.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        map: &BTreeMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<
+        'de,
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    >(
+        deserializer: D,
+    ) -> Result<BTreeMap<K, V>, D::Error> {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
 }
 
 /// The property type / field type pairs the CRM accepts.
@@ -296,6 +323,16 @@ impl FakeCrm {
                 },
             );
         }
+    }
+
+    /// Everything the fake holds, to be [`restore`](Self::restore)d by a later process.
+    pub fn save(&self) -> Value {
+        serde_json::to_value(&*self.lock()).unwrap_or_default()
+    }
+
+    pub fn restore(&self, saved: Value) -> Result<(), serde_json::Error> {
+        *self.lock() = serde_json::from_value(saved)?;
+        Ok(())
     }
 
     /// The CRM's data as JSON, for snapshots: ids are the CRM's, in creation order.

@@ -150,6 +150,27 @@ impl FakeZoom {
         self.lock().account.clone()
     }
 
+    /// The account and the registrant counter, to be
+    /// [`restore`](Self::restore)d by a later process. Tokens are not kept:
+    /// the plugin asks for a new one when Zoom refuses its old one.
+    pub fn save(&self) -> Value {
+        let state = self.lock();
+        json!({ "account": state.account, "next_registrant": state.next_registrant })
+    }
+
+    pub fn restore(&self, saved: Value) -> Result<(), serde_json::Error> {
+        #[derive(serde::Deserialize)]
+        struct Saved {
+            account: ZoomAccount,
+            next_registrant: u64,
+        }
+        let saved: Saved = serde_json::from_value(saved)?;
+        let mut state = self.lock();
+        state.account = saved.account;
+        state.next_registrant = saved.next_registrant;
+        Ok(())
+    }
+
     /// The account as JSON, for snapshots.
     pub fn dump(&self) -> Value {
         serde_json::to_value(self.account()).unwrap_or_default()

@@ -139,16 +139,16 @@ impl FakeZoom {
             | WebhookEvent::WebinarUpdated { webinar: id }
             | WebhookEvent::WebinarDeleted { webinar: id } => {
                 let w = webinar(*id)?;
-                let mut object = base_object(w, &account, false);
+                let mut object = base_object(w, account, false);
                 object["join_url"] = json!(w.join_url());
                 envelope(name, now, object)
             }
             WebhookEvent::WebinarStarted { webinar: id } => {
-                envelope(name, now, base_object(webinar(*id)?, &account, true))
+                envelope(name, now, base_object(webinar(*id)?, account, true))
             }
             WebhookEvent::WebinarEnded { webinar: id } => {
                 let w = webinar(*id)?;
-                let mut object = base_object(w, &account, true);
+                let mut object = base_object(w, account, true);
                 if let Some(ran) = &w.ran {
                     object["start_time"] = json!(ran.start_time);
                     object["end_time"] = json!(ran.end_time);
@@ -178,7 +178,7 @@ impl FakeZoom {
                             webinar: *id,
                             email: registrant.clone(),
                         })?;
-                let mut object = base_object(w, &account, false);
+                let mut object = base_object(w, account, false);
                 object["registrant"] = json!({
                     "id": r.id, "first_name": r.first_name, "last_name": r.last_name, "email": r.email,
                     "status": r.status, "join_url": w.registrant_join_url(&r.id), "custom_questions": [],
@@ -234,7 +234,7 @@ impl FakeZoom {
                     person["leave_time"] = json!(rfc3339(start + i64::from(to) * 60_000));
                     person["leave_reason"] = json!(format!("{} left the webinar.", p.name));
                 }
-                let mut object = base_object(w, &account, true);
+                let mut object = base_object(w, account, true);
                 object["participant"] = person;
                 envelope(name, now, object)
             }
@@ -246,7 +246,7 @@ impl FakeZoom {
                 let recording = w.recording.as_ref().ok_or(EmitError::NoRecording(*id))?;
                 let mut object = super::recording_json(w, recording);
                 object["host_email"] = json!(w.host);
-                object["host_id"] = base_object(w, &account, false)["host_id"].clone();
+                object["host_id"] = base_object(w, account, false)["host_id"].clone();
                 if let (WebhookEvent::TranscriptCompleted { .. }, Some(files)) =
                     (event, object["recording_files"].as_array_mut())
                 {
