@@ -5,16 +5,22 @@
 //! One module per capability: `runtime` (engine, instances, limits),
 //! `storage` (the storage import on SQLite), `outbound` (the HTTP policy),
 //! `fakes` (Zoom, CRM), `config` (the operator's configuration), `sim`
-//! (all of it wired together, as the CLI and the tests use it).
+//! (all of it wired together, as the CLI and the tests use it), `scenario`
+//! (scripted runs), `demo` (the main command), `serve` (the HTTP front
+//! door), `segment` (filtering the CRM's contacts, R13).
 
+pub mod api;
 pub mod bindings;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod fake_server;
 pub mod fakes;
 pub mod outbound;
 pub mod runtime;
 pub mod scenario;
+pub mod segment;
+pub mod serve;
 pub mod sim;
 pub mod storage;
 

@@ -1,25 +1,32 @@
 //! `host-sim`: run the Zoom webinar plugin locally against fake Zoom and CRM services.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use host_sim::api::{self, WebinarInput};
+use host_sim::bindings::settings;
 use host_sim::config::HostConfig;
-use host_sim::outbound::Disposition;
+use host_sim::scenario::{self, Progress};
+use host_sim::segment::{Condition, EventKind, Filter};
 use host_sim::sim::{Simulator, StateStore};
+use serde_json::{Value, json};
 
 #[derive(Parser)]
 #[command(
     name = "host-sim",
     version,
-    about = "Run the Zoom webinar plugin component against fake Zoom and CRM services"
+    about = "Run the Zoom webinar plugin component against fake Zoom and CRM services",
+    long_about = "Run the Zoom webinar plugin component against fake Zoom and CRM services.\n\nState (the plugin's database and the fakes' records) is kept in the state directory, so commands build on each other: `host-sim demo`, then `host-sim crm contacts`, `host-sim audit 82000000001`, `host-sim serve`."
 )]
 struct Cli {
     /// Configuration file (TOML); HOST_SIM_* environment variables override it.
     #[arg(long, global = true, env = "HOST_SIM_CONFIG")]
     config: Option<PathBuf>,
-    /// Directory of the state database (overrides the configuration's state_dir).
+    /// Directory of the state (overrides the configuration's state_dir).
     #[arg(long, global = true)]
     state_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -28,16 +35,79 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Install the plugin into the fake CRM and show it answering Zoom's webhooks.
-    Demo,
+    /// The whole integration in one run: a Zoom account's webinars played as signed webhooks, synced, summarised.
+    Demo {
+        /// Keep the state of the previous run instead of starting fresh (a replay is all duplicates).
+        #[arg(long)]
+        keep: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the plugin over HTTP: Zoom and CRM webhooks, the workflow action, settings, audit, sync.
+    ///
+    /// Routes: POST /webhooks/zoom and /webhooks/crm (signed deliveries, raw);
+    /// POST /actions/add-contact-to-zoom-webinar (the CRM's custom-action request
+    /// and answer); GET and PUT /settings, /settings/users/EMAIL,
+    /// /settings/webinars/ID; GET /webinars/ID/audit; POST /webinars/ID/sync-now,
+    /// /tick, /backfill?since=DATE; GET /health. A background tick syncs what
+    /// webhooks recorded. Ctrl-C finishes requests in flight and saves the state.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// Seconds between the background ticks that sync what webhooks recorded.
+        #[arg(long, default_value_t = 5)]
+        tick_every: u64,
+    },
     /// Install the plugin: create its contact properties and timeline event templates in the CRM.
-    Install,
-    /// Print the contact properties and timeline event types the plugin defines.
-    Properties,
+    Install {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The contact properties and timeline event types the plugin defines.
+    Properties {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read or change the plugin's settings (R1-R6).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// A webinar's audit log (R19): what was synced, what was left out and why.
+    Audit {
+        /// The Zoom webinar id.
+        webinar: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-sync one webinar from Zoom (R20); twice changes nothing the second time.
+    SyncNow {
+        webinar: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync every webinar of the account (started at or after --since).
+    Backfill {
+        /// RFC 3339, e.g. 2026-11-01T00:00:00Z.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finish what webhooks recorded and what is waiting for a retry.
+    Tick {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a workflow action (R21-R24).
+    #[command(subcommand)]
+    Action(ActionCommand),
+    /// Look at the fake CRM's records.
+    #[command(subcommand)]
+    Crm(CrmCommand),
     /// Sign a Zoom webhook body (a JSON file) with the configured secret token and deliver it.
     Deliver {
-        /// The webhook body, as Zoom sends it.
         file: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     /// Serve the fake Zoom and CRM on a loopback port, for curl (first path segment: the host).
     Fakes {
@@ -47,17 +117,89 @@ enum Command {
         #[arg(long)]
         scenario: Option<PathBuf>,
     },
-    /// Print a webinar's audit log (R19): what was synced, what was left out and why.
-    Audit {
-        /// The Zoom webinar id.
-        webinar: String,
-        /// Print the entries as JSON.
-        #[arg(long)]
-        json: bool,
-    },
     /// Run or generate scenarios (see docs/scenarios.md).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// The global settings, or one user's or one webinar's.
+    Get {
+        #[arg(long, conflicts_with = "webinar")]
+        user: Option<String>,
+        #[arg(long)]
+        webinar: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change settings: global ones by default, --user's or --webinar's when given.
+    Set {
+        /// A Zoom user's settings (R6a, R6b).
+        #[arg(long, conflicts_with = "webinar")]
+        user: Option<String>,
+        /// One webinar's switch (R6c): on, off or default.
+        #[arg(long)]
+        webinar: Option<String>,
+        /// NAME=VALUE, repeatable. Global: global_sync, webinar_sync, recording_sync
+        /// (none | all-users | emails), host_exclusion_domains, recording_exclusion_domains,
+        /// contact_exclusion_domains (comma-separated). User: sync_new_webinars,
+        /// sync_recordings. Webinar: sync (on | off | default).
+        #[arg(required = true)]
+        changes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ActionCommand {
+    /// "Add contact to Zoom webinar" for a CRM contact.
+    AddContactToWebinar {
+        /// The contact's email in the CRM.
+        #[arg(long)]
+        contact: String,
+        /// The webinar id, as typed into the action.
+        #[arg(long, required_unless_present = "property")]
+        webinar: Option<String>,
+        /// Or the contact property holding the webinar id.
+        #[arg(long, conflicts_with = "webinar")]
+        property: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CrmCommand {
+    /// Contacts with the plugin's four properties.
+    Contacts {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Marketing events with their registered / attended / cancelled counts.
+    Events {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Segment contacts (R13) by property and by the tokens of the plugin's timeline events.
+    Search {
+        /// PROPERTY OP VALUE, repeatable, e.g. 'zoom_webinar_total_attended>=2'.
+        #[arg(long = "where")]
+        conditions: Vec<String>,
+        /// Contacts with a timeline event of this kind: registration, attendance or recording.
+        #[arg(long)]
+        event: Option<String>,
+        /// TOKEN OP VALUE on that event, repeatable, e.g. 'webinar_id=82000000001', 'attendance_percentage>=50'.
+        #[arg(long = "token", requires = "event")]
+        tokens: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -65,11 +207,9 @@ enum ScenarioCommand {
     /// Play a scenario file against a fresh simulator and print what the CRM holds.
     Run {
         file: PathBuf,
-        /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
-        /// Keep the plugin's state in the state directory (for `host-sim audit`)
-        /// instead of in memory.
+        /// Keep the state in the state directory (for later commands) instead of in memory.
         #[arg(long)]
         keep: bool,
     },
@@ -85,6 +225,9 @@ enum ScenarioCommand {
         guests: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Print the scenario as JSON instead of TOML.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -99,10 +242,26 @@ async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // One line, with what to do.
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends the program quietly.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"));
+    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(0);
+    }
+}
+
+fn print_json(value: &Value) {
+    out(&serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -110,81 +269,540 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(dir) = cli.state_dir {
         config.state_dir = dir;
     }
-    // A scenario runs on a fresh simulator of its own.
     let command = match cli.command {
-        Command::Scenario(command) => return scenario(command, config).await,
+        Command::Scenario(command) => return scenario_command(command, config).await,
         Command::Fakes { listen, scenario } => return fakes(listen, scenario, config).await,
+        Command::Demo { keep, json } => return demo(config, keep, json).await,
         other => other,
     };
-    let started = Instant::now();
-    let store = StateStore::Directory(config.state_dir.clone());
-    let sim = Simulator::start(config, store)?;
-    match command {
-        Command::Demo => demo(&sim).await?,
-        Command::Install => install(&sim).await?,
-        Command::Properties => properties(&sim).await?,
-        Command::Deliver { file } => {
-            let body = std::fs::read(&file)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let answer = sim.deliver(&sim.zoom_delivery(&body)).await?;
-            println!(
-                "{} {}",
-                answer.status,
-                String::from_utf8_lossy(&answer.body)
-            );
+    let sim = Simulator::start(
+        config.clone(),
+        StateStore::Directory(config.state_dir.clone()),
+    )?;
+    let result = match command {
+        Command::Serve { listen, tick_every } => {
+            let sim = Arc::new(sim);
+            serve(sim.clone(), listen, tick_every).await?;
+            sim.save_fakes()?;
+            return Ok(());
         }
-        Command::Audit { webinar, json } => audit(&sim, &webinar, json).await?,
-        Command::Scenario(_) | Command::Fakes { .. } => {
-            unreachable!("run without the state directory, above")
+        Command::Install { json } => install(&sim, json).await,
+        Command::Properties { json } => properties(&sim, json).await,
+        Command::Settings(command) => settings_command(&sim, command).await,
+        Command::Audit { webinar, json } => audit(&sim, &webinar, json).await,
+        Command::SyncNow { webinar, json } => {
+            report(api::sync_now(&sim, &webinar).await?, json);
+            Ok(())
+        }
+        Command::Backfill { since, json } => {
+            report(api::backfill(&sim, since.as_deref()).await?, json);
+            Ok(())
+        }
+        Command::Tick { json } => {
+            report(api::tick(&sim).await?, json);
+            Ok(())
+        }
+        Command::Action(ActionCommand::AddContactToWebinar {
+            contact,
+            webinar,
+            property,
+            json,
+        }) => action(&sim, &contact, webinar, property, json).await,
+        Command::Crm(command) => crm_command(&sim, command),
+        Command::Deliver { file, json } => {
+            let body = std::fs::read(&file).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read {}: {e} (give the path of a JSON webhook body)",
+                    file.display()
+                )
+            })?;
+            let answer = sim.deliver(&sim.zoom_delivery(&body)).await?;
+            let text = String::from_utf8_lossy(&answer.body).into_owned();
+            if json {
+                print_json(&json!({
+                    "status": answer.status,
+                    "body": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)),
+                }));
+            } else {
+                out(&format!("{} {text}", answer.status));
+            }
+            Ok(())
+        }
+        Command::Scenario(_) | Command::Fakes { .. } | Command::Demo { .. } => {
+            unreachable!("handled above")
+        }
+    };
+    // What the plugin wrote to the fakes is there for the next command.
+    sim.save_fakes()?;
+    result
+}
+
+fn report(report: host_sim::bindings::SyncReport, json: bool) {
+    if json {
+        print_json(&api::report_json(&report));
+    } else {
+        out(&api::report_text(&report));
+    }
+}
+
+async fn demo(config: HostConfig, keep: bool, json: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dir = config.state_dir.clone();
+    if !keep {
+        Simulator::reset(&dir)?;
+    }
+    let scenario = host_sim::demo::scenario();
+    let sim = scenario::prepare(&scenario, config, StateStore::Directory(dir.clone()))?;
+    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(scenario.steps.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let mut progress = |p: Progress| {
+        if let Some(bar) = &bar {
+            match p {
+                Progress::Step {
+                    index,
+                    total,
+                    label,
+                } => {
+                    bar.set_length(total as u64);
+                    bar.set_position(index as u64 - 1);
+                    bar.set_message(label);
+                }
+                Progress::Deliveries { done, total } => {
+                    bar.tick();
+                    let message = bar.message();
+                    let step = message.split(" (").next().unwrap_or_default().to_owned();
+                    bar.set_message(format!("{step} ({done}/{total} deliveries)"));
+                }
+            }
+        }
+    };
+    let outcome = scenario::play(&sim, &scenario, &mut progress).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    sim.save_fakes()?;
+    let summary = host_sim::demo::summarize(&scenario, &outcome, started.elapsed());
+    if json {
+        print_json(&serde_json::to_value(&summary)?);
+    } else {
+        out(&host_sim::demo::render(
+            &summary,
+            &dir.display().to_string(),
+        ));
+    }
+    Ok(())
+}
+
+async fn serve(
+    sim: Arc<Simulator>,
+    listen: std::net::SocketAddr,
+    tick_every: u64,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {listen}: {e} (is another host-sim running? pick another port with --listen)"
+        )
+    })?;
+    let address = listener.local_addr()?;
+    out(&format!(
+        "host-sim serving the plugin on http://{address}  (POST /webhooks/zoom, /webhooks/crm, /actions/add-contact-to-zoom-webinar; GET /settings, /webinars/ID/audit; Ctrl-C stops)"
+    ));
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    host_sim::serve::serve(
+        listener,
+        sim,
+        Duration::from_secs(tick_every.max(1)),
+        shutdown,
+    )
+    .await?;
+    out("stopped; state saved");
+    Ok(())
+}
+
+async fn install(sim: &Simulator, json: bool) -> anyhow::Result<()> {
+    let report = sim
+        .runtime
+        .install(&sim.installation)
+        .await?
+        .map_err(|e| anyhow::anyhow!("install failed: {}", e.describe()))?;
+    if json {
+        print_json(
+            &json!({ "created": report.created, "already_present": report.already_present }),
+        );
+        return Ok(());
+    }
+    for created in &report.created {
+        out(&format!("created          {created}"));
+    }
+    for present in &report.already_present {
+        out(&format!("already present  {present}"));
+    }
+    Ok(())
+}
+
+async fn properties(sim: &Simulator, json: bool) -> anyhow::Result<()> {
+    let group = sim
+        .runtime
+        .contact_property_group(&sim.installation)
+        .await?;
+    let properties = sim.runtime.contact_properties(&sim.installation).await?;
+    let events = sim.runtime.timeline_event_types(&sim.installation).await?;
+    let actions = sim.runtime.action_definitions(&sim.installation).await?;
+    if json {
+        print_json(&json!({
+            "group": { "name": group.name, "label": group.label },
+            "contact_properties": properties.iter().map(|p| json!({
+                "name": p.name, "label": p.label, "field_type": p.field_type,
+            })).collect::<Vec<_>>(),
+            "timeline_event_types": events.iter().map(|t| json!({
+                "id": t.id, "name": t.name,
+                "tokens": t.tokens.iter().map(|k| &k.name).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "workflow_actions": actions.iter().map(|a| json!({
+                "id": a.id, "label": a.label,
+                "inputs": a.input_fields.iter().map(|f| &f.name).collect::<Vec<_>>(),
+                "outputs": a.output_fields.iter().map(|f| &f.name).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    out(&format!(
+        "Contact properties (group {:?}, {}):",
+        group.name, group.label
+    ));
+    for p in &properties {
+        out(&format!(
+            "  {:<45} {:<12} {}",
+            p.name, p.field_type, p.label
+        ));
+    }
+    out("Timeline event types:");
+    for t in &events {
+        let tokens: Vec<_> = t.tokens.iter().map(|k| k.name.as_str()).collect();
+        out(&format!(
+            "  {:<30} {} [{}]",
+            t.id,
+            t.name,
+            tokens.join(", ")
+        ));
+    }
+    out("Workflow actions:");
+    for a in &actions {
+        let inputs: Vec<_> = a.input_fields.iter().map(|f| f.name.as_str()).collect();
+        let outputs: Vec<_> = a.output_fields.iter().map(|f| f.name.as_str()).collect();
+        out(&format!(
+            "  {:<30} {} (in: {}; out: {})",
+            a.id,
+            a.label,
+            inputs.join(", "),
+            outputs.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+fn on_off(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => anyhow::bail!("{name} must be on or off, not {other:?}"),
+    }
+}
+
+fn split_change(change: &str) -> anyhow::Result<(&str, &str)> {
+    change
+        .split_once('=')
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .ok_or_else(|| anyhow::anyhow!("{change:?} is not NAME=VALUE (e.g. global_sync=on)"))
+}
+
+async fn settings_command(sim: &Simulator, command: SettingsCommand) -> anyhow::Result<()> {
+    let value = match command {
+        SettingsCommand::Get {
+            user,
+            webinar,
+            json,
+        } => {
+            let value = match (user, webinar) {
+                (Some(user), _) => api::user_json(&api::user_settings(sim, &user).await?),
+                (None, Some(webinar)) => {
+                    api::webinar_settings_json(&api::webinar_settings(sim, &webinar).await?)
+                }
+                (None, None) => api::global_json(&api::global_settings(sim).await?),
+            };
+            (value, json)
+        }
+        SettingsCommand::Set {
+            user,
+            webinar,
+            changes,
+            json,
+        } => {
+            let value = match (user, webinar) {
+                (Some(user), _) => {
+                    let mut next = api::user_settings(sim, &user).await?;
+                    for change in &changes {
+                        match split_change(change)? {
+                            ("sync_new_webinars", v) => {
+                                next.sync_new_webinars = on_off("sync_new_webinars", v)?
+                            }
+                            ("sync_recordings", v) => {
+                                next.sync_recordings = on_off("sync_recordings", v)?
+                            }
+                            (other, _) => anyhow::bail!(
+                                "unknown user setting {other:?}: use sync_new_webinars or sync_recordings"
+                            ),
+                        }
+                    }
+                    api::set_user_settings(sim, &next).await?;
+                    api::user_json(&next)
+                }
+                (None, Some(webinar)) => {
+                    let mut next = settings::WebinarSettings {
+                        webinar,
+                        sync_enabled: None,
+                    };
+                    for change in &changes {
+                        next.sync_enabled = match split_change(change)? {
+                            ("sync", "default") => None,
+                            ("sync", v) => Some(on_off("sync", v)?),
+                            (other, _) => anyhow::bail!(
+                                "unknown webinar setting {other:?}: use sync=on|off|default"
+                            ),
+                        };
+                    }
+                    api::set_webinar_settings(sim, &next).await?;
+                    api::webinar_settings_json(&next)
+                }
+                (None, None) => {
+                    let mut change = serde_json::Map::new();
+                    for text in &changes {
+                        let (name, value) = split_change(text)?;
+                        let value = match name {
+                            "global_sync" | "webinar_sync" => json!(on_off(name, value)?),
+                            _ => json!(value),
+                        };
+                        change.insert(name.to_owned(), value);
+                    }
+                    let current = api::global_settings(sim).await?;
+                    let next = api::global_with(&current, &Value::Object(change))
+                        .map_err(|e| anyhow::anyhow!(e))?;
+                    api::set_global_settings(sim, &next).await?;
+                    api::global_json(&next)
+                }
+            };
+            (value, json)
+        }
+    };
+    let (value, json) = value;
+    if json {
+        print_json(&value);
+    } else if let Some(fields) = value.as_object() {
+        for (name, v) in fields {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => "default".into(),
+                other => other.to_string(),
+            };
+            out(&format!("{name:<28} {v}"));
         }
     }
-    tracing::info!(elapsed = ?started.elapsed(), "done");
     Ok(())
 }
 
 async fn audit(sim: &Simulator, webinar: &str, json: bool) -> anyhow::Result<()> {
-    let mut entries = Vec::new();
-    let mut start = 0;
-    loop {
-        let page = sim
-            .runtime
-            .audit_log(&sim.installation, &webinar.to_owned(), start, 500)
-            .await?
-            .map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
-        entries.extend(page.entries);
-        match page.next {
-            Some(next) => start = next,
-            None => break,
-        }
-    }
+    let entries = api::audit_log(sim, webinar).await?;
     if json {
-        let entries: Vec<serde_json::Value> = entries
-            .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "sequence": e.sequence,
-                    "at": host_sim::clock::rfc3339(e.at),
-                    "kind": host_sim::scenario::audit_kind_name(e.kind),
-                    "message": e.message,
-                    "records": e.records,
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        print_json(&json!(
+            entries.iter().map(api::audit_json).collect::<Vec<_>>()
+        ));
         return Ok(());
     }
     if entries.is_empty() {
-        println!("webinar {webinar}: no audit entries (nothing synced or left out yet)");
+        out(&format!(
+            "webinar {webinar}: no audit entries (nothing synced or left out yet)"
+        ));
     }
     for e in &entries {
-        println!(
+        out(&format!(
             "{}  {:<24} {}",
             host_sim::clock::rfc3339(e.at),
             host_sim::scenario::audit_kind_name(e.kind),
             e.message
-        );
+        ));
         if !e.records.is_empty() {
-            println!("{:>46} {}", "records:", e.records.join(", "));
+            out(&format!("{:>46} {}", "records:", e.records.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+async fn action(
+    sim: &Simulator,
+    contact: &str,
+    webinar: Option<String>,
+    property: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let contact_id = api::contact_id(sim, contact).ok_or_else(|| {
+        anyhow::anyhow!("the CRM has no contact {contact} (list them with `host-sim crm contacts`)")
+    })?;
+    let input = match (webinar, property) {
+        (Some(w), _) => WebinarInput::Fixed(w),
+        (None, Some(p)) => WebinarInput::Property(p),
+        (None, None) => WebinarInput::Missing,
+    };
+    let callback = format!("cli-{}", host_sim::sim::now_ms());
+    let outcome = api::add_contact_to_webinar(sim, &contact_id, input, &callback).await?;
+    if json {
+        print_json(&outcome.crm_json());
+    } else {
+        out(&outcome.text());
+    }
+    Ok(())
+}
+
+const PROPERTIES: [(&str, &str); 4] = [
+    ("zoom_webinar_average_attendance_percentage", "avg att %"),
+    ("zoom_webinar_total_registrations", "registered"),
+    ("zoom_webinar_total_attended", "attended"),
+    (
+        "zoom_webinar_last_registered_url",
+        "last registered webinar",
+    ),
+];
+
+fn contacts_out(contacts: &[&Value], total: usize, limit: usize, json: bool) {
+    if json {
+        print_json(&json!({
+            "total": total,
+            "contacts": contacts.iter().take(limit).map(|c| json!({
+                "id": c["id"], "archived": c["archived"], "properties": c["properties"],
+            })).collect::<Vec<_>>(),
+        }));
+        return;
+    }
+    out(&format!(
+        "{:<36} {:<22} {:>9} {:>10} {:>8}  {}",
+        "email", "name", PROPERTIES[0].1, PROPERTIES[1].1, PROPERTIES[2].1, PROPERTIES[3].1
+    ));
+    for c in contacts.iter().take(limit) {
+        let p = |name: &str| c["properties"][name].as_str().unwrap_or("").to_owned();
+        let name = format!("{} {}", p("firstname"), p("lastname"));
+        let deleted = if c["archived"] == true {
+            " (deleted)"
+        } else {
+            ""
+        };
+        out(&format!(
+            "{:<36} {:<22} {:>9} {:>10} {:>8}  {}{deleted}",
+            p("email"),
+            name.trim(),
+            p(PROPERTIES[0].0),
+            p(PROPERTIES[1].0),
+            p(PROPERTIES[2].0),
+            p(PROPERTIES[3].0)
+        ));
+    }
+    if total > limit {
+        out(&format!("... {total} contacts in all (--limit shows more)"));
+    } else {
+        out(&format!("{total} contact(s)"));
+    }
+}
+
+fn crm_command(sim: &Simulator, command: CrmCommand) -> anyhow::Result<()> {
+    let crm = sim.crm.dump();
+    match command {
+        CrmCommand::Contacts { limit, json } => {
+            let contacts: Vec<&Value> = crm["contacts"].as_array().into_iter().flatten().collect();
+            contacts_out(&contacts, contacts.len(), limit, json);
+        }
+        CrmCommand::Events { json } => {
+            let participations: Vec<&Value> = crm["participations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .collect();
+            let events: Vec<Value> = crm["marketing_events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    let count = |state: &str| {
+                        participations
+                            .iter()
+                            .filter(|p| {
+                                p["externalEventId"] == e["externalEventId"]
+                                    && p["attendanceState"] == state
+                            })
+                            .count()
+                    };
+                    json!({
+                        "webinar": e["externalEventId"], "name": e["eventName"],
+                        "organizer": e["eventOrganizer"], "start": e["startDateTime"],
+                        "cancelled": e["eventCancelled"], "completed": e["eventCompleted"],
+                        "registered": count("REGISTERED"), "attended": count("ATTENDED"),
+                        "cancelled_registrations": count("CANCELLED"),
+                    })
+                })
+                .collect();
+            if json {
+                print_json(&json!(events));
+            } else {
+                for e in &events {
+                    let state = if e["cancelled"] == true {
+                        "cancelled"
+                    } else if e["completed"] == true {
+                        "ended"
+                    } else {
+                        "upcoming"
+                    };
+                    out(&format!(
+                        "{:<12} {:<28} {:<9} registered {:>5}  attended {:>5}  cancelled {:>3}",
+                        e["webinar"].as_str().unwrap_or(""),
+                        e["name"].as_str().unwrap_or(""),
+                        state,
+                        e["registered"],
+                        e["attended"],
+                        e["cancelled_registrations"]
+                    ));
+                }
+                if events.is_empty() {
+                    out("no marketing events yet (run `host-sim demo`, or sync a webinar)");
+                }
+            }
+        }
+        CrmCommand::Search {
+            conditions,
+            event,
+            tokens,
+            limit,
+            json,
+        } => {
+            let parse = |list: &[String]| -> anyhow::Result<Vec<Condition>> {
+                list.iter()
+                    .map(|c| c.parse::<Condition>().map_err(|e| anyhow::anyhow!(e)))
+                    .collect()
+            };
+            let filter = Filter {
+                properties: parse(&conditions)?,
+                event: event
+                    .map(|e| e.parse::<EventKind>().map_err(|e| anyhow::anyhow!(e)))
+                    .transpose()?,
+                tokens: parse(&tokens)?,
+            };
+            let selected = host_sim::segment::select(&crm, &filter);
+            contacts_out(&selected, selected.len(), limit, json);
         }
     }
     Ok(())
@@ -197,7 +815,6 @@ async fn fakes(
 ) -> anyhow::Result<()> {
     use host_sim::fakes::crm::{CrmRateLimits, FakeCrm};
     use host_sim::fakes::zoom::{FakeZoom, ZoomApp};
-    use std::sync::Arc;
 
     let clock = host_sim::clock::Clock::real();
     let zoom = Arc::new(FakeZoom::new(
@@ -213,10 +830,7 @@ async fn fakes(
             .with_rate_limits(CrmRateLimits::STARTER),
     );
     if let Some(file) = scenario {
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-        let scenario = host_sim::scenario::Scenario::from_toml(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let scenario = read_scenario(&file)?;
         zoom.seed(scenario.zoom);
         crm.seed(&scenario.crm);
     }
@@ -227,33 +841,40 @@ async fn fakes(
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {listen}: {e} (is another host-sim running? pick another port with --listen)")
     })?;
-    println!(
-        "fake Zoom and CRM on http://{listen}/{{zoom.us,api.zoom.us,api.hubapi.com}}/...  (Ctrl-C stops)"
-    );
+    let address = listener.local_addr()?;
+    out(&format!(
+        "fake Zoom and CRM on http://{address}/{{zoom.us,api.zoom.us,api.hubapi.com}}/...  (Ctrl-C stops)"
+    ));
     tokio::select! {
         served = host_sim::fake_server::serve(listener, Arc::new(fakes)) => served?,
-        _ = tokio::signal::ctrl_c() => println!("stopped"),
+        _ = tokio::signal::ctrl_c() => out("stopped"),
     }
     Ok(())
 }
 
-async fn scenario(command: ScenarioCommand, config: HostConfig) -> anyhow::Result<()> {
+fn read_scenario(file: &std::path::Path) -> anyhow::Result<scenario::Scenario> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    scenario::Scenario::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+async fn scenario_command(command: ScenarioCommand, config: HostConfig) -> anyhow::Result<()> {
     match command {
         ScenarioCommand::Run { file, json, keep } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let scenario = host_sim::scenario::Scenario::from_toml(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let scenario = read_scenario(&file)?;
             let store = if keep {
+                Simulator::reset(&config.state_dir)?;
                 StateStore::Directory(config.state_dir.clone())
             } else {
                 StateStore::Memory
             };
-            let outcome = host_sim::scenario::run_in(&scenario, config, store).await?;
+            let sim = scenario::prepare(&scenario, config, store)?;
+            let outcome = scenario::play(&sim, &scenario, &mut |_| {}).await?;
+            sim.save_fakes()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&outcome)?);
+                print_json(&serde_json::to_value(&outcome)?);
             } else {
-                print!("{}", outcome.render());
+                out(outcome.render().trim_end());
             }
         }
         ScenarioCommand::Generate {
@@ -262,107 +883,21 @@ async fn scenario(command: ScenarioCommand, config: HostConfig) -> anyhow::Resul
             attendees,
             guests,
             seed,
+            json,
         } => {
-            let scenario = host_sim::scenario::generate(host_sim::scenario::GenerateOptions {
+            let scenario = scenario::generate(scenario::GenerateOptions {
                 webinars,
                 registrants,
                 attendees,
                 guests,
                 seed,
             });
-            print!("{}", scenario.to_toml()?);
+            if json {
+                print_json(&serde_json::to_value(&scenario)?);
+            } else {
+                out(scenario.to_toml()?.trim_end());
+            }
         }
     }
-    Ok(())
-}
-
-async fn install(sim: &Simulator) -> anyhow::Result<()> {
-    let report = sim
-        .runtime
-        .install(&sim.installation)
-        .await?
-        .map_err(|e| anyhow::anyhow!("install failed: {}", e.describe()))?;
-    for created in &report.created {
-        println!("created          {created}");
-    }
-    for present in &report.already_present {
-        println!("already present  {present}");
-    }
-    Ok(())
-}
-
-async fn properties(sim: &Simulator) -> anyhow::Result<()> {
-    let group = sim
-        .runtime
-        .contact_property_group(&sim.installation)
-        .await?;
-    println!(
-        "Contact properties (group {:?}, {}):",
-        group.name, group.label
-    );
-    for p in sim.runtime.contact_properties(&sim.installation).await? {
-        println!("  {:<45} {:<12} {}", p.name, p.field_type, p.label);
-    }
-    println!("Timeline event types:");
-    for t in sim.runtime.timeline_event_types(&sim.installation).await? {
-        let tokens: Vec<_> = t.tokens.iter().map(|k| k.name.as_str()).collect();
-        println!("  {:<30} {} [{}]", t.id, t.name, tokens.join(", "));
-    }
-    Ok(())
-}
-
-/// What the foundation can show end to end: install, the URL validation
-/// handshake, a forged delivery refused, and the calls that went out.
-async fn demo(sim: &Simulator) -> anyhow::Result<()> {
-    let started = Instant::now();
-    println!("== Install into the fake CRM");
-    install(sim).await?;
-
-    println!("\n== Zoom's URL validation challenge");
-    let challenge = br#"{"event":"endpoint.url_validation","event_ts":1626230691572,"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
-    let answer = sim.deliver(&sim.zoom_delivery(challenge)).await?;
-    println!(
-        "{} {}",
-        answer.status,
-        String::from_utf8_lossy(&answer.body)
-    );
-
-    println!("\n== A forged delivery (wrong signature)");
-    let mut forged = sim.zoom_delivery(challenge);
-    for header in &mut forged.headers {
-        if header.name == "x-zm-signature" {
-            header.value = format!("v0={}", "0".repeat(64));
-        }
-    }
-    let answer = sim.deliver(&forged).await?;
-    println!(
-        "{} {}",
-        answer.status,
-        String::from_utf8_lossy(&answer.body)
-    );
-
-    println!();
-    properties(sim).await?;
-
-    println!("\n== Outbound calls");
-    for r in sim.requests() {
-        let outcome = match &r.disposition {
-            Disposition::Faked(status) => format!("{status} (fake)"),
-            Disposition::Real => "sent".into(),
-            Disposition::TimedOut => "timed out (fake)".into(),
-            Disposition::Denied(reason) => format!("denied: {reason}"),
-        };
-        println!(
-            "  {:<6} {:<60} {}",
-            r.method,
-            format!("{}{}", r.host, r.path),
-            outcome
-        );
-    }
-    println!(
-        "\nDone in {:.2?}; state in {}",
-        started.elapsed(),
-        sim.config.state_dir.display()
-    );
     Ok(())
 }

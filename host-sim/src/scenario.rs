@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::bindings::{settings, webhooks, workflow_actions};
+use crate::api;
+use crate::bindings::{settings, webhooks};
 use crate::clock::{Clock, parse_rfc3339};
 use crate::config::HostConfig;
 use crate::fakes::FaultPlan;
@@ -181,7 +182,14 @@ pub enum ScenarioError {
 
 impl Scenario {
     pub fn from_toml(text: &str) -> Result<Self, ScenarioError> {
-        toml::from_str(text).map_err(|e| ScenarioError::Parse(e.to_string()))
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            // One line: where, then what (TOML's own rendering draws the line).
+            let at = e.span().map_or(String::new(), |span| {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!("line {line}: ")
+            });
+            ScenarioError::Parse(format!("{at}{}", e.message().trim()))
+        })
     }
 
     pub fn to_toml(&self) -> Result<String, ScenarioError> {
@@ -278,6 +286,31 @@ pub async fn run_in(
     config: HostConfig,
     store: StateStore,
 ) -> Result<Outcome, ScenarioError> {
+    let sim = prepare(scenario, config, store)?;
+    play(&sim, scenario, &mut |_| {}).await
+}
+
+/// How far a scenario has played, for a progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Step `index` (from 1) of `total` starts.
+    Step {
+        index: usize,
+        total: usize,
+        label: String,
+    },
+    /// Within a step: `done` of `total` deliveries made.
+    Deliveries { done: usize, total: usize },
+}
+
+/// A simulator for `scenario`: its clock at the scenario's start, its rate
+/// limits and faults, the fakes seeded from it (unless a kept state
+/// directory already holds an account).
+pub fn prepare(
+    scenario: &Scenario,
+    config: HostConfig,
+    store: StateStore,
+) -> Result<Simulator, ScenarioError> {
     let start = scenario.start.as_deref().unwrap_or(DEFAULT_START);
     let start_ms = parse_rfc3339(start)
         .ok_or_else(|| ScenarioError::Parse(format!("start {start:?} is not an RFC 3339 time")))?;
@@ -296,10 +329,21 @@ pub async fn run_in(
         zoom_faults: scenario.faults.zoom.clone(),
         crm_faults: scenario.faults.crm.clone(),
     };
-    let sim = Simulator::start_with(config, store, options, crate::PLUGIN_COMPONENT)?;
-    sim.zoom.seed(scenario.zoom.clone());
-    sim.crm.seed(&scenario.crm);
+    let component = crate::sim::component(&config)?;
+    let sim = Simulator::start_with(config, store, options, &component)?;
+    if sim.zoom.account().webinars.is_empty() {
+        sim.zoom.seed(scenario.zoom.clone());
+        sim.crm.seed(&scenario.crm);
+    }
+    Ok(sim)
+}
 
+/// Plays `scenario`'s setup and steps on `sim`, reporting progress.
+pub async fn play(
+    sim: &Simulator,
+    scenario: &Scenario,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Outcome, ScenarioError> {
     let mut steps = Vec::new();
     if scenario.install.unwrap_or(true) {
         let result = match sim.runtime.install(&sim.installation).await {
@@ -354,12 +398,17 @@ pub async fn run_in(
 
     for (index, step) in scenario.steps.iter().enumerate() {
         let label = step_label(step);
+        progress(Progress::Step {
+            index: index + 1,
+            total: scenario.steps.len(),
+            label: label.clone(),
+        });
         let fail = |message: String| ScenarioError::Step {
             index: index + 1,
             step: label.clone(),
             message,
         };
-        let result = run_step(&sim, step).await.map_err(fail)?;
+        let result = run_step(sim, step, progress).await.map_err(fail)?;
         steps.push(StepOutcome {
             step: label,
             result,
@@ -408,7 +457,11 @@ async fn deliver(sim: &Simulator, delivery: &webhooks::Delivery) -> Result<Strin
         .map_err(|e| e.to_string())
 }
 
-async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
+async fn run_step(
+    sim: &Simulator,
+    step: &Step,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<String, String> {
     let report = |r: Result<
         Result<crate::bindings::SyncReport, crate::bindings::PluginError>,
         crate::runtime::CallError,
@@ -487,7 +540,13 @@ async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
                 shuffle(&mut events, *seed);
             }
             let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
-            for event in &events {
+            for (done, event) in events.iter().enumerate() {
+                if done % 50 == 0 {
+                    progress(Progress::Deliveries {
+                        done,
+                        total: events.len(),
+                    });
+                }
                 let body = sim
                     .zoom
                     .webhook_body(event)
@@ -548,53 +607,17 @@ async fn run_step(sim: &Simulator, step: &Step) -> Result<String, String> {
             webinar,
             property,
         } => {
-            let contact_id = sim
-                .crm
-                .contacts()
-                .into_iter()
-                .find(|c| c.email().eq_ignore_ascii_case(contact))
-                .map(|c| c.id.to_string())
+            let contact_id = api::contact_id(sim, contact)
                 .ok_or_else(|| format!("the CRM has no contact {contact}"))?;
-            let execution = workflow_actions::Execution {
-                action_id: "add-contact-to-zoom-webinar".into(),
-                callback_id: format!("cb-{contact_id}-{}", webinar.as_deref().unwrap_or("-")),
-                object: workflow_actions::EnrolledObject {
-                    object_type: workflow_actions::ObjectType::Contact,
-                    object_id: contact_id,
-                },
-                inputs: match (webinar, property) {
-                    (Some(webinar), _) => vec![workflow_actions::Input {
-                        name: "webinar_id".into(),
-                        value: workflow_actions::InputValue::Fixed(webinar.clone()),
-                    }],
-                    (None, Some(property)) => vec![workflow_actions::Input {
-                        name: "webinar_id".into(),
-                        value: workflow_actions::InputValue::ObjectProperty(property.clone()),
-                    }],
-                    (None, None) => Vec::new(),
-                },
+            let input = match (webinar, property) {
+                (Some(webinar), _) => api::WebinarInput::Fixed(webinar.clone()),
+                (None, Some(property)) => api::WebinarInput::Property(property.clone()),
+                (None, None) => api::WebinarInput::Missing,
             };
+            let callback = format!("cb-{contact_id}-{}", webinar.as_deref().unwrap_or("-"));
             Ok(
-                match sim
-                    .runtime
-                    .execute_action(&sim.installation, &execution)
-                    .await
-                {
-                    Ok(Ok(outputs)) => {
-                        let outputs: Vec<String> = outputs
-                            .iter()
-                            .map(|o| format!("{}={}", o.name, o.value))
-                            .collect();
-                        format!("success: {}", outputs.join(", "))
-                    }
-                    Ok(Err(failure)) => {
-                        let state = match failure.state {
-                            workflow_actions::FailureState::FailContinue => "FAIL_CONTINUE",
-                            workflow_actions::FailureState::Block => "BLOCK",
-                        };
-                        let retry = if failure.retryable { ", retryable" } else { "" };
-                        format!("failed ({state}{retry}): {}", failure.reason)
-                    }
+                match api::add_contact_to_webinar(sim, &contact_id, input, &callback).await {
+                    Ok(outcome) => outcome.text(),
                     Err(e) => format!("call failed: {e}"),
                 },
             )

@@ -1,10 +1,18 @@
-//! The `host-sim` binary, as a person runs it.
+//! The `host-sim` binary, as a person runs it: every command, human and
+//! `--json` output, and the errors a person can act on.
 
-use std::path::Path;
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
 
 fn host_sim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_host-sim"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-sim"));
+    // The tests' environment must not configure the simulator.
+    command.env_remove("HOST_SIM_CONFIG");
+    command
 }
 
 fn example(name: &str) -> String {
@@ -15,18 +23,504 @@ fn example(name: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn scenario_run_prints_json_with_the_steps_and_api_calls() {
-    let output = host_sim()
-        .args(["scenario", "run", &example("clean-webinar.toml"), "--json"])
+/// Runs `host-sim --state-dir DIR ARGS`; the output, whatever the status.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    host_sim()
+        .arg("--state-dir")
+        .arg(dir)
+        .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn success(output: Output) -> String {
     assert!(
         output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        "stderr: {}\nstdout: {}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
     );
-    let outcome: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn json(output: Output) -> Value {
+    let text = success(output);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// A failure: non-zero exit, one line on stderr.
+fn failure(output: Output) -> String {
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    stderr
+}
+
+/// The demo is run once (it plays about 3,400 deliveries); each test works
+/// on a copy of the state it left.
+fn demo() -> &'static (PathBuf, Value) {
+    static DEMO: OnceLock<(PathBuf, Value)> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let summary = json(run_in(&dir, &["demo", "--json"]));
+        (dir, summary)
+    })
+}
+
+fn copy_of_demo_state() -> tempfile::TempDir {
+    let (source, _) = demo();
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
+    }
+    copy
+}
+
+#[test]
+fn demo_summarises_the_whole_integration_as_json() {
+    let (_, summary) = demo();
+    insta::assert_json_snapshot!("demo_summary", summary, { ".wall_time_ms" => "[ms]" });
+    // The numbers the summary promises, asserted as well as snapshotted.
+    assert_eq!(summary["deliveries"], 3361);
+    let events = summary["marketing_events"].as_array().unwrap();
+    let launch = events
+        .iter()
+        .find(|e| e["webinar"] == "82000000001")
+        .unwrap();
+    assert_eq!(
+        (launch["registered"].as_u64(), launch["attended"].as_u64()),
+        (Some(1001), Some(650))
+    );
+    assert_eq!(launch["cancelled"], 1);
+    assert_eq!(summary["calls_with_transcript"], summary["calls"]);
+    assert!(
+        summary["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["webinar"] == "82000000003"
+                && a["message"].as_str().unwrap().contains("Zoom Event")),
+        "R14 shows in the highlights"
+    );
+}
+
+#[test]
+fn demo_prints_a_readable_summary_and_a_kept_replay_writes_nothing() {
+    let dir = copy_of_demo_state();
+    let text = success(run_in(dir.path(), &["demo", "--keep"]));
+    for expected in [
+        "Played 3361 signed Zoom webhook deliveries",
+        "Contacts       1003 in the CRM: 1001 created by the plugin",
+        "Product launch 2026      82000000001  registered  1001  attended  650  cancelled  1  (ended)",
+        "Calls          650 with the recording, 650 of them with the transcript",
+        "Audit log highlights",
+        "Wall time",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in\n{text}");
+    }
+    // The same deliveries again are duplicates: the ticks write nothing.
+    let ticks: Vec<&str> = text.lines().filter(|l| l.contains("-> written")).collect();
+    assert!(
+        !ticks.is_empty() && ticks.iter().all(|l| l.contains("written 0,")),
+        "{ticks:?}"
+    );
+}
+
+#[test]
+fn crm_commands_show_contacts_events_and_segments() {
+    let dir = copy_of_demo_state();
+    let events = json(run_in(dir.path(), &["crm", "events", "--json"]));
+    insta::assert_json_snapshot!("crm_events", events);
+
+    let contacts = json(run_in(
+        dir.path(),
+        &["crm", "contacts", "--limit", "3", "--json"],
+    ));
+    assert_eq!(contacts["total"], 1003);
+    insta::assert_json_snapshot!("crm_contacts", contacts);
+
+    // R13: attended the launch for at least 75 %, and two webinars in all.
+    let segment = json(run_in(
+        dir.path(),
+        &[
+            "crm",
+            "search",
+            "--where",
+            "zoom_webinar_total_attended>=2",
+            "--event",
+            "attendance",
+            "--token",
+            "webinar_id=82000000001",
+            "--token",
+            "attendance_percentage>=75",
+            "--limit",
+            "1000",
+            "--json",
+        ],
+    ));
+    let selected = segment["contacts"].as_array().unwrap();
+    assert!(!selected.is_empty());
+    for c in selected {
+        assert!(
+            c["properties"]["zoom_webinar_total_attended"]
+                .as_str()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+                >= 2
+        );
+    }
+    let human = success(run_in(
+        dir.path(),
+        &["crm", "search", "--where", "zoom_webinar_total_attended>=2"],
+    ));
+    assert!(human.contains("contacts in all"), "{human}");
+    let bad = failure(run_in(
+        dir.path(),
+        &["crm", "search", "--where", "nonsense"],
+    ));
+    assert!(bad.contains("NAME OP VALUE"), "{bad}");
+}
+
+#[test]
+fn sync_commands_action_and_audit_answer_as_text_and_json() {
+    let dir = copy_of_demo_state();
+    let d = dir.path();
+    // R20: the demo synced everything; sync now finds nothing to write.
+    let report = json(run_in(d, &["sync-now", "82000000001", "--json"]));
+    assert_eq!(report["written"], 0);
+    assert_eq!(json(run_in(d, &["tick", "--json"]))["failed"], 0);
+    let backfill = json(run_in(
+        d,
+        &["backfill", "--since", "2026-11-19T00:00:00Z", "--json"],
+    ));
+    assert_eq!(backfill["written"], 0, "{backfill}");
+    let bad_date = failure(run_in(d, &["backfill", "--since", "yesterday"]));
+    assert!(bad_date.contains("RFC 3339"), "{bad_date}");
+    let bad_id = failure(run_in(d, &["sync-now", "820-0000"]));
+    assert!(bad_id.contains("digits only"), "{bad_id}");
+
+    // R21: the workflow action, as the CRM would receive its answer.
+    let answer = json(run_in(
+        d,
+        &[
+            "action",
+            "add-contact-to-webinar",
+            "--contact",
+            "grace@hopper.example",
+            "--webinar",
+            "82000000004",
+            "--json",
+        ],
+    ));
+    insta::assert_json_snapshot!("action_success", answer);
+    let refused = success(run_in(
+        d,
+        &[
+            "action",
+            "add-contact-to-webinar",
+            "--contact",
+            "grace@hopper.example",
+            "--webinar",
+            "820 0000 0004",
+        ],
+    ));
+    assert!(
+        refused.starts_with("failed (FAIL_CONTINUE): The webinar ID must be digits only"),
+        "{refused}"
+    );
+    let unknown = failure(run_in(
+        d,
+        &[
+            "action",
+            "add-contact-to-webinar",
+            "--contact",
+            "nobody@example.org",
+            "--webinar",
+            "1",
+        ],
+    ));
+    assert!(unknown.contains("host-sim crm contacts"), "{unknown}");
+
+    let audit = json(run_in(d, &["audit", "82000000001", "--json"]));
+    let kinds: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"emails-excluded") && kinds.contains(&"participants-not-synced"),
+        "{kinds:?}"
+    );
+    let text = success(run_in(d, &["audit", "82000000001"]));
+    assert!(text.contains("records: Guest 0"), "{text}");
+}
+
+#[test]
+fn settings_are_read_and_changed_for_the_account_a_user_and_a_webinar() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    insta::assert_json_snapshot!(
+        "settings_default",
+        json(run_in(d, &["settings", "get", "--json"]))
+    );
+    let changed = json(run_in(
+        d,
+        &[
+            "settings",
+            "set",
+            "global_sync=on",
+            "webinar_sync=on",
+            "recording_sync=all-users",
+            "recording_exclusion_domains=agency.example",
+            "--json",
+        ],
+    ));
+    assert_eq!(changed["recording_sync"], "all-users");
+    assert_eq!(
+        changed["recording_exclusion_domains"],
+        serde_json::json!(["agency.example"])
+    );
+    // The recording settings are what `settings get` shows next (R2, R4).
+    assert_eq!(json(run_in(d, &["settings", "get", "--json"])), changed);
+
+    let user = json(run_in(
+        d,
+        &[
+            "settings",
+            "set",
+            "--user",
+            "jo@acme.example",
+            "sync_recordings=off",
+            "--json",
+        ],
+    ));
+    assert_eq!(user["sync_recordings"], false);
+    assert_eq!(
+        json(run_in(
+            d,
+            &["settings", "get", "--user", "jo@acme.example", "--json"]
+        )),
+        user
+    );
+    let webinar = success(run_in(
+        d,
+        &["settings", "set", "--webinar", "81234567890", "sync=off"],
+    ));
+    assert!(
+        webinar.contains("sync_enabled                 false"),
+        "{webinar}"
+    );
+
+    let unknown = failure(run_in(d, &["settings", "set", "colour=blue"]));
+    assert!(unknown.contains("unknown setting \"colour\""), "{unknown}");
+    // R1: webinar sync needs global sync.
+    let refused = failure(run_in(d, &["settings", "set", "global_sync=off"]));
+    assert!(refused.contains("global sync"), "{refused}");
+}
+
+#[test]
+fn install_and_properties_describe_what_the_plugin_defines() {
+    let dir = tempfile::tempdir().unwrap();
+    insta::assert_json_snapshot!("install", json(run_in(dir.path(), &["install", "--json"])));
+    let again = json(run_in(dir.path(), &["install", "--json"]));
+    assert_eq!(
+        again["created"],
+        serde_json::json!([]),
+        "install is idempotent"
+    );
+    insta::assert_json_snapshot!(
+        "properties",
+        json(run_in(dir.path(), &["properties", "--json"]))
+    );
+    let text = success(run_in(dir.path(), &["properties"]));
+    assert!(text.contains("add-contact-to-zoom-webinar"), "{text}");
+}
+
+#[test]
+fn deliver_signs_a_body_and_prints_the_plugins_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("challenge.json");
+    std::fs::write(
+        &body,
+        r#"{"event":"endpoint.url_validation","event_ts":1626230691572,"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#,
+    )
+    .unwrap();
+    let answer = json(run_in(
+        dir.path(),
+        &["deliver", &body.display().to_string(), "--json"],
+    ));
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"]["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
+    let missing = failure(run_in(dir.path(), &["deliver", "/nonexistent.json"]));
+    assert!(
+        missing.contains("cannot read /nonexistent.json"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn errors_are_one_line_with_what_to_do_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("host-sim.toml");
+    std::fs::write(&config, "colour = \"blue\"\n").unwrap();
+    let bad_key = failure(
+        host_sim()
+            .arg("--config")
+            .arg(&config)
+            .arg("tick")
+            .output()
+            .unwrap(),
+    );
+    assert!(bad_key.contains("unknown field `colour`"), "{bad_key}");
+
+    std::fs::write(&config, "component = \"/nonexistent/plugin.wasm\"\n").unwrap();
+    let no_component = failure(
+        host_sim()
+            .arg("--config")
+            .arg(&config)
+            .arg("tick")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        no_component.contains("cannot read the component") && no_component.contains("cargo build"),
+        "{no_component}"
+    );
+
+    let state = d.join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("fakes.json"), "{ not json").unwrap();
+    let corrupt = failure(run_in(&state, &["tick"]));
+    assert!(
+        corrupt.contains("fakes.json is unreadable") && corrupt.contains("delete it"),
+        "{corrupt}"
+    );
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let in_use = failure(run_in(&d.join("other"), &["serve", "--listen", &address]));
+    assert!(
+        in_use.contains("pick another port with --listen"),
+        "{in_use}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = copy_of_demo_state();
+    let mut child = host_sim()
+        .arg("--state-dir")
+        .arg(dir.path())
+        .args(["crm", "contacts", "--limit", "2000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone, as with `| head -1`.
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(first.starts_with("email"), "{first}");
+    assert!(
+        status.success() && !stderr.contains("panicked"),
+        "{status:?} {stderr}"
+    );
+}
+
+fn http(address: &str, request: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn serve_answers_webhooks_settings_and_health_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = host_sim()
+        .arg("--state-dir")
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let address = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{banner}"))
+        .to_owned();
+
+    let health = http(
+        &address,
+        "GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.contains("\"ok\""),
+        "{health}"
+    );
+    let body = r#"{"event":"webinar.created"}"#;
+    let forged = http(
+        &address,
+        &format!(
+            "POST /webhooks/zoom HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(
+        forged.starts_with("HTTP/1.1 401") && forged.contains("invalid_signature"),
+        "{forged}"
+    );
+    let settings = http(
+        &address,
+        "GET /settings HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert!(settings.contains("\"global_sync\": false"), "{settings}");
+    let nowhere = http(
+        &address,
+        "GET /nowhere HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert!(nowhere.starts_with("HTTP/1.1 404"), "{nowhere}");
+
+    // Ctrl-C: requests in flight finish, the state is saved, exit 0.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(rest.contains("stopped; state saved"), "{rest}");
+    assert!(dir.path().join("fakes.json").exists());
+}
+
+#[test]
+fn scenario_run_prints_json_with_the_steps_and_api_calls() {
+    let outcome = json(
+        host_sim()
+            .args(["scenario", "run", &example("clean-webinar.toml"), "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(outcome["steps"][0]["step"], "install");
     assert!(outcome["api_calls"]["crm"].as_u64().unwrap() > 0);
 }
@@ -36,12 +530,12 @@ fn scenario_run_on_a_bad_file_fails_with_one_line_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
     std::fs::write(&file, "[[steps]]\ndo = \"explode\"\n").unwrap();
-    let output = host_sim()
-        .args(["scenario", "run", &file.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failure(
+        host_sim()
+            .args(["scenario", "run", &file.display().to_string()])
+            .output()
+            .unwrap(),
+    );
     assert!(
         stderr.contains("bad.toml") && stderr.contains("explode"),
         "{stderr}"
@@ -49,28 +543,71 @@ fn scenario_run_on_a_bad_file_fails_with_one_line_naming_it() {
 }
 
 #[test]
-fn demo_installs_and_answers_the_url_validation() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = host_sim()
-        .args(["--state-dir", &dir.path().display().to_string(), "demo"])
-        .output()
+fn scenario_generate_prints_a_scenario_as_toml_or_json() {
+    let args = [
+        "scenario",
+        "generate",
+        "--registrants",
+        "5",
+        "--attendees",
+        "3",
+        "--guests",
+        "1",
+    ];
+    let text = success(host_sim().args(args).output().unwrap());
+    assert!(
+        text.contains("[[zoom.webinars]]") && text.contains("do = \"play_webinar\""),
+        "{text}"
+    );
+    let generated = json(host_sim().args(args).arg("--json").output().unwrap());
+    assert_eq!(
+        generated["zoom"]["webinars"][0]["registrants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[test]
+fn fakes_serve_zoom_and_the_crm_for_curl() {
+    let mut child = host_sim()
+        .args([
+            "fakes",
+            "--listen",
+            "127.0.0.1:0",
+            "--scenario",
+            &example("clean-webinar.toml"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let address = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("{banner}"))
+        .to_owned();
+    let owners = http(
+        &address,
+        "GET /api.hubapi.com/crm/v3/owners HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sim-crm-access-token\r\nconnection: close\r\n\r\n",
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("created          contact property zoom_webinar_total_attended"),
-        "{stdout}"
+        owners.starts_with("HTTP/1.1 200") && owners.contains("\"results\""),
+        "{owners}"
     );
-    assert!(stdout.contains("200 {\"encryptedToken\""), "{stdout}");
-    assert!(
-        stdout.contains("401 {\"error\":\"invalid_signature\""),
-        "{stdout}"
+    let unauthorised = http(
+        &address,
+        "GET /api.zoom.us/v2/users HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
     );
-    assert!(dir.path().join("state.db").exists());
+    assert!(unauthorised.starts_with("HTTP/1.1 401"), "{unauthorised}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 /// R19: after a scenario kept its state, `audit` lists every excluded email
@@ -78,33 +615,21 @@ fn demo_installs_and_answers_the_url_validation() {
 #[test]
 fn audit_prints_a_webinars_entries_with_the_records_and_reasons() {
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().display().to_string();
-    let output = host_sim()
-        .args(["--state-dir", &state, "scenario", "run"])
-        .args([&example("exclusions-and-deletions.toml"), "--keep"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-
-    let text = host_sim()
-        .args(["--state-dir", &state, "audit", "83000000002"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
+    success(run_in(
+        dir.path(),
+        &[
+            "scenario",
+            "run",
+            &example("exclusions-and-deletions.toml"),
+            "--keep",
+        ],
+    ));
+    let text = success(run_in(dir.path(), &["audit", "83000000002"]));
     assert!(
         text.contains("a user of the CRM") && text.contains("rep@sales.example"),
         "{text}"
     );
-
-    let json = host_sim()
-        .args(["--state-dir", &state, "audit", "83000000002", "--json"])
-        .output()
-        .unwrap();
-    let entries: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let entries = json(run_in(dir.path(), &["audit", "83000000002", "--json"]));
     let secondary = entries
         .as_array()
         .unwrap()
@@ -115,5 +640,53 @@ fn audit_prints_a_webinars_entries_with_the_records_and_reasons() {
     assert_eq!(
         secondary["records"],
         serde_json::json!(["grace@work.example"])
+    );
+}
+
+/// The CLI reference in docs/cli.md is the binary's own help; regenerate
+/// it with `UPDATE_CLI_DOCS=1 cargo test -p host-sim --test cli`.
+#[test]
+fn the_cli_reference_is_the_binarys_help() {
+    let help = |args: &[&str]| success(host_sim().args(args).arg("--help").output().unwrap());
+    let mut reference = String::from(
+        "# host-sim command reference\n\nGenerated from `host-sim --help` by `host-sim/tests/cli.rs`; do not edit by hand.\n",
+    );
+    let commands: &[&[&str]] = &[
+        &[],
+        &["demo"],
+        &["serve"],
+        &["install"],
+        &["properties"],
+        &["settings", "get"],
+        &["settings", "set"],
+        &["audit"],
+        &["sync-now"],
+        &["backfill"],
+        &["tick"],
+        &["action", "add-contact-to-webinar"],
+        &["crm", "contacts"],
+        &["crm", "events"],
+        &["crm", "search"],
+        &["deliver"],
+        &["fakes"],
+        &["scenario", "run"],
+        &["scenario", "generate"],
+    ];
+    for args in commands {
+        let title = if args.is_empty() {
+            "host-sim".to_owned()
+        } else {
+            format!("host-sim {}", args.join(" "))
+        };
+        reference.push_str(&format!("\n## `{title}`\n\n```text\n{}```\n", help(args)));
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md");
+    if std::env::var_os("UPDATE_CLI_DOCS").is_some() {
+        std::fs::write(&path, &reference).unwrap();
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == reference,
+        "docs/cli.md is out of date: run `UPDATE_CLI_DOCS=1 cargo test -p host-sim --test cli`"
     );
 }
