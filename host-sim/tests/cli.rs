@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -365,27 +365,23 @@ fn deliver_signs_a_body_and_prints_the_plugins_answer() {
 fn errors_are_one_line_with_what_to_do_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let config = d.join("host-sim.toml");
-    std::fs::write(&config, "colour = \"blue\"\n").unwrap();
-    let bad_key = failure(
-        host_sim()
-            .arg("--config")
-            .arg(&config)
-            .arg("tick")
-            .output()
-            .unwrap(),
-    );
+    // `tick` with a configuration file holding `text`.
+    let tick_with = |text: &str| {
+        let config = d.join("host-sim.toml");
+        std::fs::write(&config, text).unwrap();
+        failure(
+            host_sim()
+                .arg("--config")
+                .arg(&config)
+                .arg("tick")
+                .output()
+                .unwrap(),
+        )
+    };
+    let bad_key = tick_with("colour = \"blue\"\n");
     assert!(bad_key.contains("unknown field `colour`"), "{bad_key}");
 
-    std::fs::write(&config, "component = \"/nonexistent/plugin.wasm\"\n").unwrap();
-    let no_component = failure(
-        host_sim()
-            .arg("--config")
-            .arg(&config)
-            .arg("tick")
-            .output()
-            .unwrap(),
-    );
+    let no_component = tick_with("component = \"/nonexistent/plugin.wasm\"\n");
     assert!(
         no_component.contains("cannot read the component") && no_component.contains("cargo build"),
         "{no_component}"
@@ -440,6 +436,37 @@ fn a_closed_pipe_ends_the_output_quietly() {
     );
 }
 
+fn get(address: &str, path: &str) -> String {
+    http(
+        address,
+        &format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"),
+    )
+}
+
+/// Starts a server command on a free loopback port; the child, the rest
+/// of its output, and the address its first line names.
+fn listening(dir: &Path, args: &[&str]) -> (Child, BufReader<ChildStdout>, String) {
+    let mut child = host_sim()
+        .arg("--state-dir")
+        .arg(dir)
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let address = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| c == '/' || c.is_whitespace()).next())
+        .unwrap_or_else(|| panic!("{banner}"))
+        .to_owned();
+    (child, stdout, address)
+}
+
 fn http(address: &str, request: &str) -> String {
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
@@ -451,28 +478,8 @@ fn http(address: &str, request: &str) -> String {
 #[test]
 fn serve_answers_webhooks_settings_and_health_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = host_sim()
-        .arg("--state-dir")
-        .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
-    let address = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{banner}"))
-        .to_owned();
-
-    let health = http(
-        &address,
-        "GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
-    );
+    let (mut child, mut stdout, address) = listening(dir.path(), &["serve"]);
+    let health = get(&address, "/health");
     assert!(
         health.starts_with("HTTP/1.1 200") && health.contains("\"ok\""),
         "{health}"
@@ -489,15 +496,9 @@ fn serve_answers_webhooks_settings_and_health_and_stops_gracefully() {
         forged.starts_with("HTTP/1.1 401") && forged.contains("invalid_signature"),
         "{forged}"
     );
-    let settings = http(
-        &address,
-        "GET /settings HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
-    );
+    let settings = get(&address, "/settings");
     assert!(settings.contains("\"global_sync\": false"), "{settings}");
-    let nowhere = http(
-        &address,
-        "GET /nowhere HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
-    );
+    let nowhere = get(&address, "/nowhere");
     assert!(nowhere.starts_with("HTTP/1.1 404"), "{nowhere}");
 
     // Ctrl-C: requests in flight finish, the state is saved, exit 0.
@@ -571,28 +572,11 @@ fn scenario_generate_prints_a_scenario_as_toml_or_json() {
 
 #[test]
 fn fakes_serve_zoom_and_the_crm_for_curl() {
-    let mut child = host_sim()
-        .args([
-            "fakes",
-            "--listen",
-            "127.0.0.1:0",
-            "--scenario",
-            &example("clean-webinar.toml"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let address = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("{banner}"))
-        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _, address) = listening(
+        dir.path(),
+        &["fakes", "--scenario", &example("clean-webinar.toml")],
+    );
     let owners = http(
         &address,
         "GET /api.hubapi.com/crm/v3/owners HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sim-crm-access-token\r\nconnection: close\r\n\r\n",
@@ -601,10 +585,7 @@ fn fakes_serve_zoom_and_the_crm_for_curl() {
         owners.starts_with("HTTP/1.1 200") && owners.contains("\"results\""),
         "{owners}"
     );
-    let unauthorised = http(
-        &address,
-        "GET /api.zoom.us/v2/users HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
-    );
+    let unauthorised = get(&address, "/api.zoom.us/v2/users");
     assert!(unauthorised.starts_with("HTTP/1.1 401"), "{unauthorised}");
     child.kill().unwrap();
     child.wait().unwrap();

@@ -208,3 +208,44 @@ async fn duplicate_recording_deliveries_create_one_call() {
             .contains("Jill Chill: Welcome, everyone.")
     );
 }
+
+/// A CRM write that fails is counted and lands in the audit log with the
+/// CRM's reason and the records concerned, never dropped silently.
+#[tokio::test]
+async fn a_call_the_crm_refuses_is_in_the_audit_log_with_its_reason() {
+    use host_sim::fakes::crm::webhooks::ContactChange;
+    let mut scenario = example("recording-and-transcript");
+    // Attendance is written while the recording processes; then the
+    // attendee's contact is deleted, and the call has no one to attach to.
+    let complete = scenario
+        .steps
+        .iter()
+        .position(|s| matches!(s, Step::CompleteRecording { .. }))
+        .unwrap();
+    scenario.steps.insert(
+        complete,
+        Step::CrmWebhook {
+            change: ContactChange::Deletion,
+            email: "ada@lovelace.example".into(),
+        },
+    );
+    let outcome = run(&scenario).await;
+    assert!(calls(&outcome).is_empty());
+    let last = &outcome.steps.last().unwrap().result;
+    assert!(last.contains("failed 2"), "{last}");
+    let entries = outcome.audit["85000000005"].as_array().unwrap();
+    for (kind, start) in [
+        ("error", "1 timeline event(s) were not created: "),
+        (
+            "webinar-data-not-synced",
+            "1 call record(s) of the recording were not created: Contact",
+        ),
+    ] {
+        let entry = entries
+            .iter()
+            .find(|e| e["message"].as_str().unwrap().starts_with(start))
+            .unwrap_or_else(|| panic!("{start}: {entries:#?}"));
+        assert_eq!(entry["kind"], kind);
+        assert_eq!(entry["records"].as_array().unwrap().len(), 1, "{entry}");
+    }
+}

@@ -243,6 +243,43 @@ impl<'a> Run<'a> {
         Ok(true)
     }
 
+    /// Some writes of a batch failed: counted, and in the audit log with the
+    /// CRM's reason and the records concerned (R19f, R32: never dropped silently).
+    fn failed_writes(
+        &self,
+        ledger: &mut Ledger,
+        webinar: &str,
+        report: &mut Report,
+        (kind, what): (AuditKind, &str),
+        answer: &BatchAnswer,
+        records: Vec<String>,
+    ) -> Result<(), PluginError> {
+        report.failed += records.len() as u32;
+        let message = format!("{} {what}: {}", records.len(), first_message(answer));
+        self.note_that(ledger, webinar, kind, message, records)
+    }
+
+    /// [`note`](Self::note) from its parts.
+    fn note_that(
+        &self,
+        ledger: &mut Ledger,
+        webinar: &str,
+        kind: AuditKind,
+        message: String,
+        records: Vec<String>,
+    ) -> Result<(), PluginError> {
+        self.note(
+            ledger,
+            webinar,
+            &AuditNote {
+                kind,
+                message,
+                records,
+            },
+        )
+        .map(drop)
+    }
+
     /// The webinar as Zoom describes it now, or as last seen when Zoom no
     /// longer has it (deleted).
     fn webinar(&mut self, id: &str, deleted: bool) -> Result<Option<Webinar>, PluginError> {
@@ -622,19 +659,14 @@ impl<'a> Run<'a> {
                 report.written += 1;
             }
             if !failed.is_empty() {
-                report.failed += failed.len() as u32;
-                self.note(
+                let what = (AuditKind::Error, "timeline event(s) were not created");
+                self.failed_writes(
                     ledger,
                     id,
-                    &AuditNote {
-                        kind: AuditKind::Error,
-                        message: format!(
-                            "{} timeline event(s) were not created: {}",
-                            failed.len(),
-                            first_message(&answer)
-                        ),
-                        records: failed.into_iter().collect(),
-                    },
+                    report,
+                    what,
+                    &answer,
+                    failed.into_iter().collect(),
                 )?;
             }
         }
@@ -732,12 +764,17 @@ impl<'a> Run<'a> {
                     report.written += 1;
                 }
                 if !failed.is_empty() {
-                    report.failed += failed.len() as u32;
-                    self.note(ledger, id, &AuditNote {
-                        kind: AuditKind::WebinarDataNotSynced,
-                        message: format!("The CRM did not record {} {path_state} participation(s) on the marketing event: {}", failed.len(), first_message(&answer)),
-                        records: failed.into_iter().collect(),
-                    })?;
+                    let what = format!(
+                        "{path_state} participation(s) were not recorded on the marketing event"
+                    );
+                    self.failed_writes(
+                        ledger,
+                        id,
+                        report,
+                        (AuditKind::WebinarDataNotSynced, &what),
+                        &answer,
+                        failed.into_iter().collect(),
+                    )?;
                 }
             }
         }
@@ -840,20 +877,11 @@ impl<'a> Run<'a> {
                 report.written += 1;
             }
             if !failed_emails.is_empty() {
-                report.failed += failed_emails.len() as u32;
-                self.note(
-                    ledger,
-                    id,
-                    &AuditNote {
-                        kind: AuditKind::Error,
-                        message: format!(
-                            "The contact properties of {} contact(s) were not updated: {}",
-                            failed_emails.len(),
-                            first_message(&answer)
-                        ),
-                        records: failed_emails,
-                    },
-                )?;
+                let what = (
+                    AuditKind::Error,
+                    "contact(s) did not get their contact properties updated",
+                );
+                self.failed_writes(ledger, id, report, what, &answer, failed_emails)?;
             }
         }
         Ok(())

@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::{Mode, Report, Run, first_message};
+use super::{Mode, Report, Run};
 use crate::core::audit::AuditKind;
 use crate::core::intake::RecordingFacts;
 use crate::core::ledger::{Ledger, applied};
-use crate::core::plan::{AuditNote, TimelineEvent, Webinar};
+use crate::core::plan::{TimelineEvent, Webinar};
 use crate::core::recording::{
     self, MAX_TRANSCRIPT_CHARS, PROCESSING_LIMIT_MS, Readiness, Recording, TRANSCRIPT_WAIT_MS,
 };
@@ -32,26 +32,6 @@ fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
 }
 
 impl Run<'_> {
-    fn recording_note(
-        &self,
-        ledger: &mut Ledger,
-        webinar: &str,
-        kind: AuditKind,
-        message: String,
-        records: Vec<String>,
-    ) -> Result<(), PluginError> {
-        self.note(
-            ledger,
-            webinar,
-            &AuditNote {
-                kind,
-                message,
-                records,
-            },
-        )
-        .map(drop)
-    }
-
     /// Writes what the recording owes the CRM. Returns when to look again:
     /// the recording is still processing, or the calls wait for a transcript.
     pub(super) fn sync_recording(
@@ -72,7 +52,7 @@ impl Run<'_> {
         // of an unrecorded webinar has nothing to report.
         if let Err(why) = recording::allowed(global, host, &webinar.host_email) {
             if facts.any() {
-                self.recording_note(
+                self.note_that(
                     ledger,
                     id,
                     not_synced,
@@ -95,7 +75,7 @@ impl Run<'_> {
             } else {
                 "The recording was not synced: it was deleted in Zoom (or moved to the trash)."
             };
-            self.recording_note(ledger, id, not_synced, message.into(), Vec::new())?;
+            self.note_that(ledger, id, not_synced, message.into(), Vec::new())?;
             return Ok(None);
         }
         if done(ledger) {
@@ -104,7 +84,7 @@ impl Run<'_> {
 
         let Some(json) = self.zoom.get(&format!("/meetings/{id}/recordings"))? else {
             if facts.completed_ms.is_some() || facts.transcript_ms.is_some() {
-                self.recording_note(
+                self.note_that(
                     ledger,
                     id,
                     not_synced,
@@ -119,7 +99,7 @@ impl Run<'_> {
         let first_seen = *ledger.recording.first_seen_ms.get_or_insert(now);
         let (url, transcript_file) = match recording::readiness(&recording) {
             Readiness::Processing if now - first_seen >= PROCESSING_LIMIT_MS => {
-                self.recording_note(
+                self.note_that(
                     ledger,
                     id,
                     not_synced,
@@ -129,7 +109,7 @@ impl Run<'_> {
                 return Ok(None);
             }
             Readiness::Processing => {
-                self.recording_note(
+                self.note_that(
                     ledger,
                     id,
                     not_synced,
@@ -143,7 +123,7 @@ impl Run<'_> {
                 return Ok(Some(now + wait));
             }
             Readiness::NoVideo => {
-                self.recording_note(
+                self.note_that(
                     ledger,
                     id,
                     not_synced,
@@ -155,7 +135,7 @@ impl Run<'_> {
             Readiness::Ready { url, transcript } => (url, transcript),
         };
         if attendees.is_empty() {
-            self.recording_note(
+            self.note_that(
                 ledger,
                 id,
                 not_synced,
@@ -184,7 +164,7 @@ impl Run<'_> {
                     let text = recording::transcript_text(&String::from_utf8_lossy(&vtt));
                     let (text, cut) = recording::cap_transcript(&text, MAX_TRANSCRIPT_CHARS, &url);
                     if cut {
-                        self.recording_note(
+                        self.note_that(
                             ledger,
                             id,
                             not_synced,
@@ -195,7 +175,7 @@ impl Run<'_> {
                     Some(text)
                 }
                 None => {
-                    self.recording_note(
+                    self.note_that(
                         ledger,
                         id,
                         AuditKind::Error,
@@ -206,7 +186,7 @@ impl Run<'_> {
                 }
             },
             None if facts.transcript_ms.is_some() => {
-                self.recording_note(
+                self.note_that(
                     ledger,
                     id,
                     AuditKind::Error,
@@ -221,7 +201,7 @@ impl Run<'_> {
                 return Ok(Some(first_seen + TRANSCRIPT_WAIT_MS));
             }
             None => {
-                self.recording_note(
+                self.note_that(
                     ledger,
                     id,
                     not_synced,
@@ -277,18 +257,11 @@ impl Run<'_> {
             // Calls are not idempotent in the CRM: what was made is saved at once.
             self.save_ledger(id, ledger)?;
             if !failed.is_empty() {
-                report.failed += failed.len() as u32;
-                self.recording_note(
-                    ledger,
-                    id,
+                let what = (
                     AuditKind::WebinarDataNotSynced,
-                    format!(
-                        "{} call record(s) of the recording were not created: {}",
-                        failed.len(),
-                        first_message(&answer)
-                    ),
-                    failed,
-                )?;
+                    "call record(s) of the recording were not created",
+                );
+                self.failed_writes(ledger, id, report, what, &answer, failed)?;
             }
         }
         Ok(None)
