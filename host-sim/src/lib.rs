@@ -10,6 +10,7 @@
 //! door), `segment` (filtering the CRM's contacts, R13).
 
 pub mod api;
+pub mod bench;
 pub mod bindings;
 pub mod clock;
 pub mod config;

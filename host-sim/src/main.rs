@@ -120,6 +120,24 @@ enum Command {
     /// Run or generate scenarios (see docs/scenarios.md).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Measure the plugin and the simulator (issue 8); build with --release for numbers worth keeping.
+    Bench {
+        #[arg(long, default_value_t = 10_000)]
+        registrants: usize,
+        #[arg(long, default_value_t = 7_000)]
+        attendees: usize,
+        /// Webhook deliveries to time.
+        #[arg(long, default_value_t = 20_000)]
+        deliveries: usize,
+        /// Calls to time for the per-call overhead.
+        #[arg(long, default_value_t = 2_000)]
+        calls: usize,
+        /// Also write the table as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -273,6 +291,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scenario(command) => return scenario_command(command, config).await,
         Command::Fakes { listen, scenario } => return fakes(listen, scenario, config).await,
         Command::Demo { keep, json } => return demo(config, keep, json).await,
+        Command::Bench {
+            registrants,
+            attendees,
+            deliveries,
+            calls,
+            out: file,
+            json,
+        } => {
+            let options = host_sim::bench::BenchOptions {
+                registrants,
+                attendees,
+                deliveries,
+                calls,
+            };
+            let rows = host_sim::bench::run(options)
+                .await
+                .map_err(|e| anyhow::anyhow!("the benchmark failed: {e}"))?;
+            let value = serde_json::to_value(&rows)?;
+            if let Some(file) = file {
+                std::fs::write(&file, serde_json::to_string_pretty(&value)? + "\n")
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+            }
+            if json {
+                print_json(&value);
+            } else {
+                out(host_sim::bench::render(&rows).trim_end());
+            }
+            return Ok(());
+        }
         other => other,
     };
     let sim = Simulator::start(
@@ -328,7 +375,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Scenario(_) | Command::Fakes { .. } | Command::Demo { .. } => {
+        Command::Scenario(_)
+        | Command::Fakes { .. }
+        | Command::Demo { .. }
+        | Command::Bench { .. } => {
             unreachable!("handled above")
         }
     };

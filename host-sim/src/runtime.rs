@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -125,6 +125,8 @@ pub struct HostState {
 struct MemoryLimiter {
     limit: usize,
     refused: bool,
+    /// The runtime's high-water mark of guest memory, across calls.
+    peak: Arc<AtomicUsize>,
 }
 
 impl ResourceLimiter for MemoryLimiter {
@@ -136,6 +138,9 @@ impl ResourceLimiter for MemoryLimiter {
     ) -> wasmtime::Result<bool> {
         let allowed = desired <= self.limit;
         self.refused |= !allowed;
+        if allowed {
+            self.peak.fetch_max(desired, Ordering::Relaxed);
+        }
         Ok(allowed)
     }
 
@@ -276,6 +281,7 @@ pub struct Runtime {
     engine: Engine,
     pre: PluginPre<HostState>,
     limits: Limits,
+    peak_memory: Arc<AtomicUsize>,
     _ticker: EpochTicker,
 }
 
@@ -313,7 +319,18 @@ impl Runtime {
             engine,
             pre,
             limits: options.limits,
+            peak_memory: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// The most linear memory one guest instance has held since the last
+    /// [`reset_peak_memory`](Self::reset_peak_memory), in bytes.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.peak_memory.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_peak_memory(&self) {
+        self.peak_memory.store(0, Ordering::Relaxed);
     }
 
     /// A fresh instance for one call, its deadline already running.
@@ -342,6 +359,7 @@ impl Runtime {
             limiter: MemoryLimiter {
                 limit: self.limits.memory_bytes,
                 refused: false,
+                peak: self.peak_memory.clone(),
             },
         };
         let mut store = Store::new(&self.engine, state);

@@ -624,6 +624,58 @@ fn audit_prints_a_webinars_entries_with_the_records_and_reasons() {
     );
 }
 
+/// R31 through the harness of issue 8: a small run's table holds every
+/// measure, and the CRM calls stay within the batch floor + 5.
+#[test]
+fn bench_measures_every_figure_and_the_crm_calls_stay_near_the_batch_floor() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bench.json");
+    let args = [
+        "bench",
+        "--registrants",
+        "250",
+        "--attendees",
+        "150",
+        "--deliveries",
+        "40",
+        "--calls",
+        "10",
+        "--json",
+        "--out",
+    ];
+    let rows = json(host_sim().args(args).arg(&file).output().unwrap());
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(rows, written);
+    let measures: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["measure"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "wall time",
+        "CRM calls",
+        "Zoom calls",
+        "peak guest memory",
+        "deliveries",
+        "p99",
+        "pooling",
+        "component size",
+    ] {
+        assert!(
+            measures.iter().any(|m| m.contains(expected)),
+            "{expected} in {measures:?}"
+        );
+    }
+    let crm = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == "full sync: CRM calls")
+        .unwrap();
+    assert_eq!(crm["met"], true, "{crm}");
+}
+
 /// The CLI reference in docs/cli.md is the binary's own help; regenerate
 /// it with `UPDATE_CLI_DOCS=1 cargo test -p host-sim --test cli`.
 #[test]
@@ -652,6 +704,7 @@ fn the_cli_reference_is_the_binarys_help() {
         &["fakes"],
         &["scenario", "run"],
         &["scenario", "generate"],
+        &["bench"],
     ];
     for args in commands {
         let title = if args.is_empty() {
