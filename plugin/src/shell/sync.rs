@@ -976,6 +976,25 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
     }
 }
 
+/// One webinar of a many-webinar run, added to `total`: a retryable
+/// failure leaves it pending and the run goes on with the next.
+fn run_into(
+    total: &mut Report,
+    run: &mut Run<'_>,
+    webinar: &str,
+    mode: Mode,
+) -> Result<(), PluginError> {
+    match run_one(run, webinar, mode) {
+        Ok(report) => total.add(report),
+        Err(e) if retryable(&e) => {
+            total.pending += 1;
+            total.notes.push(format!("webinar {webinar}: {e}"));
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
 /// Finishes what webhooks and interrupted runs left pending.
 pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
     let mut total = Report::default();
@@ -993,14 +1012,7 @@ pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
             total.pending += 1;
             continue;
         }
-        match run_one(&mut run, &webinar, Mode::tick(&pending)) {
-            Ok(report) => total.add(report),
-            Err(e) if retryable(&e) => {
-                total.pending += 1;
-                total.notes.push(format!("webinar {webinar}: {e}"));
-            }
-            Err(e) => return Err(e),
-        }
+        run_into(&mut total, &mut run, &webinar, Mode::tick(&pending))?;
     }
     Ok(total)
 }
@@ -1036,14 +1048,7 @@ pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError
     }
     let mut total = Report::default();
     for webinar in webinars {
-        match run_one(&mut run, &webinar, Mode::ON_DEMAND) {
-            Ok(report) => total.add(report),
-            Err(e) if retryable(&e) => {
-                total.pending += 1;
-                total.notes.push(format!("webinar {webinar}: {e}"));
-            }
-            Err(e) => return Err(e),
-        }
+        run_into(&mut total, &mut run, &webinar, Mode::ON_DEMAND)?;
     }
     Ok(total)
 }
