@@ -142,25 +142,15 @@ impl<'a> Run<'a> {
     /// Users of the connected Zoom account: email -> display name (R16).
     fn zoom_users(&mut self) -> Result<&BTreeMap<String, String>, PluginError> {
         if self.zoom_users.is_none() {
-            let users = self
+            let map = self
                 .zoom
-                .all_pages("/users?status=active", "users")?
-                .unwrap_or_default();
-            let map = users
-                .iter()
-                .filter_map(|u| {
+                .all_pages("/users?status=active", "users", |u| {
                     let email = u.get("email")?.as_str()?.to_ascii_lowercase();
-                    let name = format!(
-                        "{} {}",
-                        u.get("first_name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default(),
-                        u.get("last_name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                    );
+                    let name = format!("{} {}", text(u, "first_name"), text(u, "last_name"));
                     Some((email, name.trim().to_owned()))
-                })
+                })?
+                .unwrap_or_default()
+                .into_iter()
                 .collect();
             self.zoom_users = Some(map);
         }
@@ -385,24 +375,27 @@ impl<'a> Run<'a> {
         let ended = webinar.ran.is_some();
         let mut rows: Vec<ParticipantRow> = assembled.rows;
         if reconcile {
+            let scheduled_ms = webinar.scheduled_start_ms;
             let listed = self
                 .zoom
                 .all_pages(
                     &format!("/webinars/{id}/registrants?status=approved"),
                     "registrants",
+                    |r| {
+                        let field = |name: &str| text(r, name);
+                        Some(Registrant {
+                            id: field("id"),
+                            email: field("email"),
+                            first_name: field("first_name"),
+                            last_name: field("last_name"),
+                            status: "approved".into(),
+                            registered_ms: parse_rfc3339(&field("create_time"))
+                                .unwrap_or(scheduled_ms),
+                        })
+                    },
                 )?
                 .unwrap_or_default();
-            for r in &listed {
-                let field = |name: &str| text(r, name);
-                let registrant = Registrant {
-                    id: field("id"),
-                    email: field("email"),
-                    first_name: field("first_name"),
-                    last_name: field("last_name"),
-                    status: "approved".into(),
-                    registered_ms: parse_rfc3339(&field("create_time"))
-                        .unwrap_or(webinar.scheduled_start_ms),
-                };
+            for registrant in listed {
                 let key = registrant.key();
                 // A registration seen first in a webhook keeps its time: the timeline does not move.
                 let registered_ms = registrants
@@ -417,29 +410,24 @@ impl<'a> Run<'a> {
                 );
             }
             if ended {
-                let participants = self
+                let report = self
                     .zoom
                     .all_pages(
                         &format!("/report/webinars/{id}/participants"),
                         "participants",
+                        |p| {
+                            let field = |name: &str| text(p, name);
+                            Some(ParticipantRow {
+                                joined_ms: parse_rfc3339(&field("join_time"))?,
+                                left_ms: parse_rfc3339(&field("leave_time"))?,
+                                name: field("name"),
+                                email: field("user_email"),
+                                registrant_id: field("registrant_id"),
+                            })
+                        },
                     )?
                     .unwrap_or_default();
-                for p in &participants {
-                    let field = |name: &str| text(p, name);
-                    let (Some(joined_ms), Some(left_ms)) = (
-                        parse_rfc3339(&field("join_time")),
-                        parse_rfc3339(&field("leave_time")),
-                    ) else {
-                        continue;
-                    };
-                    rows.push(ParticipantRow {
-                        name: field("name"),
-                        email: field("user_email"),
-                        registrant_id: field("registrant_id"),
-                        joined_ms,
-                        left_ms,
-                    });
-                }
+                rows.extend(report);
             }
         }
         // Attendance is written once, when the webinar has ended (R8).
@@ -1027,21 +1015,13 @@ pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError
     for user in users {
         let listed = run
             .zoom
-            .all_pages(&format!("/users/{user}/webinars"), "webinars")?
+            .all_pages(&format!("/users/{user}/webinars"), "webinars", |w| {
+                let start = parse_rfc3339(&text(w, "start_time")).unwrap_or_default();
+                let wanted = since.is_none_or(|since| start >= since);
+                wanted.then(|| w.get("id").map(id_text)).flatten()
+            })?
             .unwrap_or_default();
-        for w in listed {
-            let start = w
-                .get("start_time")
-                .and_then(Value::as_str)
-                .and_then(parse_rfc3339)
-                .unwrap_or_default();
-            if since.is_some_and(|since| start < since) {
-                continue;
-            }
-            if let Some(id) = w.get("id").map(id_text) {
-                webinars.insert(id);
-            }
-        }
+        webinars.extend(listed);
     }
     for key in intake::all_keys(env.store, intake::KNOWN_PREFIX)? {
         webinars.insert(key.trim_start_matches(intake::KNOWN_PREFIX).to_owned());

@@ -208,13 +208,16 @@ impl<'a> ZoomClient<'a> {
         }
     }
 
-    /// Every item of a paged list (R31: pages of 300), or none when the
-    /// listed object does not exist.
-    pub fn all_pages(
+    /// Every item of a paged list (R31: pages of 300), each turned into a
+    /// `T` as its page arrives, so only one page of raw JSON is held at a
+    /// time (a 10,000-person webinar's JSON is many times its records);
+    /// none when the listed object does not exist.
+    pub fn all_pages<T>(
         &self,
         path: &str,
         field: &str,
-    ) -> Result<Option<Vec<serde_json::Value>>, PluginError> {
+        mut item: impl FnMut(&serde_json::Value) -> Option<T>,
+    ) -> Result<Option<Vec<T>>, PluginError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut items = Vec::new();
         let mut token = String::new();
@@ -224,7 +227,7 @@ impl<'a> ZoomClient<'a> {
                 return Ok(None);
             };
             if let Some(list) = page.get(field).and_then(|l| l.as_array()) {
-                items.extend(list.iter().cloned());
+                items.extend(list.iter().filter_map(&mut item));
             }
             token = page
                 .get("next_page_token")
