@@ -361,15 +361,7 @@ pub async fn play(
         });
     }
     if let Some(settings) = &scenario.settings {
-        let result = match sim
-            .runtime
-            .set_global_settings(&sim.installation, &wit_settings(settings))
-            .await
-        {
-            Ok(Ok(())) => "settings applied".to_owned(),
-            Ok(Err(e)) => format!("settings refused: {}", e.describe()),
-            Err(e) => format!("settings failed: {e}"),
-        };
+        let result = apply_settings(sim, settings).await;
         steps.push(StepOutcome {
             step: "settings".into(),
             result,
@@ -450,6 +442,19 @@ pub async fn play(
     })
 }
 
+/// The global settings of a scenario, set through the plugin; what it answered.
+async fn apply_settings(sim: &Simulator, settings: &GlobalSettings) -> String {
+    match sim
+        .runtime
+        .set_global_settings(&sim.installation, &wit_settings(settings))
+        .await
+    {
+        Ok(Ok(())) => "settings applied".to_owned(),
+        Ok(Err(e)) => format!("settings refused: {}", e.describe()),
+        Err(e) => format!("settings failed: {e}"),
+    }
+}
+
 async fn deliver(sim: &Simulator, delivery: &webhooks::Delivery) -> Result<String, String> {
     sim.deliver(delivery)
         .await
@@ -514,17 +519,7 @@ async fn run_step(
             }
             deliver(sim, &delivery).await
         }
-        Step::Settings { settings } => Ok(
-            match sim
-                .runtime
-                .set_global_settings(&sim.installation, &wit_settings(settings))
-                .await
-            {
-                Ok(Ok(())) => "settings applied".to_owned(),
-                Ok(Err(e)) => format!("settings refused: {}", e.describe()),
-                Err(e) => format!("settings failed: {e}"),
-            },
-        ),
+        Step::Settings { settings } => Ok(apply_settings(sim, settings).await),
         Step::PlayWebinar {
             webinar,
             shuffle_seed,
