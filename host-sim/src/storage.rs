@@ -53,14 +53,35 @@ impl Database {
     }
 
     fn init(conn: Connection) -> Result<Self, StorageError> {
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS kv (
+        // A rowid table with the key in its own index: values (a large
+        // webinar's ledger is a MiB) stay out of the key b-tree. In a
+        // WITHOUT ROWID table they sat in it, and every key lookup that
+        // compared against such a row copied the whole value.
+        const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (
                 namespace TEXT NOT NULL,
                 key       TEXT NOT NULL,
                 value     BLOB NOT NULL,
                 PRIMARY KEY (namespace, key)
-            ) WITHOUT ROWID;",
-        )?;
+            );";
+        let existing: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'kv'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if existing.is_some_and(|sql| sql.contains("WITHOUT ROWID")) {
+            // A state.db from before: moved over in one transaction.
+            conn.execute_batch(&format!(
+                "BEGIN;
+                 ALTER TABLE kv RENAME TO kv_without_rowid;
+                 {SCHEMA}
+                 INSERT INTO kv SELECT namespace, key, value FROM kv_without_rowid;
+                 DROP TABLE kv_without_rowid;
+                 COMMIT;"
+            ))?;
+        }
+        conn.execute_batch(SCHEMA)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -109,31 +130,17 @@ fn check_size(key: &str, value: &[u8]) -> Result<(), StorageError> {
 
 impl Namespace {
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let conn = self.db.lock();
-        Ok(conn
-            .query_row(
-                "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2",
-                params![self.name, key],
-                |row| row.get(0),
-            )
-            .optional()?)
+        read_one(&self.db.lock(), &self.name, key)
     }
 
     pub fn set(&self, key: &str, value: &[u8]) -> Result<(), StorageError> {
         check_size(key, value)?;
-        self.db.lock().execute(
-            "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
-            params![self.name, key, value],
-        )?;
+        write_one(&self.db.lock(), &self.name, key, Some(value))?;
         Ok(())
     }
 
     pub fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.db.lock().execute(
-            "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
-            params![self.name, key],
-        )?;
+        write_one(&self.db.lock(), &self.name, key, None)?;
         Ok(())
     }
 
@@ -181,13 +188,7 @@ impl Namespace {
         }
         let mut conn = self.db.lock();
         let tx = conn.transaction()?;
-        let current: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2",
-                params![self.name, key],
-                |row| row.get(0),
-            )
-            .optional()?;
+        let current = read_one(&tx, &self.name, key)?;
         if current.as_deref() != expected {
             return Ok(false);
         }
@@ -213,6 +214,19 @@ impl Namespace {
     }
 }
 
+// Statements are prepared once per connection and reused (`prepare_cached`):
+// parsing the SQL was a visible part of a 10,000-person sync.
+fn read_one(
+    conn: &Connection,
+    namespace: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2")?
+        .query_row(params![namespace, key], |row| row.get(0))
+        .optional()?)
+}
+
 fn write_one(
     conn: &Connection,
     namespace: &str,
@@ -220,15 +234,15 @@ fn write_one(
     value: Option<&[u8]>,
 ) -> Result<(), rusqlite::Error> {
     match value {
-        Some(value) => conn.execute(
-            "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
-            params![namespace, key, value],
-        )?,
-        None => conn.execute(
-            "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
-            params![namespace, key],
-        )?,
+        Some(value) => conn
+            .prepare_cached(
+                "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![namespace, key, value])?,
+        None => conn
+            .prepare_cached("DELETE FROM kv WHERE namespace = ?1 AND key = ?2")?
+            .execute(params![namespace, key])?,
     };
     Ok(())
 }
@@ -313,6 +327,26 @@ mod tests {
             Err(StorageError::TooLarge { .. })
         ));
         assert_eq!(ns.get("a").unwrap(), None);
+    }
+
+    #[test]
+    fn a_database_of_the_earlier_schema_keeps_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE kv (namespace TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+                PRIMARY KEY (namespace, key)) WITHOUT ROWID;
+             INSERT INTO kv VALUES ('p', 'ledger/1', x'7b7d');",
+        )
+        .unwrap();
+        drop(conn);
+        let ns = Database::open(&path).unwrap().namespace("p");
+        assert_eq!(ns.get("ledger/1").unwrap(), Some(b"{}".to_vec()));
+        ns.set("ledger/1", b"[]").unwrap();
+        // Reopening again is not a second migration.
+        let ns = Database::open(&path).unwrap().namespace("p");
+        assert_eq!(ns.get("ledger/1").unwrap(), Some(b"[]".to_vec()));
     }
 
     #[test]

@@ -105,14 +105,17 @@ pub(crate) fn by_primary_email<'a>(state: &'a State, email: &str) -> Option<&'a 
 
 /// A contact by its id, or by its primary email, among the active or the archived ones.
 fn find<'a>(state: &'a State, id: &str, by_email: bool, archived: bool) -> Option<&'a Contact> {
-    state.contacts.values().find(|c| {
-        c.archived == archived
-            && if by_email {
-                c.email().eq_ignore_ascii_case(id)
-            } else {
-                c.id.to_string() == id
-            }
-    })
+    if !by_email {
+        return id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| state.contacts.get(&id))
+            .filter(|c| c.archived == archived && c.id.to_string() == id);
+    }
+    state
+        .contacts
+        .values()
+        .find(|c| c.archived == archived && c.email().eq_ignore_ascii_case(id))
 }
 
 fn by_any_email(state: &State, email: &str) -> Option<u64> {
@@ -194,6 +197,7 @@ pub(crate) fn route(
         {
             Some(contact) => {
                 contact.archived = true;
+                state.contacts_changed();
                 FakeResponse::empty(204)
             }
             // HubSpot answers 204 for an id that does not exist, too.
@@ -236,7 +240,7 @@ fn upsert(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
     }
     let mut results = Vec::new();
     let mut errors = Vec::new();
-    let mut index = EmailIndex::build(state);
+    let mut index = state.take_emails();
     for (input, email) in inputs.iter().zip(&ids) {
         if input.get("idProperty").and_then(Value::as_str) != Some("email") {
             errors.push(item_error(
@@ -282,6 +286,7 @@ fn upsert(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
         result["new"] = json!(new);
         results.push(result);
     }
+    state.keep_emails(index);
     batch_answer(results, errors, 200, now)
 }
 
@@ -295,7 +300,7 @@ fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
     let requested = requested_properties(&body);
     let mut results = Vec::new();
     let mut missing = Vec::new();
-    let index = EmailIndex::build(state);
+    let index = state.take_emails();
     for input in &inputs {
         let id = input.get("id").and_then(Value::as_str).unwrap_or_default();
         let found = if by_email {
@@ -314,6 +319,7 @@ fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
             None => missing.push(id.to_owned()),
         }
     }
+    state.keep_emails(index);
     let errors = if missing.is_empty() {
         Vec::new()
     } else {
@@ -360,9 +366,14 @@ fn batch_update(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespo
             .filter(|c| !c.archived)
         {
             Some(contact) => {
+                let emails_changed = properties.contains_key("email")
+                    || properties.contains_key("hs_additional_emails");
                 contact.properties.extend(properties);
                 contact.updated_ms = now;
                 results.push(contact_json(contact, &[]));
+                if emails_changed {
+                    state.contacts_changed();
+                }
             }
             None => errors.push(item_error(
                 state,

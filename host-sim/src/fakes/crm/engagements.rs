@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::contacts::{EmailIndex, batch_answer, by_primary_email};
+use super::contacts::{batch_answer, by_primary_email};
 use super::{Contact, State, batch_inputs, body_json, str_field, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
@@ -57,6 +57,20 @@ fn attendance_state(path_state: &str) -> Option<&'static str> {
     }
 }
 
+/// What makes a participation a duplicate: (account, event, contact, state, interaction time).
+pub(crate) type ParticipationKey = [String; 5];
+
+fn participation_key(p: &Value) -> ParticipationKey {
+    let text = |field: &str| p[field].as_str().unwrap_or_default().to_owned();
+    [
+        text("externalAccountId"),
+        text("externalEventId"),
+        text("contactId"),
+        text("attendanceState"),
+        text("occurredAt"),
+    ]
+}
+
 /// Records participations by email, creating contacts for new emails.
 /// Idempotent on (contact, state, interaction time).
 fn attendance(
@@ -92,23 +106,11 @@ fn attendance(
     };
     let mut results = Vec::new();
     let mut errors = Vec::new();
-    let mut index = EmailIndex::build(state);
-    // (contact, state, time) already recorded on this event: built once per request.
-    let mut seen: std::collections::HashSet<(String, String, String)> = state
-        .participations
-        .iter()
-        .filter(|p| {
-            p["externalEventId"] == external_event_id && p["externalAccountId"] == account.as_str()
-        })
-        .map(|p| {
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-            (
-                text(&p["contactId"]),
-                text(&p["attendanceState"]),
-                text(&p["occurredAt"]),
-            )
-        })
-        .collect();
+    let mut index = state.take_emails();
+    let mut seen = state
+        .participation_keys
+        .take()
+        .unwrap_or_else(|| state.participations.iter().map(participation_key).collect());
     for input in &inputs {
         let email = str_field(input, "email")
             .unwrap_or_default()
@@ -145,24 +147,22 @@ fn attendance(
             .get("interactionDateTime")
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
             .unwrap_or_else(|| now.to_string());
-        let duplicate = !seen.insert((
-            contact_id.to_string(),
-            attendance.to_owned(),
-            occurred.clone(),
-        ));
-        if !duplicate {
-            state.participations.push(json!({
-                "externalAccountId": account,
-                "externalEventId": external_event_id,
-                "contactId": contact_id.to_string(),
-                "email": email,
-                "attendanceState": attendance,
-                "occurredAt": occurred,
-                "properties": input.get("properties").cloned().unwrap_or(json!({})),
-            }));
+        let participation = json!({
+            "externalAccountId": account,
+            "externalEventId": external_event_id,
+            "contactId": contact_id.to_string(),
+            "email": email,
+            "attendanceState": attendance,
+            "occurredAt": occurred,
+            "properties": input.get("properties").cloned().unwrap_or(json!({})),
+        });
+        if seen.insert(participation_key(&participation)) {
+            state.participations.push(participation);
         }
         results.push(json!({ "email": email, "contactId": contact_id.to_string() }));
     }
+    state.keep_emails(index);
+    state.participation_keys = Some(seen);
     batch_answer(results, errors, 200, now)
 }
 

@@ -4,8 +4,8 @@
 //! (`status`, `message`, `category`, `correlationId`); requests are rate
 //! limited per app (100 per 10 s, search 5 per s) and faults are seeded.
 
-mod contacts;
-mod engagements;
+pub(crate) mod contacts;
+pub(crate) mod engagements;
 #[cfg(test)]
 mod tests;
 pub mod webhooks;
@@ -128,6 +128,14 @@ pub(crate) struct State {
     pub calls: BTreeMap<u64, Value>,
     next_id: u64,
     correlation: u64,
+    /// Contacts by email, kept between requests: rebuilding it for every
+    /// batch made the fake, not the plugin, the slow part of a large sync.
+    /// Dropped by [`State::contacts_changed`] when emails or archiving change.
+    #[serde(skip)]
+    emails: Option<contacts::EmailIndex>,
+    /// The participations already recorded, for the duplicate check.
+    #[serde(skip)]
+    participation_keys: Option<std::collections::HashSet<engagements::ParticipationKey>>,
 }
 
 /// A map with tuple keys as a list of pairs: JSON keys are strings only.
@@ -184,6 +192,22 @@ impl State {
             "category": category,
             "correlationId": format!("00000000-0000-4000-8000-{:012x}", self.correlation),
         })
+    }
+
+    /// The email index, built on first use; give it back with [`Self::keep_emails`].
+    pub(crate) fn take_emails(&mut self) -> contacts::EmailIndex {
+        self.emails
+            .take()
+            .unwrap_or_else(|| contacts::EmailIndex::build(self))
+    }
+
+    pub(crate) fn keep_emails(&mut self, index: contacts::EmailIndex) {
+        self.emails = Some(index);
+    }
+
+    /// A contact's emails or archived flag changed other than through the index.
+    pub(crate) fn contacts_changed(&mut self) {
+        self.emails = None;
     }
 
     pub fn id(&mut self) -> u64 {
@@ -312,6 +336,7 @@ impl FakeCrm {
                     contact.additional_emails.join(";"),
                 );
             }
+            state.contacts_changed();
             state.contacts.insert(
                 id,
                 Contact {

@@ -56,6 +56,7 @@ impl FakeCrm {
             .values()
             .find(|c| c.email().eq_ignore_ascii_case(email))
             .map(|c| c.id)?;
+        state.contacts_changed();
         match change {
             ContactChange::Deletion => state.contacts.get_mut(&id)?.archived = true,
             ContactChange::PrivacyDeletion => {
