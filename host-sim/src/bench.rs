@@ -61,7 +61,11 @@ fn sim_failed(e: impl std::fmt::Display) -> String {
 }
 
 /// The full sync of one generated webinar, rate limits off.
-async fn full_sync(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(), String> {
+async fn full_sync(
+    options: BenchOptions,
+    config: &HostConfig,
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
     let mut generated = scenario::generate(GenerateOptions {
         webinars: 1,
         registrants: options.registrants,
@@ -71,17 +75,32 @@ async fn full_sync(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(), Str
     });
     let webinar = generated.zoom.webinars[0].id.to_string();
     generated.steps.clear();
-    let sim = scenario::prepare(&generated, HostConfig::default(), StateStore::Memory)
-        .map_err(sim_failed)?;
+    let sim =
+        scenario::prepare(&generated, config.clone(), StateStore::Memory).map_err(sim_failed)?;
     scenario::play(&sim, &generated, &mut |_| {})
         .await
         .map_err(sim_failed)?;
     let before = sim.installation.outbound.log().counts_by_service();
+    let requests_before = sim.installation.outbound.log().records().len();
+    let storage_before = sim.runtime.storage_time();
     sim.runtime.reset_peak_memory();
+    // With the `profiling` feature, scripts/profile-full-sync attaches
+    // perf to exactly this window: the markers and a pause to attach.
+    #[cfg(feature = "profiling")]
+    {
+        eprintln!("PROFILE-START");
+        std::thread::sleep(Duration::from_millis(1500));
+    }
     let started = Instant::now();
     let report = api::sync_now(&sim, &webinar).await.map_err(sim_failed)?;
+    #[cfg(feature = "profiling")]
+    eprintln!("PROFILE-END");
     let wall = started.elapsed();
     let after = sim.installation.outbound.log().counts_by_service();
+    let in_fakes: Duration = sim.installation.outbound.log().records()[requests_before..]
+        .iter()
+        .map(|r| r.elapsed)
+        .sum();
     let calls = |service: &str| {
         after.get(service).copied().unwrap_or(0) - before.get(service).copied().unwrap_or(0)
     };
@@ -115,6 +134,18 @@ async fn full_sync(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(), Str
         Some(("< 2 s", wall < Duration::from_secs(2))),
     ));
     rows.push(row(
+        "full sync: of which in the fake Zoom and CRM",
+        in_fakes.as_secs_f64(),
+        "s",
+        None,
+    ));
+    rows.push(row(
+        "full sync: of which in the host's storage (SQLite)",
+        (sim.runtime.storage_time() - storage_before).as_secs_f64(),
+        "s",
+        None,
+    ));
+    rows.push(row(
         "full sync: CRM calls",
         crm_calls as f64,
         "calls",
@@ -143,9 +174,13 @@ async fn full_sync(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(), Str
 }
 
 /// `participant_joined` deliveries through the component, one at a time.
-async fn webhooks(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(), String> {
-    let sim = crate::sim::Simulator::start(HostConfig::default(), StateStore::Memory)
-        .map_err(sim_failed)?;
+async fn webhooks(
+    options: BenchOptions,
+    config: &HostConfig,
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
+    let sim =
+        crate::sim::Simulator::start(config.clone(), StateStore::Memory).map_err(sim_failed)?;
     let mut latencies = Vec::with_capacity(options.deliveries);
     let started = Instant::now();
     for i in 0..options.deliveries {
@@ -204,7 +239,11 @@ async fn webhooks(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(), Stri
 }
 
 /// Instantiate + a trivial export, with and without the pooling allocator.
-async fn call_overhead(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(), String> {
+async fn call_overhead(
+    options: BenchOptions,
+    component: &[u8],
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
     let installation = Installation {
         id: "bench".into(),
         storage: Database::in_memory()
@@ -216,7 +255,7 @@ async fn call_overhead(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(),
     };
     for pooling in [true, false] {
         let runtime = Runtime::new(
-            crate::PLUGIN_COMPONENT,
+            component,
             RuntimeOptions {
                 pooling,
                 ..RuntimeOptions::default()
@@ -250,12 +289,21 @@ async fn call_overhead(options: BenchOptions, rows: &mut Vec<Row>) -> Result<(),
 }
 
 /// Every measurement, in the order of the table.
-pub async fn run(options: BenchOptions) -> Result<Vec<Row>, String> {
+///
+/// Only `component` is taken from `config` (to measure another build of
+/// the plugin, e.g. an unstripped one for a profile); everything else is
+/// the defaults, rate limits off.
+pub async fn run(options: BenchOptions, config: &HostConfig) -> Result<Vec<Row>, String> {
+    let config = HostConfig {
+        component: config.component.clone(),
+        ..HostConfig::default()
+    };
+    let component = crate::sim::component(&config).map_err(sim_failed)?;
     let mut rows = Vec::new();
-    full_sync(options, &mut rows).await?;
-    webhooks(options, &mut rows).await?;
-    call_overhead(options, &mut rows).await?;
-    let kib = crate::PLUGIN_COMPONENT.len() as f64 / 1024.0;
+    full_sync(options, &config, &mut rows).await?;
+    webhooks(options, &config, &mut rows).await?;
+    call_overhead(options, &component, &mut rows).await?;
+    let kib = component.len() as f64 / 1024.0;
     rows.push(row(
         "component size (release)",
         kib,

@@ -305,7 +305,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 deliveries,
                 calls,
             };
-            let rows = host_sim::bench::run(options)
+            let rows = host_sim::bench::run(options, &config)
                 .await
                 .map_err(|e| anyhow::anyhow!("the benchmark failed: {e}"))?;
             let value = serde_json::to_value(&rows)?;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -118,6 +118,22 @@ pub struct HostState {
     storage: Namespace,
     config: Arc<BTreeMap<String, String>>,
     limiter: MemoryLimiter,
+    /// Time spent in the storage import, across calls (nanoseconds).
+    storage_nanos: Arc<AtomicU64>,
+}
+
+impl HostState {
+    /// Runs one storage operation, counting its time.
+    fn timed<T>(
+        &self,
+        op: impl FnOnce(&Namespace) -> Result<T, StorageError>,
+    ) -> Result<T, imports::storage::StorageError> {
+        let started = std::time::Instant::now();
+        let result = op(&self.storage).map_err(storage_error);
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.storage_nanos.fetch_add(nanos, Ordering::Relaxed);
+        result
+    }
 }
 
 /// Grants memory up to the limit and remembers a refusal, so that the trap
@@ -190,15 +206,15 @@ fn storage_error(e: StorageError) -> imports::storage::StorageError {
 
 impl imports::storage::Host for HostState {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, imports::storage::StorageError> {
-        self.storage.get(&key).map_err(storage_error)
+        self.timed(|s| s.get(&key))
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), imports::storage::StorageError> {
-        self.storage.set(&key, &value).map_err(storage_error)
+        self.timed(|s| s.set(&key, &value))
     }
 
     fn delete(&mut self, key: String) -> Result<(), imports::storage::StorageError> {
-        self.storage.delete(&key).map_err(storage_error)
+        self.timed(|s| s.delete(&key))
     }
 
     fn list_keys(
@@ -207,10 +223,7 @@ impl imports::storage::Host for HostState {
         cursor: Option<String>,
         limit: u32,
     ) -> Result<imports::storage::KeyPage, imports::storage::StorageError> {
-        let page = self
-            .storage
-            .list_keys(&prefix, cursor.as_deref(), limit)
-            .map_err(storage_error)?;
+        let page = self.timed(|s| s.list_keys(&prefix, cursor.as_deref(), limit))?;
         Ok(imports::storage::KeyPage {
             keys: page.keys,
             cursor: page.cursor,
@@ -223,9 +236,7 @@ impl imports::storage::Host for HostState {
         expected: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
     ) -> Result<bool, imports::storage::StorageError> {
-        self.storage
-            .compare_and_swap(&key, expected.as_deref(), new.as_deref())
-            .map_err(storage_error)
+        self.timed(|s| s.compare_and_swap(&key, expected.as_deref(), new.as_deref()))
     }
 
     fn write_batch(
@@ -233,7 +244,7 @@ impl imports::storage::Host for HostState {
         writes: Vec<imports::storage::Write>,
     ) -> Result<(), imports::storage::StorageError> {
         let writes: Vec<_> = writes.into_iter().map(|w| (w.key, w.value)).collect();
-        self.storage.write_batch(&writes).map_err(storage_error)
+        self.timed(|s| s.write_batch(&writes))
     }
 }
 
@@ -282,6 +293,7 @@ pub struct Runtime {
     pre: PluginPre<HostState>,
     limits: Limits,
     peak_memory: Arc<AtomicUsize>,
+    storage_nanos: Arc<AtomicU64>,
     _ticker: EpochTicker,
 }
 
@@ -290,6 +302,8 @@ impl Runtime {
     pub fn new(component: &[u8], options: RuntimeOptions) -> Result<Self, LoadError> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
+        #[cfg(feature = "profiling")]
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         if options.pooling {
             let mut pool = PoolingAllocationConfig::default();
             let n = options.max_instances;
@@ -320,6 +334,7 @@ impl Runtime {
             pre,
             limits: options.limits,
             peak_memory: Arc::new(AtomicUsize::new(0)),
+            storage_nanos: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -331,6 +346,12 @@ impl Runtime {
 
     pub fn reset_peak_memory(&self) {
         self.peak_memory.store(0, Ordering::Relaxed);
+    }
+
+    /// Time the plugin's calls have spent in the storage import since the
+    /// runtime started (host work: SQLite).
+    pub fn storage_time(&self) -> Duration {
+        Duration::from_nanos(self.storage_nanos.load(Ordering::Relaxed))
     }
 
     /// A fresh instance for one call, its deadline already running.
@@ -361,6 +382,7 @@ impl Runtime {
                 refused: false,
                 peak: self.peak_memory.clone(),
             },
+            storage_nanos: self.storage_nanos.clone(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
