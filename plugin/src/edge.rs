@@ -69,6 +69,14 @@ impl shell::Store for HostStore {
     ) -> Result<bool, Error> {
         storage::compare_and_swap(key, expected, Some(new)).map_err(storage_error)
     }
+
+    fn write_batch(&self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), Error> {
+        let writes: Vec<storage::Write> = writes
+            .into_iter()
+            .map(|(key, value)| storage::Write { key, value })
+            .collect();
+        storage::write_batch(&writes).map_err(storage_error)
+    }
 }
 
 /// wasi:http, through waki, as the shell's port.

@@ -143,7 +143,7 @@ mod tests {
                 event_type: REGISTRATION_EVENT,
                 email: "ada@lovelace.example".into(),
                 timestamp_ms: 0,
-                tokens: BTreeMap::new(),
+                tokens: Default::default(),
             }],
             records: Vec::new(),
             audit: Vec::new(),

@@ -149,7 +149,42 @@ pub struct TimelineEvent {
     pub event_type: &'static str,
     pub email: String,
     pub timestamp_ms: i64,
-    pub tokens: BTreeMap<&'static str, String>,
+    pub tokens: Tokens,
+}
+
+/// A timeline event's tokens, by name. A sorted list rather than a map:
+/// a webinar of 10,000 people plans 17,000 events, and a map per event
+/// (a B-tree node of eleven slots) was several MiB of guest memory.
+/// Serialized as a map, in name order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tokens(Vec<(&'static str, String)>);
+
+impl Tokens {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(n, v)| (*n, v.as_str()))
+    }
+}
+
+impl<const N: usize> From<[(&'static str, String); N]> for Tokens {
+    fn from(pairs: [(&'static str, String); N]) -> Self {
+        let mut pairs = Vec::from(pairs);
+        pairs.sort_by_key(|(name, _)| *name);
+        pairs.dedup_by_key(|(name, _)| *name);
+        Self(pairs)
+    }
+}
+
+impl Serialize for Tokens {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -228,7 +263,7 @@ pub fn plan(
             event_type: super::definitions::REGISTRATION_EVENT,
             email: email.clone(),
             timestamp_ms: r.registered_ms,
-            tokens: BTreeMap::from([
+            tokens: Tokens::from([
                 ("webinar_id", webinar.id.clone()),
                 ("webinar_name", webinar.topic.clone()),
             ]),
@@ -312,7 +347,7 @@ pub fn plan(
             event_type: super::definitions::ATTENDANCE_EVENT,
             email: email.clone(),
             timestamp_ms: attended.joined_ms,
-            tokens: BTreeMap::from([
+            tokens: Tokens::from([
                 ("webinar_id", webinar.id.clone()),
                 ("webinar_name", webinar.topic.clone()),
                 ("webinar_date", start.to_string()),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::definitions::RECORDING_EVENT;
-use super::plan::{TimelineEvent, Webinar};
+use super::plan::{TimelineEvent, Tokens, Webinar};
 use super::settings::{GlobalSettings, RecordingSync, UserSettings};
 use super::time::{parse_rfc3339, rfc3339};
 
@@ -285,7 +285,7 @@ pub fn plan(
             event_type: RECORDING_EVENT,
             email: email.clone(),
             timestamp_ms: start_ms,
-            tokens: BTreeMap::from([
+            tokens: Tokens::from([
                 ("webinar_id", webinar.id.clone()),
                 ("topic", webinar.topic.clone()),
                 ("start_time", start_ms.to_string()),

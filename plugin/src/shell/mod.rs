@@ -41,6 +41,9 @@ pub trait Store {
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, PluginError>;
+    /// Sets (or, with none, deletes) every key, all or none: one host
+    /// transaction instead of one per key.
+    fn write_batch(&self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), PluginError>;
 }
 
 /// A stored JSON value, or none.
@@ -64,6 +67,25 @@ pub fn save<T: serde::Serialize>(
     let bytes = serde_json::to_vec(value)
         .map_err(|e| PluginError::Storage(format!("cannot encode {key}: {e}")))?;
     store.set(key, &bytes)
+}
+
+/// Saves many JSON values in one write.
+pub fn save_all<'a, T: serde::Serialize + 'a>(
+    store: &dyn Store,
+    values: impl IntoIterator<Item = (String, &'a T)>,
+) -> Result<(), PluginError> {
+    let writes = values
+        .into_iter()
+        .map(|(key, value)| {
+            serde_json::to_vec(value)
+                .map(|bytes| (key.clone(), Some(bytes)))
+                .map_err(|e| PluginError::Storage(format!("cannot encode {key}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if writes.is_empty() {
+        return Ok(());
+    }
+    store.write_batch(writes)
 }
 
 #[cfg(test)]
@@ -127,6 +149,17 @@ pub(crate) mod memory {
             }
             map.insert(key.to_owned(), new.to_vec());
             Ok(true)
+        }
+
+        fn write_batch(&self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), PluginError> {
+            let mut map = self.0.borrow_mut();
+            for (key, value) in writes {
+                match value {
+                    Some(value) => map.insert(key, value),
+                    None => map.remove(&key),
+                };
+            }
+            Ok(())
         }
     }
 }

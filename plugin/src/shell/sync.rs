@@ -13,7 +13,7 @@ use super::crm::{BATCH_SIZE, BatchAnswer, CrmClient};
 use super::http::HttpClient;
 use super::intake::{self, Pending};
 use super::zoom::ZoomClient;
-use super::{Config, PluginError, Store, audit, keys, load, required, save, settings};
+use super::{Config, PluginError, Store, audit, keys, load, required, save, save_all, settings};
 use crate::core::audit::AuditKind;
 use crate::core::contact_properties::{self, WebinarRecord};
 use crate::core::definitions;
@@ -464,11 +464,12 @@ impl<'a> Run<'a> {
 
         // Find or create the contacts the plan needs (R7), learning which
         // emails are secondary (R17) or deleted (R18) on the way.
-        let first = plan::plan(&webinar, &registrants, &rows, &directory);
-        let unresolved: Vec<String> = first
+        // Only the first plan's contacts are needed: it is dropped at once,
+        // so two plans of a large webinar are never held together.
+        let unresolved: Vec<String> = plan::plan(&webinar, &registrants, &rows, &directory)
             .contacts
-            .iter()
-            .map(|c| c.email.clone())
+            .into_iter()
+            .map(|c| c.email)
             .filter(|e| !ledger.contacts.contains_key(e))
             .collect();
         let mut refused: Vec<(String, String)> = Vec::new();
@@ -510,9 +511,11 @@ impl<'a> Run<'a> {
                 };
                 ledger.contacts.insert(c.email, resolved);
             }
-            for (id, email) in ids {
-                save(store, &intake::contact_email_key(&id), &email)?;
-            }
+            save_all(
+                store,
+                ids.iter()
+                    .map(|(id, email)| (intake::contact_email_key(id), email)),
+            )?;
         }
         save(store, &ledger_key(id), &ledger)?;
         fill(&mut directory, &ledger);
@@ -783,6 +786,7 @@ impl<'a> Run<'a> {
             })
             .collect();
         let mut updates: Vec<(String, PersonRecord, BTreeMap<String, String>)> = Vec::new();
+        let mut unchanged: Vec<(String, PersonRecord)> = Vec::new();
         for (email, record) in &plan.records {
             let Some(Resolved::Contact {
                 id: contact_id,
@@ -829,48 +833,82 @@ impl<'a> Run<'a> {
                 .filter(|(k, v)| person.written.get(k) != Some(v))
                 .collect();
             if changed.is_empty() {
-                save(store, &person_key(email), &person)?;
+                unchanged.push((person_key(email), person));
             } else {
                 updates.push((email.clone(), person, changed));
             }
+            // A batch's worth at a time: the people of a large webinar are
+            // never all held at once (peak guest memory, issue 8).
+            if unchanged.len() == BATCH_SIZE {
+                save_all(
+                    store,
+                    unchanged.iter().map(|(key, person)| (key.clone(), person)),
+                )?;
+                unchanged.clear();
+            }
+            if updates.len() == BATCH_SIZE {
+                self.update_properties(id, std::mem::take(&mut updates), ledger, report)?;
+            }
         }
-        for chunk in updates.chunks(BATCH_SIZE) {
-            let inputs = chunk
-                .iter()
-                .map(|(_, person, changed)| json!({ "id": person.contact_id, "properties": changed }))
-                .collect();
-            let answer = self.crm.batch(
-                "/crm/v3/objects/contacts/batch/update",
-                json!({}),
-                inputs,
-                "updating contact properties",
-            )?;
-            let failed: BTreeSet<String> = answer
-                .errors
-                .iter()
-                .flat_map(BatchAnswer::error_subjects)
-                .collect();
-            let mut failed_emails = Vec::new();
-            for (email, person, changed) in chunk {
-                if failed.contains(&person.contact_id) {
-                    failed_emails.push(email.clone());
-                    continue;
-                }
-                let mut person = person.clone();
-                person.written.extend(changed.clone());
-                save(store, &person_key(email), &person)?;
-                if changed.contains_key("firstname") {
-                    ledger.mark(email, applied::NAMED);
-                }
-                report.written += 1;
+        save_all(
+            store,
+            unchanged.iter().map(|(key, person)| (key.clone(), person)),
+        )?;
+        if !updates.is_empty() {
+            self.update_properties(id, updates, ledger, report)?;
+        }
+        Ok(())
+    }
+
+    /// One batch update of contact properties (R12), and what it wrote
+    /// saved to each person's record.
+    fn update_properties(
+        &mut self,
+        id: &str,
+        chunk: Vec<(String, PersonRecord, BTreeMap<String, String>)>,
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        let inputs = chunk
+            .iter()
+            .map(|(_, person, changed)| json!({ "id": person.contact_id, "properties": changed }))
+            .collect();
+        let answer = self.crm.batch(
+            "/crm/v3/objects/contacts/batch/update",
+            json!({}),
+            inputs,
+            "updating contact properties",
+        )?;
+        let failed: BTreeSet<String> = answer
+            .errors
+            .iter()
+            .flat_map(BatchAnswer::error_subjects)
+            .collect();
+        let mut failed_emails = Vec::new();
+        let mut written = Vec::new();
+        for (email, mut person, changed) in chunk {
+            if failed.contains(&person.contact_id) {
+                failed_emails.push(email);
+                continue;
             }
-            if !failed_emails.is_empty() {
-                let what = (
-                    AuditKind::Error,
-                    "contact(s) did not get their contact properties updated",
-                );
-                self.failed_writes(ledger, id, report, what, &answer, failed_emails)?;
+            if changed.contains_key("firstname") {
+                ledger.mark(&email, applied::NAMED);
             }
+            person.written.extend(changed);
+            written.push((person_key(&email), person));
+            report.written += 1;
+        }
+        // What the CRM now holds, saved with the batch that wrote it.
+        save_all(
+            self.env.store,
+            written.iter().map(|(key, person)| (key.clone(), person)),
+        )?;
+        if !failed_emails.is_empty() {
+            let what = (
+                AuditKind::Error,
+                "contact(s) did not get their contact properties updated",
+            );
+            self.failed_writes(ledger, id, report, what, &answer, failed_emails)?;
         }
         Ok(())
     }
