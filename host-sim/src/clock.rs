@@ -50,6 +50,14 @@ impl Clock {
         }
     }
 
+    /// From now on, moves with real time from where it stands (a manual
+    /// clock starts running): the rate-limited bench waits out real windows.
+    pub fn run(&self) {
+        let now = self.now_ms();
+        self.0.manual.store(false, Ordering::SeqCst);
+        self.0.value_ms.store(now - system_ms(), Ordering::SeqCst);
+    }
+
     pub fn advance(&self, by: Duration) {
         self.0
             .value_ms
@@ -156,6 +164,16 @@ mod tests {
         assert_eq!(clock.now_ms(), 1_000);
         clock.advance(Duration::from_secs(2));
         assert_eq!(clock.now_ms(), 3_000);
+    }
+
+    #[test]
+    fn a_manual_clock_set_running_goes_on_from_where_it_stood() {
+        let clock = Clock::manual(1_000);
+        clock.run();
+        let now = clock.now_ms();
+        // Real time passes between the two reads, never backwards.
+        assert!((1_000..1_000 + 60_000).contains(&now), "{now}");
+        assert!(clock.now_ms() >= now);
     }
 
     #[test]

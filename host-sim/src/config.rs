@@ -71,6 +71,8 @@ pub struct LimitsConfig {
     pub sync_deadline_ms: u64,
     pub memory_mib: usize,
     pub pooling: bool,
+    /// Count the guest's instructions (wasmtime fuel); a little slower.
+    pub fuel: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -136,6 +138,7 @@ impl Default for LimitsConfig {
             sync_deadline_ms: limits.sync_deadline.as_millis() as u64,
             memory_mib: limits.memory_bytes / (1024 * 1024),
             pooling: true,
+            fuel: false,
         }
     }
 }
@@ -276,7 +279,7 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .parse()
                 .map_err(|_| format!("{value:?} is not a whole number"))?,
         ),
-        "pooling" => toml::Value::Boolean(
+        "pooling" | "fuel" => toml::Value::Boolean(
             value
                 .parse()
                 .map_err(|_| format!("{value:?} is not true or false"))?,

@@ -132,6 +132,9 @@ enum Command {
         /// Calls to time for the per-call overhead.
         #[arg(long, default_value_t = 2_000)]
         calls: usize,
+        /// Runs of the timed measures; the table shows their medians.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         /// Also write the table as JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -296,6 +299,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             attendees,
             deliveries,
             calls,
+            runs,
             out: file,
             json,
         } => {
@@ -304,6 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 attendees,
                 deliveries,
                 calls,
+                runs,
             };
             let rows = host_sim::bench::run(options, &config)
                 .await

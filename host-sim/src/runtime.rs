@@ -59,6 +59,8 @@ pub struct RuntimeOptions {
     pub pooling: bool,
     /// Instances that may be alive at once (pooling only).
     pub max_instances: u32,
+    /// Count the guest's instructions as wasmtime fuel (never runs out).
+    pub fuel: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -67,6 +69,7 @@ impl Default for RuntimeOptions {
             limits: Limits::default(),
             pooling: true,
             max_instances: 64,
+            fuel: false,
         }
     }
 }
@@ -294,6 +297,9 @@ pub struct Runtime {
     limits: Limits,
     peak_memory: Arc<AtomicUsize>,
     storage_nanos: Arc<AtomicU64>,
+    /// Fuel counting on, and the fuel the calls have used.
+    fuel: bool,
+    fuel_used: Arc<AtomicU64>,
     _ticker: EpochTicker,
 }
 
@@ -301,7 +307,10 @@ impl Runtime {
     /// Compiles and links the component. Done once per process.
     pub fn new(component: &[u8], options: RuntimeOptions) -> Result<Self, LoadError> {
         let mut config = Config::new();
-        config.wasm_component_model(true).epoch_interruption(true);
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .consume_fuel(options.fuel);
         #[cfg(feature = "profiling")]
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         if options.pooling {
@@ -335,6 +344,8 @@ impl Runtime {
             limits: options.limits,
             peak_memory: Arc::new(AtomicUsize::new(0)),
             storage_nanos: Arc::new(AtomicU64::new(0)),
+            fuel: options.fuel,
+            fuel_used: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -346,6 +357,12 @@ impl Runtime {
 
     pub fn reset_peak_memory(&self) {
         self.peak_memory.store(0, Ordering::Relaxed);
+    }
+
+    /// The guest instructions (fuel) the calls have used since the runtime
+    /// started; none unless it counts fuel.
+    pub fn fuel_used(&self) -> Option<u64> {
+        self.fuel.then(|| self.fuel_used.load(Ordering::Relaxed))
     }
 
     /// Time the plugin's calls have spent in the storage import since the
@@ -386,6 +403,11 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
+        if self.fuel {
+            store
+                .set_fuel(u64::MAX)
+                .map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
+        }
         let ticks = budget.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
@@ -422,6 +444,9 @@ impl Runtime {
         outcome: Result<wasmtime::Result<R>, tokio::time::error::Elapsed>,
         budget: Duration,
     ) -> Result<R, CallError> {
+        if let Some(left) = self.fuel.then(|| store.get_fuel().ok()).flatten() {
+            self.fuel_used.fetch_add(u64::MAX - left, Ordering::Relaxed);
+        }
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(self.classify(store, e, budget)),

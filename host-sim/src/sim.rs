@@ -153,6 +153,7 @@ impl Simulator {
                     memory_bytes: config.limits.memory_mib * 1024 * 1024,
                 },
                 pooling: config.limits.pooling,
+                fuel: config.limits.fuel,
                 ..RuntimeOptions::default()
             },
         )?;

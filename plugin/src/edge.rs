@@ -109,6 +109,11 @@ impl http::HttpClient for WakiHttp {
             .map_err(|e| http::TransportError(format!("reading the answer: {e:#}")))?;
         Ok(http::Response { status, body })
     }
+
+    fn pause(&self, ms: u64) {
+        // wasi:clocks' monotonic clock under std: the host parks the call.
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 impl From<Error> for types::PluginError {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::http::{HttpClient, Method, Request, Response};
+use super::http::{HttpClient, Method, Patience, Request, Response};
 use super::{Config, PluginError, keys, required};
 use crate::core::definitions::{
     PropertyDefinition, PropertyGroup, PropertyType, TimelineEventType,
@@ -22,6 +22,7 @@ pub enum Created {
 pub struct CrmClient<'a> {
     http: &'a dyn HttpClient,
     access_token: String,
+    patience: Patience,
 }
 
 impl<'a> CrmClient<'a> {
@@ -29,6 +30,7 @@ impl<'a> CrmClient<'a> {
         Ok(Self {
             http,
             access_token: required(config, keys::CRM_ACCESS_TOKEN)?,
+            patience: Patience::default(),
         })
     }
 
@@ -234,9 +236,18 @@ pub struct UpsertedContact {
     pub created: bool,
 }
 
+/// The CRM's daily cap: not worth waiting for inside a call.
+fn daily_limit(response: &Response) -> bool {
+    response
+        .json()
+        .is_some_and(|body| body.get("policyName").and_then(|p| p.as_str()) == Some("DAILY"))
+}
+
 impl CrmClient<'_> {
-    /// A call that retries 5xx twice; a 429 or a 5xx that persists is
-    /// `CrmUnavailable`, and the caller leaves the rest for a later tick (R32).
+    /// A call that retries 5xx twice and waits out the per-second and
+    /// per-10-second rate limits (R32); the daily limit, a 5xx that
+    /// persists or a rate limit past the client's patience is
+    /// `CrmUnavailable`, and the caller leaves the rest for a later tick.
     fn call(
         &self,
         method: Method,
@@ -252,6 +263,7 @@ impl CrmClient<'_> {
             };
             match response.status {
                 500..=599 if attempts < 3 => continue,
+                429 if !daily_limit(&response) && self.patience.wait(self.http) => continue,
                 429 => {
                     return Err(PluginError::CrmUnavailable(format!(
                         "the CRM's rate limit was reached ({}); the sync continues on the next tick",
@@ -270,13 +282,35 @@ impl CrmClient<'_> {
         }
     }
 
-    /// One batch call of at most 100 inputs.
+    /// One batch call of at most 100 inputs; its per-item errors.
     pub fn batch(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        inputs: Vec<serde_json::Value>,
+        what: &str,
+    ) -> Result<BatchAnswer, PluginError> {
+        self.batch_call(path, body, inputs, what, false)
+    }
+
+    /// One batch call whose results the caller reads too.
+    pub fn batch_with_results(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        inputs: Vec<serde_json::Value>,
+        what: &str,
+    ) -> Result<BatchAnswer, PluginError> {
+        self.batch_call(path, body, inputs, what, true)
+    }
+
+    fn batch_call(
         &self,
         path: &str,
         mut body: serde_json::Value,
         inputs: Vec<serde_json::Value>,
         what: &str,
+        with_results: bool,
     ) -> Result<BatchAnswer, PluginError> {
         debug_assert!(inputs.len() <= BATCH_SIZE);
         body["inputs"] = serde_json::Value::Array(inputs);
@@ -288,16 +322,33 @@ impl CrmClient<'_> {
                 response.error_message()
             )));
         }
-        let json = response.json().unwrap_or_default();
-        let list = |name: &str| {
-            json.get(name)
-                .and_then(|l| l.as_array())
-                .cloned()
-                .unwrap_or_default()
-        };
-        Ok(BatchAnswer {
-            results: list("results"),
-            errors: list("errors"),
+        // The results echo every record written (a contact's properties, an
+        // event's tokens): parsed only when asked for. Skipping them was a
+        // large share of a 10,000-person sync's guest instructions.
+        #[derive(serde::Deserialize, Default)]
+        struct Errors {
+            #[serde(default)]
+            errors: Vec<serde_json::Value>,
+        }
+        #[derive(serde::Deserialize, Default)]
+        struct Full {
+            #[serde(default)]
+            results: Vec<serde_json::Value>,
+            #[serde(default)]
+            errors: Vec<serde_json::Value>,
+        }
+        Ok(if with_results {
+            let full: Full = serde_json::from_slice(&response.body).unwrap_or_default();
+            BatchAnswer {
+                results: full.results,
+                errors: full.errors,
+            }
+        } else {
+            let answer: Errors = serde_json::from_slice(&response.body).unwrap_or_default();
+            BatchAnswer {
+                results: Vec::new(),
+                errors: answer.errors,
+            }
         })
     }
 
@@ -375,7 +426,7 @@ impl CrmClient<'_> {
         emails: &[String],
     ) -> Result<Vec<(String, String)>, PluginError> {
         let inputs = emails.iter().map(|e| json!({ "id": e })).collect();
-        let answer = self.batch(
+        let answer = self.batch_with_results(
             "/crm/v3/objects/contacts/batch/read?archived=true",
             json!({ "idProperty": "email", "properties": ["email"] }),
             inputs,
@@ -407,7 +458,7 @@ impl CrmClient<'_> {
             .iter()
             .map(|e| json!({ "id": e, "idProperty": "email", "properties": {} }))
             .collect();
-        let answer = self.batch(
+        let answer = self.batch_with_results(
             "/crm/v3/objects/contacts/batch/upsert",
             json!({}),
             inputs,
@@ -455,5 +506,101 @@ impl CrmClient<'_> {
             "writing the marketing event",
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+    use crate::shell::http::{RATE_LIMIT_PATIENCE_MS, TransportError};
+
+    /// A CRM that answers 429 (with `policy`) a number of times, then 200,
+    /// and counts the pauses it was asked for.
+    struct RateLimited {
+        policy: &'static str,
+        refusals: Cell<u32>,
+        paused_ms: Cell<u64>,
+        requests: RefCell<u32>,
+    }
+
+    impl RateLimited {
+        fn new(policy: &'static str, refusals: u32) -> Self {
+            Self {
+                policy,
+                refusals: Cell::new(refusals),
+                paused_ms: Cell::new(0),
+                requests: RefCell::new(0),
+            }
+        }
+    }
+
+    impl HttpClient for RateLimited {
+        fn send(&self, _request: Request) -> Result<Response, TransportError> {
+            *self.requests.borrow_mut() += 1;
+            if self.refusals.get() == 0 {
+                return Ok(Response {
+                    status: 200,
+                    body: br#"{"status":"COMPLETE","results":[]}"#.to_vec(),
+                });
+            }
+            self.refusals.set(self.refusals.get() - 1);
+            let body = json!({
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "policyName": self.policy,
+            });
+            Ok(Response {
+                status: 429,
+                body: body.to_string().into_bytes(),
+            })
+        }
+
+        fn pause(&self, ms: u64) {
+            self.paused_ms.set(self.paused_ms.get() + ms);
+        }
+    }
+
+    struct Token;
+    impl Config for Token {
+        fn get(&self, _key: &str) -> Result<Option<String>, String> {
+            Ok(Some("token".into()))
+        }
+    }
+
+    fn batch(http: &RateLimited) -> Result<BatchAnswer, PluginError> {
+        CrmClient::connect(http, &Token).unwrap().batch(
+            "/crm/v3/objects/contacts/batch/update",
+            json!({}),
+            vec![],
+            "updating",
+        )
+    }
+
+    #[test]
+    fn r32_the_ten_second_limit_is_waited_out_in_the_call() {
+        let crm = RateLimited::new("TEN_SECONDLY_ROLLING", 7);
+        assert!(batch(&crm).is_ok());
+        assert_eq!(*crm.requests.borrow(), 8);
+        assert_eq!(crm.paused_ms.get(), 7 * 1_000);
+    }
+
+    #[test]
+    fn r32_past_its_patience_the_call_leaves_the_rest_for_a_tick() {
+        let crm = RateLimited::new("TEN_SECONDLY_ROLLING", u32::MAX);
+        let error = batch(&crm).unwrap_err();
+        assert!(matches!(error, PluginError::CrmUnavailable(_)), "{error:?}");
+        assert_eq!(crm.paused_ms.get(), RATE_LIMIT_PATIENCE_MS);
+    }
+
+    #[test]
+    fn r32_the_daily_limit_is_not_waited_for() {
+        let crm = RateLimited::new("DAILY", 1);
+        let error = batch(&crm).unwrap_err();
+        assert!(error.to_string().contains("rate limit"), "{error}");
+        assert_eq!(crm.paused_ms.get(), 0);
+        assert_eq!(*crm.requests.borrow(), 1);
     }
 }

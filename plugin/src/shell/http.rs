@@ -83,4 +83,34 @@ pub struct TransportError(pub String);
 /// Sends one request and waits for the whole answer.
 pub trait HttpClient {
     fn send(&self, request: Request) -> Result<Response, TransportError>;
+
+    /// Waits before trying again after a rate limit. A port without a
+    /// clock (the shell's tests) does not wait.
+    fn pause(&self, _ms: u64) {}
+}
+
+/// R32: rate limits are waited out inside the call, a pause at a time, up
+/// to this much waiting per client; past it the work is left for a later
+/// tick. Enough for a 10,000-person sync at the CRM's 100 calls per 10 s
+/// (about 60 s of waiting) inside the host's 120 s for a sync call.
+pub const RATE_LIMIT_PATIENCE_MS: u64 = 80_000;
+/// The wait between tries: the CRM counts calls per 10 s and Zoom per
+/// second, so a second's pause loses at most a second of a window.
+pub const RATE_LIMIT_PAUSE_MS: u64 = 1_000;
+
+/// How long one client has waited on rate limits.
+#[derive(Debug, Default)]
+pub struct Patience(std::cell::Cell<u64>);
+
+impl Patience {
+    /// Pauses once and says so; false when the patience is spent.
+    pub fn wait(&self, http: &dyn HttpClient) -> bool {
+        let waited = self.0.get();
+        if waited + RATE_LIMIT_PAUSE_MS > RATE_LIMIT_PATIENCE_MS {
+            return false;
+        }
+        http.pause(RATE_LIMIT_PAUSE_MS);
+        self.0.set(waited + RATE_LIMIT_PAUSE_MS);
+        true
+    }
 }

@@ -464,14 +464,14 @@ impl<'a> Run<'a> {
 
         // Find or create the contacts the plan needs (R7), learning which
         // emails are secondary (R17) or deleted (R18) on the way.
-        // Only the first plan's contacts are needed: it is dropped at once,
-        // so two plans of a large webinar are never held together.
-        let unresolved: Vec<String> = plan::plan(&webinar, &registrants, &rows, &directory)
+        let first = plan::plan(&webinar, &registrants, &rows, &directory);
+        let unresolved: Vec<String> = first
             .contacts
-            .into_iter()
-            .map(|c| c.email)
+            .iter()
+            .map(|c| c.email.clone())
             .filter(|e| !ledger.contacts.contains_key(e))
             .collect();
+        let mut learned = false;
         let mut refused: Vec<(String, String)> = Vec::new();
         for chunk in unresolved.chunks(BATCH_SIZE) {
             let mut archived = BTreeSet::new();
@@ -485,6 +485,7 @@ impl<'a> Run<'a> {
                 )?;
                 directory.deleted_contacts.insert(email.clone());
                 archived.insert(email);
+                learned = true;
             }
             let live: Vec<String> = chunk
                 .iter()
@@ -505,6 +506,7 @@ impl<'a> Run<'a> {
                         created: c.created,
                     }
                 } else {
+                    learned = true;
                     Resolved::Secondary {
                         primary: c.primary_email,
                     }
@@ -518,8 +520,16 @@ impl<'a> Run<'a> {
             )?;
         }
         save(store, &ledger_key(id), &ledger)?;
-        fill(&mut directory, &ledger);
-        let mut plan = plan::plan(&webinar, &registrants, &rows, &directory);
+        // Planned again only when the CRM told of an excluded email: the
+        // same facts plan the same writes (R30), and a large webinar's plan
+        // is costly to make and to hold twice.
+        let mut plan = if learned {
+            drop(first);
+            fill(&mut directory, &ledger);
+            plan::plan(&webinar, &registrants, &rows, &directory)
+        } else {
+            first
+        };
         if !refused.is_empty() {
             plan.audit.push(AuditNote {
                 kind: AuditKind::WebinarDataNotSynced,

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 
-use super::http::{HttpClient, Method, Request, Response};
+use super::http::{HttpClient, Method, Patience, Request, Response};
 use super::{Config, PluginError, keys, required};
 
 pub const OAUTH_TOKEN_URL: &str = "https://zoom.us/oauth/token";
@@ -80,6 +80,7 @@ pub struct ZoomClient<'a> {
     store: &'a dyn super::Store,
     now_ms: i64,
     token: std::cell::RefCell<Option<String>>,
+    patience: Patience,
 }
 
 impl<'a> ZoomClient<'a> {
@@ -95,6 +96,7 @@ impl<'a> ZoomClient<'a> {
             store,
             now_ms,
             token: std::cell::RefCell::new(None),
+            patience: Patience::default(),
         }
     }
 
@@ -185,6 +187,10 @@ impl<'a> ZoomClient<'a> {
             match response.status {
                 401 if !fresh => fresh = true,
                 500..=599 if attempts < 3 => {}
+                // R32: reads wait out the per-second limit. Writes do not:
+                // Zoom also answers 429 for a person's registrations of the
+                // day, which waiting does not lift.
+                429 if method == Method::Get && self.patience.wait(self.http) => {}
                 _ => return Ok(response),
             }
         }

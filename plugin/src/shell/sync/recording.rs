@@ -231,7 +231,7 @@ impl Run<'_> {
                     })
                 })
                 .collect();
-            let answer = self.crm.batch(
+            let answer = self.crm.batch_with_results(
                 "/crm/v3/objects/calls/batch/create",
                 json!({}),
                 inputs,
