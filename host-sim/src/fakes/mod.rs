@@ -40,18 +40,36 @@ pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     .query()
 }
 
-/// Seeded fault injection: a share of 5xx answers, timeouts and added
-/// latency, reproducible for a given seed.
+/// Seeded fault injection: a share of 5xx answers, timeouts, 429s and
+/// added latency, reproducible for a given seed.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FaultPlan {
     /// Share of requests answered with a 5xx (0.0 to 1.0).
     pub error_rate: f64,
-    /// Share of requests that time out without an answer.
+    /// Share of requests that time out without an answer. The CRM has
+    /// applied the request first (the answer is lost, the harder case: a
+    /// retry must not write twice); Zoom has not.
     pub timeout_rate: f64,
+    /// How long a timed-out request waits before it fails; 0: 30 s.
+    pub timeout_ms: u64,
+    /// Share of requests answered 429 (the CRM's ten-second policy, Zoom's
+    /// per-second one), over and above the real limits.
+    pub rate_limit_rate: f64,
     /// Latency added to every answer, in milliseconds.
     pub latency_ms: u64,
     pub seed: u64,
+}
+
+impl FaultPlan {
+    /// How long a timed-out request waits.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(if self.timeout_ms == 0 {
+            30_000
+        } else {
+            self.timeout_ms
+        })
+    }
 }
 
 /// What fault, if any, hits one request.
@@ -60,10 +78,11 @@ pub enum Fault {
     None,
     ServerError,
     Timeout,
+    RateLimited,
 }
 
 pub struct Faults {
-    plan: FaultPlan,
+    plan: std::sync::Mutex<FaultPlan>,
     state: std::sync::Mutex<u64>,
 }
 
@@ -71,13 +90,19 @@ impl Faults {
     pub fn new(plan: FaultPlan) -> Self {
         let seed = plan.seed;
         Self {
-            plan,
+            plan: std::sync::Mutex::new(plan),
             state: std::sync::Mutex::new(seed),
         }
     }
 
-    pub fn plan(&self) -> &FaultPlan {
-        &self.plan
+    pub fn plan(&self) -> FaultPlan {
+        self.plan.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A service going down or coming back during a run.
+    pub fn set(&self, plan: FaultPlan) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = plan.seed;
+        *self.plan.lock().unwrap_or_else(|p| p.into_inner()) = plan;
     }
 
     /// SplitMix64: small, seedable, good enough to spread faults evenly.
@@ -92,14 +117,17 @@ impl Faults {
     }
 
     pub fn draw(&self) -> Fault {
-        if self.plan.error_rate <= 0.0 && self.plan.timeout_rate <= 0.0 {
+        let plan = self.plan();
+        if plan.error_rate <= 0.0 && plan.timeout_rate <= 0.0 && plan.rate_limit_rate <= 0.0 {
             return Fault::None;
         }
         let x = self.next_unit();
-        if x < self.plan.error_rate {
+        if x < plan.error_rate {
             Fault::ServerError
-        } else if x < self.plan.error_rate + self.plan.timeout_rate {
+        } else if x < plan.error_rate + plan.timeout_rate {
             Fault::Timeout
+        } else if x < plan.error_rate + plan.timeout_rate + plan.rate_limit_rate {
+            Fault::RateLimited
         } else {
             Fault::None
         }

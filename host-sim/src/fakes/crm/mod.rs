@@ -287,6 +287,11 @@ impl FakeCrm {
         }
     }
 
+    /// Changes the injected faults from now on (the CRM goes down, comes back).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.faults.set(plan);
+    }
+
     pub fn with_rate_limits(mut self, limits: CrmRateLimits) -> Self {
         self.general = RateLimiter::new(limits.per_ten_seconds, 10_000);
         self.search = RateLimiter::new(limits.search_per_second, 1000);
@@ -584,7 +589,8 @@ impl FakeService for FakeCrm {
                 "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
             );
         }
-        if !self.general.admit(&self.access_token, now) {
+        let fault = self.faults.draw();
+        if !self.general.admit(&self.access_token, now) || fault == Fault::RateLimited {
             let mut body = state.error_body(
                 "RATE_LIMITS",
                 "You have reached your ten_secondly_rolling limit.",
@@ -599,10 +605,14 @@ impl FakeService for FakeCrm {
             body["policyName"] = json!("SECONDLY");
             return FakeResponse::json(429, &body).delayed(latency);
         }
-        let answer = match self.faults.draw() {
+        let answer = match fault {
             Fault::ServerError => state.error(502, "INTERNAL_ERROR", "Bad Gateway"),
-            Fault::Timeout => return FakeResponse::timeout(Duration::from_secs(30)),
-            Fault::None => self.route(&mut state, request),
+            Fault::Timeout => {
+                // Done, but the answer never arrives.
+                self.route(&mut state, request);
+                return FakeResponse::timeout(self.faults.plan().timeout());
+            }
+            Fault::None | Fault::RateLimited => self.route(&mut state, request),
         };
         answer.delayed(latency)
     }

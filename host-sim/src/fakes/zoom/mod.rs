@@ -907,7 +907,12 @@ impl FakeService for FakeZoom {
             Fault::ServerError => {
                 zoom_error(503, 503, "Service Unavailable. Please try again later.")
             }
-            Fault::Timeout => return FakeResponse::timeout(Duration::from_secs(30)),
+            Fault::Timeout => return FakeResponse::timeout(self.faults.plan().timeout()),
+            Fault::RateLimited => zoom_error(
+                429,
+                429,
+                "You have reached the maximum per-second rate limit for this API. Try again later.",
+            ),
             Fault::None => match (request.uri.host(), request.path()) {
                 (Some(OAUTH_HOST), "/oauth/token") if request.method == http::Method::POST => {
                     self.oauth_token(request)

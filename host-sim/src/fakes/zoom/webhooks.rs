@@ -183,7 +183,17 @@ impl FakeZoom {
                     "id": r.id, "first_name": r.first_name, "last_name": r.last_name, "email": r.email,
                     "status": r.status, "join_url": w.registrant_join_url(&r.id), "custom_questions": [],
                 });
-                envelope(name, now, object)
+                // Zoom sends registration_created when the person registers:
+                // its time is the registrant's create_time, as the
+                // registrants list says (a sync that read the list first
+                // must agree with the webhook).
+                let at = match event {
+                    WebhookEvent::RegistrationCreated { .. } => {
+                        crate::clock::parse_rfc3339(&r.create_time).unwrap_or(now)
+                    }
+                    _ => now,
+                };
+                envelope(name, at, object)
             }
             WebhookEvent::ParticipantJoined {
                 webinar: id,
