@@ -70,6 +70,8 @@ pub struct LimitsConfig {
     /// For sync now, backfill and tick.
     pub sync_deadline_ms: u64,
     pub memory_mib: usize,
+    /// Outbound HTTP requests one call may send.
+    pub max_outbound_requests: usize,
     pub pooling: bool,
     /// Count the guest's instructions (wasmtime fuel); a little slower.
     pub fuel: bool,
@@ -137,6 +139,7 @@ impl Default for LimitsConfig {
             deadline_ms: limits.deadline.as_millis() as u64,
             sync_deadline_ms: limits.sync_deadline.as_millis() as u64,
             memory_mib: limits.memory_bytes / (1024 * 1024),
+            max_outbound_requests: limits.max_outbound_requests,
             pooling: true,
             fuel: false,
         }
@@ -274,11 +277,13 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .map(|h| toml::Value::String(h.to_owned()))
                 .collect(),
         ),
-        "deadline_ms" | "sync_deadline_ms" | "memory_mib" => toml::Value::Integer(
-            value
-                .parse()
-                .map_err(|_| format!("{value:?} is not a whole number"))?,
-        ),
+        "deadline_ms" | "sync_deadline_ms" | "memory_mib" | "max_outbound_requests" => {
+            toml::Value::Integer(
+                value
+                    .parse()
+                    .map_err(|_| format!("{value:?} is not a whole number"))?,
+            )
+        }
         "pooling" | "fuel" => toml::Value::Boolean(
             value
                 .parse()

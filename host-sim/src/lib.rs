@@ -17,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod fake_server;
 pub mod fakes;
+pub mod load;
 pub mod outbound;
 pub mod runtime;
 pub mod scenario;

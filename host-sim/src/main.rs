@@ -141,6 +141,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Loads a `serve` of its own on loopback with signed webhook deliveries
+    /// from many connections; fails unless every one is answered and kept (issue 9)
+    Load {
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -325,6 +335,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        Command::Load {
+            connections,
+            seconds,
+            json,
+        } => {
+            let options = host_sim::load::LoadOptions {
+                connections,
+                duration: std::time::Duration::from_secs(seconds),
+            };
+            let report = host_sim::load::run(config, options)
+                .await
+                .map_err(|e| anyhow::anyhow!("the load failed: {e}"))?;
+            if json {
+                print_json(&serde_json::to_value(&report)?);
+            } else {
+                out(&format!(
+                    "{} connections for {:.1} s: {} deliveries ({:.0}/s), answers {:?}, {} without an answer\nlatency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\nstored {} of {} events",
+                    report.connections,
+                    report.seconds,
+                    report.sent,
+                    report.per_second,
+                    report.statuses,
+                    report.errors,
+                    report.p50_ms,
+                    report.p99_ms,
+                    report.max_ms,
+                    report.stored,
+                    report.sent
+                ));
+            }
+            if !report.nothing_lost() {
+                anyhow::bail!("deliveries were refused, unanswered or lost (see above)");
+            }
+            return Ok(());
+        }
         other => other,
     };
     let sim = Simulator::start(
@@ -383,7 +428,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scenario(_)
         | Command::Fakes { .. }
         | Command::Demo { .. }
-        | Command::Bench { .. } => {
+        | Command::Bench { .. }
+        | Command::Load { .. } => {
             unreachable!("handled above")
         }
     };

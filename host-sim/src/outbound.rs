@@ -281,6 +281,19 @@ type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 /// The `wasi:http` hooks of one call: routes each request by the policy.
 pub struct OutboundHooks {
     pub outbound: Arc<Outbound>,
+    /// Requests this call may still send: a guest that floods the network
+    /// is refused past the cap (its runs are batched; a 10,000-person sync
+    /// sends about 720).
+    pub remaining: usize,
+}
+
+impl OutboundHooks {
+    pub fn new(outbound: Arc<Outbound>, cap: usize) -> Self {
+        Self {
+            outbound,
+            remaining: cap,
+        }
+    }
 }
 
 impl WasiHttpHooks for OutboundHooks {
@@ -292,6 +305,8 @@ impl WasiHttpHooks for OutboundHooks {
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
     {
         let outbound = self.outbound.clone();
+        let over_cap = self.remaining == 0;
+        self.remaining = self.remaining.saturating_sub(1);
         Box::new(async move {
             let started = Instant::now();
             let host = request.uri().host().unwrap_or_default().to_owned();
@@ -304,6 +319,14 @@ impl WasiHttpHooks for OutboundHooks {
                 disposition,
                 elapsed: started.elapsed(),
             };
+            if over_cap {
+                let reason =
+                    "the call sent more requests than its cap (limits.max_outbound_requests)"
+                        .to_owned();
+                tracing::warn!(%host, %method, %path, %reason, "outbound request denied");
+                outbound.log.push(record(Disposition::Denied(reason)));
+                return Err(HttpError::HttpRequestDenied);
+            }
             let route = match outbound.route(&host) {
                 Ok(route) => route,
                 Err(reason) => {

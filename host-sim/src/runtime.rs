@@ -40,6 +40,8 @@ pub struct Limits {
     pub sync_deadline: Duration,
     /// Linear memory for one instance.
     pub memory_bytes: usize,
+    /// Outbound HTTP requests one call may send.
+    pub max_outbound_requests: usize,
 }
 
 impl Default for Limits {
@@ -48,6 +50,7 @@ impl Default for Limits {
             deadline: Duration::from_secs(5),
             sync_deadline: Duration::from_secs(120),
             memory_bytes: 64 * 1024 * 1024,
+            max_outbound_requests: 10_000,
         }
     }
 }
@@ -389,9 +392,10 @@ impl Runtime {
                 .build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: OutboundHooks {
-                outbound: installation.outbound.clone(),
-            },
+            hooks: OutboundHooks::new(
+                installation.outbound.clone(),
+                self.limits.max_outbound_requests,
+            ),
             storage: installation.storage.clone(),
             config: installation.config.clone(),
             limiter: MemoryLimiter {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::service::service_fn;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -29,6 +29,10 @@ use wasmtime_wasi_http::io::TokioIo;
 use crate::api::{self, ApiError, WebinarInput};
 use crate::bindings::{settings, webhooks};
 use crate::sim::{Simulator, header};
+
+/// The largest request body read: the plugin's webhook cap (1 MiB) and a
+/// margin for the JSON routes. A bigger one is refused with 413 unread.
+const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 
 /// An answer: status, content type, body.
 pub struct Reply {
@@ -224,8 +228,16 @@ pub async fn route(sim: &Simulator, request: Incoming) -> Reply {
 
 async fn answer(sim: &Simulator, request: hyper::Request<hyper::body::Incoming>) -> Reply {
     let (parts, body) = request.into_parts();
-    let body = match body.collect().await {
+    // Read at most a little over the plugin's cap, so an endless body
+    // cannot fill the host's memory; the plugin answers 413 with its reason.
+    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return error_reply(
+                413,
+                &format!("the body is larger than {MAX_REQUEST_BYTES} bytes"),
+            );
+        }
         Err(e) => return error_reply(400, &format!("could not read the body: {e}")),
     };
     let incoming = Incoming {

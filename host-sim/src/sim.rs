@@ -151,6 +151,7 @@ impl Simulator {
                     deadline: Duration::from_millis(config.limits.deadline_ms),
                     sync_deadline: Duration::from_millis(config.limits.sync_deadline_ms),
                     memory_bytes: config.limits.memory_mib * 1024 * 1024,
+                    max_outbound_requests: config.limits.max_outbound_requests,
                 },
                 pooling: config.limits.pooling,
                 fuel: config.limits.fuel,

@@ -738,3 +738,22 @@ fn the_cli_reference_is_the_binarys_help() {
         "docs/cli.md is out of date: run `UPDATE_CLI_DOCS=1 cargo test -p host-sim --test cli`"
     );
 }
+
+/// Issue 9, load: `serve` under many connections of signed deliveries
+/// answers every one and keeps every event (the short version of
+/// `host-sim load`, which defaults to 200 connections for 60 s).
+#[test]
+fn load_answers_every_delivery_and_loses_none() {
+    let report = json(
+        host_sim()
+            .args(["load", "--connections", "20", "--seconds", "2", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let sent = report["sent"].as_u64().unwrap();
+    assert!(sent > 20, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["statuses"]["200"].as_u64(), Some(sent), "{report}");
+    assert_eq!(report["stored"].as_u64(), Some(sent), "{report}");
+    assert!(report["p99_ms"].as_f64().unwrap() > 0.0, "{report}");
+}

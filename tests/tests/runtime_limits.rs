@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use common::*;
 use host_sim::fakes::zoom::{self, FakeZoom, ZoomApp};
-use host_sim::outbound::Outbound;
+use host_sim::outbound::{Disposition, Outbound};
 use host_sim::runtime::{CallError, Installation, Limits, Runtime, RuntimeOptions};
+use host_sim::scenario::{self, GenerateOptions};
+use host_sim::sim::StateStore;
 use host_sim::storage::Database;
 
 fn runtime(limits: Limits) -> Runtime {
@@ -55,15 +57,23 @@ async fn assert_the_next_call_works(runtime: &Runtime, installation: &Installati
 
 #[tokio::test]
 async fn a_guest_busy_past_its_deadline_is_stopped_and_the_next_call_works() {
-    let runtime = runtime(Limits {
-        deadline: Duration::from_millis(20),
-        memory_bytes: 256 << 20,
-        ..Limits::default()
+    // Syncing 2,000 registrants takes the guest far longer than 20 ms.
+    let mut scenario = scenario::generate(GenerateOptions {
+        webinars: 1,
+        registrants: 2000,
+        attendees: 1400,
+        guests: 0,
+        seed: 1,
     });
-    let installation = installation(Outbound::deny_all());
-    // Hashing 64 MiB takes the guest far longer than 20 ms.
-    let err = runtime
-        .handle_webhook(&installation, &large_delivery(64 << 20))
+    scenario.steps.clear();
+    let webinar = scenario.zoom.webinars[0].id.to_string();
+    let mut config = config();
+    config.limits.sync_deadline_ms = 20;
+    let sim = scenario::prepare(&scenario, config, StateStore::Memory).unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let err = sim
+        .runtime
+        .sync_now(&sim.installation, &webinar)
         .await
         .unwrap_err();
     assert!(
@@ -72,7 +82,49 @@ async fn a_guest_busy_past_its_deadline_is_stopped_and_the_next_call_works() {
     );
     assert!(err.to_string().contains("deadline"), "{err}");
 
-    assert_the_next_call_works(&runtime, &installation).await;
+    assert_the_next_call_works(&sim.runtime, &sim.installation).await;
+}
+
+/// A guest that sends more requests than its cap gets the rest refused,
+/// and the refusal never leaves the process.
+#[tokio::test]
+async fn a_guest_past_its_outbound_request_cap_is_refused_the_rest() {
+    let mut scenario = scenario::generate(GenerateOptions {
+        webinars: 1,
+        registrants: 300,
+        attendees: 200,
+        guests: 0,
+        seed: 1,
+    });
+    scenario.steps.clear();
+    // Install alone sends more than five; the sync is what is under test.
+    scenario.install = Some(false);
+    let webinar = scenario.zoom.webinars[0].id.to_string();
+    let mut config = config();
+    config.limits.max_outbound_requests = 5;
+    let sim = scenario::prepare(&scenario, config, StateStore::Memory).unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let before = sim.requests().len();
+    let outcome = host_sim::api::sync_now(&sim, &webinar).await;
+    assert!(outcome.is_err(), "{outcome:?}");
+    let during = &sim.requests()[before..];
+    let sent = during
+        .iter()
+        .filter(|r| !matches!(r.disposition, Disposition::Denied(_)))
+        .count();
+    assert_eq!(sent, 5, "{during:?}");
+    assert!(during.iter().any(|r| matches!(
+        &r.disposition,
+        Disposition::Denied(reason) if reason.contains("max_outbound_requests")
+    )));
+    // The sync is pending, not lost: it resumes on a later tick.
+    assert!(
+        sim.installation
+            .storage
+            .get(&format!("pending/{webinar}"))
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,11 @@ use serde_json::json;
 use super::intake::{self, Intake, NotAFact};
 use super::zoom_signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
+/// The largest delivery body read. Zoom's and the CRM's webhooks are a few
+/// KiB (a recording with many files, tens); anything bigger is refused with
+/// 413 before it is hashed or parsed.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// Which service sent a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -100,6 +105,9 @@ pub fn handle_zoom(
             "method_not_allowed",
             &format!("Zoom delivers webhooks with POST, not {}", delivery.method),
         );
+    }
+    if let Some(refusal) = too_large(delivery) {
+        return refusal;
     }
     let Some(secret) = secrets.webhook_secret_token.filter(|s| !s.is_empty()) else {
         // 503, not 401: the delivery may be genuine, and Zoom retries it once configured.
@@ -239,6 +247,9 @@ pub fn handle_crm(
             ),
         );
     }
+    if let Some(refusal) = too_large(delivery) {
+        return refusal;
+    }
     let (Some(secret), Some(public_url)) = (
         secrets.client_secret.filter(|s| !s.is_empty()),
         secrets.public_url.filter(|s| !s.is_empty()),
@@ -334,6 +345,20 @@ pub fn handle_crm(
         recorded += 1;
     }
     Answer::json(200, &json!({ "status": "accepted", "events": recorded }))
+}
+
+/// 413 for a body over [`MAX_BODY_BYTES`].
+fn too_large(delivery: &Delivery) -> Option<Answer> {
+    (delivery.body.len() > MAX_BODY_BYTES).then(|| {
+        Answer::refusal(
+            413,
+            "payload_too_large",
+            &format!(
+                "the body is {} bytes; webhook deliveries are at most {MAX_BODY_BYTES} bytes",
+                delivery.body.len()
+            ),
+        )
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

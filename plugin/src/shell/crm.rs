@@ -236,6 +236,21 @@ pub struct UpsertedContact {
     pub created: bool,
 }
 
+/// An upsert answer whose contact has no name at all: named like one the
+/// plugin created. A contact created by a call whose answer was lost comes
+/// back from the retry as not new, and would otherwise never get the
+/// registrant's name (issue 9's lost answers). Only when the answer says
+/// so: absent properties are unknown, and a named contact is never renamed.
+fn unnamed(result: &serde_json::Value) -> bool {
+    let empty = |name: &str| {
+        result
+            .get("properties")
+            .and_then(|p| p.get(name))
+            .is_some_and(|v| v.is_null() || v.as_str() == Some(""))
+    };
+    empty("firstname") && empty("lastname")
+}
+
 /// The CRM's daily cap: not worth waiting for inside a call.
 fn daily_limit(response: &Response) -> bool {
     response
@@ -258,11 +273,17 @@ impl CrmClient<'_> {
         loop {
             attempts += 1;
             let response = match self.send(method, path, body.clone()) {
-                Err(PluginError::CrmUnavailable(_)) if attempts < 3 => continue,
+                Err(PluginError::CrmUnavailable(_)) if attempts < 3 => {
+                    self.patience.retried();
+                    continue;
+                }
                 other => other?,
             };
             match response.status {
-                500..=599 if attempts < 3 => continue,
+                500..=599 if attempts < 3 => {
+                    self.patience.retried();
+                    continue;
+                }
                 429 if !daily_limit(&response) && self.patience.wait(self.http) => continue,
                 429 => {
                     return Err(PluginError::CrmUnavailable(format!(
@@ -280,6 +301,11 @@ impl CrmClient<'_> {
                 _ => return Ok(response),
             }
         }
+    }
+
+    /// Requests sent again so far (5xx, no answer, rate limits).
+    pub fn retries(&self) -> u32 {
+        self.patience.retries()
     }
 
     /// One batch call of at most 100 inputs; its per-item errors.
@@ -490,7 +516,8 @@ impl CrmClient<'_> {
                         .and_then(|e| e.as_str())
                         .unwrap_or(email)
                         .to_ascii_lowercase(),
-                    created: result.get("new").and_then(|n| n.as_bool()) == Some(true),
+                    created: result.get("new").and_then(|n| n.as_bool()) == Some(true)
+                        || unnamed(result),
                 })
             })
             .collect();

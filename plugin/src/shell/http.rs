@@ -98,19 +98,34 @@ pub const RATE_LIMIT_PATIENCE_MS: u64 = 80_000;
 /// second, so a second's pause loses at most a second of a window.
 pub const RATE_LIMIT_PAUSE_MS: u64 = 1_000;
 
-/// How long one client has waited on rate limits.
+/// How long one client has waited on rate limits, and how many requests
+/// it has sent again (a 5xx, no answer, a rate limit): the sync's summary
+/// in the audit log says so.
 #[derive(Debug, Default)]
-pub struct Patience(std::cell::Cell<u64>);
+pub struct Patience {
+    waited_ms: std::cell::Cell<u64>,
+    retries: std::cell::Cell<u32>,
+}
 
 impl Patience {
     /// Pauses once and says so; false when the patience is spent.
     pub fn wait(&self, http: &dyn HttpClient) -> bool {
-        let waited = self.0.get();
+        let waited = self.waited_ms.get();
         if waited + RATE_LIMIT_PAUSE_MS > RATE_LIMIT_PATIENCE_MS {
             return false;
         }
         http.pause(RATE_LIMIT_PAUSE_MS);
-        self.0.set(waited + RATE_LIMIT_PAUSE_MS);
+        self.waited_ms.set(waited + RATE_LIMIT_PAUSE_MS);
+        self.retried();
         true
+    }
+
+    /// A request is sent again.
+    pub fn retried(&self) {
+        self.retries.set(self.retries.get() + 1);
+    }
+
+    pub fn retries(&self) -> u32 {
+        self.retries.get()
     }
 }

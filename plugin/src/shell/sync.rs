@@ -328,6 +328,7 @@ impl<'a> Run<'a> {
         let reconcile = mode.reconcile;
         let store = self.env.store;
         let mut report = Report::default();
+        let retries_before = self.zoom.retries() + self.crm.retries();
         let mut ledger: Ledger = load(store, &ledger_key(id))?.unwrap_or_default();
         let facts = intake::facts(store, id)?;
         let assembled = assemble(&facts);
@@ -579,7 +580,12 @@ impl<'a> Run<'a> {
                     } else {
                         String::new()
                     }
-                ),
+                ) + &match self.zoom.retries() + self.crm.retries() - retries_before {
+                    0 => String::new(),
+                    n => format!(
+                        " Zoom or the CRM failed {n} request(s) (an error, no answer or a rate limit); each was retried."
+                    ),
+                },
                 records: Vec::new(),
             };
             // A summary is an event of its own: always recorded.

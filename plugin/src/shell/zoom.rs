@@ -177,7 +177,10 @@ impl<'a> ZoomClient<'a> {
             }
             let response = match self.http.send(request) {
                 Ok(response) => response,
-                Err(_) if attempts < 3 => continue,
+                Err(_) if attempts < 3 => {
+                    self.patience.retried();
+                    continue;
+                }
                 Err(e) => {
                     return Err(PluginError::ZoomUnavailable(format!(
                         "could not reach Zoom for {path}: {e}"
@@ -186,7 +189,7 @@ impl<'a> ZoomClient<'a> {
             };
             match response.status {
                 401 if !fresh => fresh = true,
-                500..=599 if attempts < 3 => {}
+                500..=599 if attempts < 3 => self.patience.retried(),
                 // R32: reads wait out the per-second limit. Writes do not:
                 // Zoom also answers 429 for a person's registrations of the
                 // day, which waiting does not lift.
@@ -194,6 +197,11 @@ impl<'a> ZoomClient<'a> {
                 _ => return Ok(response),
             }
         }
+    }
+
+    /// Requests sent again so far (5xx, no answer, rate limits).
+    pub fn retries(&self) -> u32 {
+        self.patience.retries()
     }
 
     /// GET `path` (under /v2); none when Zoom says the object does not exist.
