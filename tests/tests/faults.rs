@@ -90,6 +90,14 @@ async fn sync_until_done(sim: &Simulator, webinar: &str) -> usize {
     panic!("the sync did not finish within 60 ticks");
 }
 
+/// The CRM's records after the webinar synced without faults.
+async fn clean_state() -> Value {
+    let (scenario, webinar) = webinar_scenario(None);
+    let sim = simulator(&scenario).await;
+    sync_until_done(&sim, &webinar).await;
+    common::normalized_crm(&sim.crm.dump())
+}
+
 fn fault_plan() -> FaultPlan {
     FaultPlan {
         error_rate: 0.10,
@@ -102,10 +110,7 @@ fn fault_plan() -> FaultPlan {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn r32_a_fifth_of_requests_failing_ends_in_the_clean_state() {
-    let (clean_scenario, webinar) = webinar_scenario(None);
-    let clean_sim = simulator(&clean_scenario).await;
-    sync_until_done(&clean_sim, &webinar).await;
-    let clean = common::normalized_crm(&clean_sim.crm.dump());
+    let clean = clean_state().await;
     // Guests without a registration have no email in the report: not contacts.
     assert_eq!(clean["contacts"].as_array().unwrap().len(), registrants());
 
@@ -182,10 +187,7 @@ async fn r32_a_fifth_of_requests_failing_ends_in_the_clean_state() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn r32_a_crm_that_stays_down_leaves_pending_work_that_completes_when_it_returns() {
-    let (clean_scenario, webinar) = webinar_scenario(None);
-    let clean_sim = simulator(&clean_scenario).await;
-    sync_until_done(&clean_sim, &webinar).await;
-    let clean = common::normalized_crm(&clean_sim.crm.dump());
+    let clean = clean_state().await;
 
     let (scenario, webinar) = webinar_scenario(None);
     let sim = simulator(&scenario).await;

@@ -69,13 +69,13 @@ pub fn save<T: serde::Serialize>(
     store.set(key, &bytes)
 }
 
-/// Saves many JSON values in one write.
-pub fn save_all<'a, T: serde::Serialize + 'a>(
+/// Saves many JSON values, keyed, in one write.
+pub fn save_all<T: serde::Serialize>(
     store: &dyn Store,
-    values: impl IntoIterator<Item = (String, &'a T)>,
+    values: &[(String, T)],
 ) -> Result<(), PluginError> {
     let writes = values
-        .into_iter()
+        .iter()
         .map(|(key, value)| {
             serde_json::to_vec(value)
                 .map(|bytes| (key.clone(), Some(bytes)))

@@ -498,10 +498,10 @@ impl<'a> Run<'a> {
             }
             let (contacts, rejected) = self.crm.upsert_emails(&live)?;
             refused.extend(rejected);
-            let mut ids = Vec::new();
+            let mut contact_emails = Vec::new();
             for c in contacts {
                 let resolved = if c.primary_email == c.email {
-                    ids.push((c.id.clone(), c.email.clone()));
+                    contact_emails.push((intake::contact_email_key(&c.id), c.email.clone()));
                     Resolved::Contact {
                         id: c.id,
                         created: c.created,
@@ -514,11 +514,7 @@ impl<'a> Run<'a> {
                 };
                 ledger.contacts.insert(c.email, resolved);
             }
-            save_all(
-                store,
-                ids.iter()
-                    .map(|(id, email)| (intake::contact_email_key(id), email)),
-            )?;
+            save_all(store, &contact_emails)?;
         }
         save(store, &ledger_key(id), &ledger)?;
         // Planned again only when the CRM told of an excluded email: the
@@ -856,20 +852,14 @@ impl<'a> Run<'a> {
             // A batch's worth at a time: the people of a large webinar are
             // never all held at once (peak guest memory, issue 8).
             if unchanged.len() == BATCH_SIZE {
-                save_all(
-                    store,
-                    unchanged.iter().map(|(key, person)| (key.clone(), person)),
-                )?;
+                save_all(store, &unchanged)?;
                 unchanged.clear();
             }
             if updates.len() == BATCH_SIZE {
                 self.update_properties(id, std::mem::take(&mut updates), ledger, report)?;
             }
         }
-        save_all(
-            store,
-            unchanged.iter().map(|(key, person)| (key.clone(), person)),
-        )?;
+        save_all(store, &unchanged)?;
         if !updates.is_empty() {
             self.update_properties(id, updates, ledger, report)?;
         }
@@ -915,10 +905,7 @@ impl<'a> Run<'a> {
             report.written += 1;
         }
         // What the CRM now holds, saved with the batch that wrote it.
-        save_all(
-            self.env.store,
-            written.iter().map(|(key, person)| (key.clone(), person)),
-        )?;
+        save_all(self.env.store, &written)?;
         if !failed_emails.is_empty() {
             let what = (
                 AuditKind::Error,
