@@ -53,6 +53,10 @@ pub enum ConnectionMode {
     Fake,
     /// The real services, over the network, for the allowed hosts only.
     Real,
+    /// The fakes served by another process (`host-sim fakes`) at
+    /// `connection.fakes_url`: they outlive this one, as the real services
+    /// outlive a crashed host (the crash tests kill the simulator).
+    Remote,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -61,6 +65,8 @@ pub struct ConnectionConfig {
     pub mode: ConnectionMode,
     /// Hosts the plugin may reach; everything else is denied.
     pub allowed_hosts: Vec<String>,
+    /// Where `host-sim fakes` listens, for mode "remote".
+    pub fakes_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -128,6 +134,7 @@ impl Default for ConnectionConfig {
                 .chain(CRM_HOSTS)
                 .map(|h| h.to_string())
                 .collect(),
+            fakes_url: "http://127.0.0.1:8788".into(),
         }
     }
 }

@@ -822,6 +822,12 @@ fn contacts_out(contacts: &[&Value], total: usize, limit: usize, json: bool) {
 }
 
 fn crm_command(sim: &Simulator, command: CrmCommand) -> anyhow::Result<()> {
+    if sim.config.connection.mode != host_sim::config::ConnectionMode::Fake {
+        anyhow::bail!(
+            "the CRM's records are not in this process (connection.mode is not \"fake\"); with remote fakes, ask them: curl -H 'authorization: Bearer TOKEN' {}/api.hubapi.com/crm/v3/objects/contacts",
+            sim.config.connection.fakes_url
+        );
+    }
     let crm = sim.crm.dump();
     match command {
         CrmCommand::Contacts { limit, json } => {
@@ -944,7 +950,7 @@ async fn fakes(
     })?;
     let address = listener.local_addr()?;
     out(&format!(
-        "fake Zoom and CRM on http://{address}/{{zoom.us,api.zoom.us,api.hubapi.com}}/...  (Ctrl-C stops)"
+        "fake Zoom and CRM on http://{address}/{{zoom.us,api.zoom.us,api.hubapi.com}}/...  (Ctrl-C stops)\nrun the plugin against them: HOST_SIM_CONNECTION_MODE=remote HOST_SIM_CONNECTION_FAKES_URL=http://{address} host-sim ..."
     ));
     tokio::select! {
         served = host_sim::fake_server::serve(listener, Arc::new(fakes)) => served?,

@@ -2,8 +2,10 @@
 //!
 //! Deny by default: a request leaves only for a host on the installation's
 //! allow-list. An allowed host with an in-process fake is served by the
-//! fake; any other allowed host reaches the real network only when a real
-//! connection was configured (and the binary built with `real-network`).
+//! fake, or by the fakes of another process (`host-sim fakes`) when those
+//! are configured; any other allowed host reaches the real network only
+//! when a real connection was configured (and the binary built with
+//! `real-network`).
 //! A denied request reaches the plugin as an HTTP error; the host and the
 //! reason go to the host's log.
 
@@ -154,6 +156,8 @@ pub async fn ask(fake: &dyn FakeService, request: &FakeRequest) -> Option<FakeRe
 pub enum Disposition {
     /// Answered by the in-process fake with this status.
     Faked(u16),
+    /// Answered by the fakes of another process with this status.
+    Remote(u16),
     /// The fake never answered (an injected timeout).
     TimedOut,
     /// Sent to the real network.
@@ -215,6 +219,8 @@ pub struct Outbound {
     allowed_hosts: Vec<String>,
     fakes: HashMap<String, Arc<dyn FakeService>>,
     delays: HashMap<String, Duration>,
+    /// `host:port` of a `host-sim fakes` process serving the allowed hosts.
+    remote_fakes: Option<String>,
     real_network: bool,
     log: RequestLog,
 }
@@ -243,6 +249,23 @@ impl Outbound {
         self
     }
 
+    /// Serves allowed hosts without an in-process fake by the fakes of a
+    /// `host-sim fakes` process at `url` (`http://host:port`).
+    pub fn remote_fakes(mut self, url: &str) -> Result<Self, String> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| format!("fakes_url {url:?} is not a URL: {e}"))?;
+        match (uri.scheme_str(), uri.authority()) {
+            (Some("http"), Some(authority)) if authority.port().is_some() => {
+                self.remote_fakes = Some(authority.to_string());
+                Ok(self)
+            }
+            _ => Err(format!(
+                "fakes_url {url:?} must be http://HOST:PORT, where `host-sim fakes --listen` listens"
+            )),
+        }
+    }
+
     /// Lets allowed hosts without a fake reach the real network.
     pub fn real_network(mut self, enabled: bool) -> Self {
         self.real_network = enabled;
@@ -262,6 +285,9 @@ impl Outbound {
         if let Some(fake) = self.fakes.get(&host) {
             return Ok(Route::Fake(fake.clone()));
         }
+        if let Some(authority) = &self.remote_fakes {
+            return Ok(Route::Remote(authority.clone()));
+        }
         if self.real_network {
             return Ok(Route::Real);
         }
@@ -273,6 +299,8 @@ impl Outbound {
 
 enum Route {
     Fake(Arc<dyn FakeService>),
+    /// The `host:port` of a `host-sim fakes` process.
+    Remote(String),
     Real,
 }
 
@@ -340,14 +368,7 @@ impl WasiHttpHooks for OutboundHooks {
             }
             match route {
                 Route::Fake(fake) => {
-                    let (parts, body) = request.into_parts();
-                    let body = body.collect().await?.to_bytes();
-                    let fake_request = FakeRequest {
-                        method: parts.method,
-                        uri: parts.uri,
-                        headers: parts.headers,
-                        body,
-                    };
+                    let fake_request = read_request(request).await?;
                     let Some(answer) = ask(fake.as_ref(), &fake_request).await else {
                         tracing::debug!(%host, %method, %path, "fake timed out");
                         outbound.log.push(record(Disposition::TimedOut));
@@ -355,17 +376,16 @@ impl WasiHttpHooks for OutboundHooks {
                     };
                     tracing::debug!(%host, %method, %path, status = answer.status, "served by fake");
                     outbound.log.push(record(Disposition::Faked(answer.status)));
-                    let mut response = http::Response::builder().status(answer.status);
-                    for (name, value) in &answer.headers {
-                        response = response.header(name, value);
-                    }
-                    let body = Full::new(Bytes::from(answer.body))
-                        .map_err(|never| match never {})
-                        .boxed_unsync();
-                    let response = response
-                        .body(body)
-                        .map_err(|e| HttpError::InternalError(Some(format!("fake answer: {e}"))))?;
-                    Ok((response, Box::new(async { Ok(()) }) as IoFuture))
+                    respond(answer)
+                }
+                Route::Remote(authority) => {
+                    let fake_request = read_request(request).await?;
+                    let answer = ask_remote(&authority, &host, fake_request).await?;
+                    tracing::debug!(%host, %method, %path, status = answer.status, "served by the remote fakes");
+                    outbound
+                        .log
+                        .push(record(Disposition::Remote(answer.status)));
+                    respond(answer)
                 }
                 Route::Real => {
                     outbound.log.push(record(Disposition::Real));
@@ -374,6 +394,83 @@ impl WasiHttpHooks for OutboundHooks {
             }
         })
     }
+}
+
+/// The guest's request, its body read whole (the fakes answer whole requests).
+async fn read_request(request: http::Request<WasiBody>) -> Result<FakeRequest, HttpError> {
+    let (parts, body) = request.into_parts();
+    Ok(FakeRequest {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body: body.collect().await?.to_bytes(),
+    })
+}
+
+/// A fake's answer as the guest's response.
+fn respond(answer: FakeResponse) -> Result<(http::Response<WasiBody>, IoFuture), HttpError> {
+    let mut response = http::Response::builder().status(answer.status);
+    for (name, value) in &answer.headers {
+        response = response.header(name, value);
+    }
+    let body = Full::new(Bytes::from(answer.body))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let response = response
+        .body(body)
+        .map_err(|e| HttpError::InternalError(Some(format!("fake answer: {e}"))))?;
+    Ok((response, Box::new(async { Ok(()) }) as IoFuture))
+}
+
+/// Headers of one hop, which the connection to the fakes sets itself.
+const HOP_BY_HOP: &[&str] = &["host", "connection", "content-length", "transfer-encoding"];
+
+/// Asks the `host-sim fakes` process at `authority`: the service's host is
+/// the path's first segment (see `fake_server.rs`). A connection per
+/// request: the fakes are on loopback, and nothing is shared between calls.
+async fn ask_remote(
+    authority: &str,
+    host: &str,
+    request: FakeRequest,
+) -> Result<FakeResponse, HttpError> {
+    let stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .map_err(|e| {
+            tracing::warn!(%authority, error = %e, "the remote fakes are unreachable");
+            HttpError::ConnectionRefused
+        })?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(wasmtime_wasi_http::io::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let path = request.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut outgoing = http::Request::builder()
+        .method(request.method)
+        .uri(format!("/{host}{path}"))
+        .header(http::header::HOST, authority);
+    for (name, value) in &request.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let outgoing = outgoing
+        .body(Full::new(request.body))
+        .map_err(|e| HttpError::InternalError(Some(format!("request to the fakes: {e}"))))?;
+    let response = sender.send_request(outgoing).await?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect();
+    let body = response.into_body().collect().await?.to_bytes().to_vec();
+    Ok(FakeResponse {
+        status,
+        headers,
+        body,
+        delay: Duration::ZERO,
+        timed_out: false,
+    })
 }
 
 #[cfg(feature = "real-network")]
@@ -440,6 +537,31 @@ mod tests {
             outbound.real_network(true).route("example.com"),
             Ok(Route::Real)
         ));
+    }
+
+    #[test]
+    fn remote_fakes_serve_allowed_hosts_without_an_in_process_fake() {
+        let outbound = Outbound::deny_all()
+            .allow("api.zoom.us")
+            .allow("api.hubapi.com")
+            .fake("api.zoom.us", Arc::new(Echo))
+            .remote_fakes("http://127.0.0.1:8788")
+            .unwrap();
+        assert!(matches!(outbound.route("api.zoom.us"), Ok(Route::Fake(_))));
+        assert!(
+            matches!(outbound.route("api.hubapi.com"), Ok(Route::Remote(a)) if a == "127.0.0.1:8788")
+        );
+        // Still deny by default.
+        assert!(outbound.route("example.com").is_err());
+        for bad in [
+            "https://127.0.0.1:8788",
+            "http://127.0.0.1",
+            "127.0.0.1:8788",
+            "not a url",
+        ] {
+            let reason = Outbound::deny_all().remote_fakes(bad).err().unwrap();
+            assert!(reason.contains("fakes_url"), "{reason}");
+        }
     }
 
     #[test]

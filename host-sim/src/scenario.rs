@@ -178,6 +178,10 @@ pub enum ScenarioError {
     },
     #[error(transparent)]
     Sim(#[from] SimError),
+    #[error(
+        "scenarios, the demo and the bench seed and read the in-process fakes: run them with connection.mode = \"fake\""
+    )]
+    NotOnFakes,
 }
 
 impl Scenario {
@@ -329,6 +333,9 @@ pub fn prepare(
         zoom_faults: scenario.faults.zoom.clone(),
         crm_faults: scenario.faults.crm.clone(),
     };
+    if config.connection.mode != crate::config::ConnectionMode::Fake {
+        return Err(ScenarioError::NotOnFakes);
+    }
     let component = crate::sim::component(&config)?;
     let sim = Simulator::start_with(config, store, options, &component)?;
     if sim.zoom.account().webinars.is_empty() {

@@ -44,6 +44,8 @@ pub enum SimError {
         "cannot read the component {path}: {reason} (build one with `cargo build -p zoom-webinars-plugin --target wasm32-wasip2 --release`, or remove `component` from the configuration to run the one built from this tree)"
     )]
     Component { path: String, reason: String },
+    #[error("{0} (in [connection] of the configuration)")]
+    Connection(String),
     #[error("cannot save the fakes' state to {path}: {source}")]
     SaveState {
         path: String,
@@ -142,6 +144,9 @@ impl Simulator {
                 .fake(zoom::API_HOST, zoom.clone())
                 .fake(crm::API_HOST, crm.clone()),
             ConnectionMode::Real => outbound.real_network(true),
+            ConnectionMode::Remote => outbound
+                .remote_fakes(&config.connection.fakes_url)
+                .map_err(SimError::Connection)?,
         };
 
         let runtime = Runtime::new(
@@ -169,7 +174,12 @@ impl Simulator {
             StateStore::Directory(dir) => Some(dir.clone()),
             StateStore::Memory => None,
         };
-        if let Some(dir) = &state_dir {
+        // In-process fakes keep their records beside the plugin's state;
+        // remote ones keep their own.
+        if let Some(dir) = state_dir
+            .as_ref()
+            .filter(|_| config.connection.mode == ConnectionMode::Fake)
+        {
             restore_fakes(dir, &zoom, &crm)?;
         }
         Ok(Self {
@@ -188,6 +198,9 @@ impl Simulator {
         let Some(dir) = &self.state_dir else {
             return Ok(());
         };
+        if self.config.connection.mode != ConnectionMode::Fake {
+            return Ok(());
+        }
         let path = dir.join(FAKES_FILE);
         let saved = serde_json::json!({ "zoom": self.zoom.save(), "crm": self.crm.save() });
         let error = |source| SimError::SaveState {
