@@ -20,6 +20,7 @@ fn call_overhead(c: &mut Criterion) {
         config: Arc::new(HostConfig::default().plugin_config()),
         outbound: Arc::new(Outbound::deny_all()),
         clock: host_sim::clock::Clock::real(),
+        syncs: Default::default(),
     };
     let mut group = c.benchmark_group("instantiate + trivial export");
     for pooling in [true, false] {

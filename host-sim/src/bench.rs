@@ -402,6 +402,7 @@ async fn call_overhead(options: BenchOptions, component: &[u8]) -> Result<Vec<Ro
         config: Arc::new(HostConfig::default().plugin_config()),
         outbound: Arc::new(Outbound::deny_all()),
         clock: crate::clock::Clock::real(),
+        syncs: Default::default(),
     };
     for pooling in [true, false] {
         let runtime = Runtime::new(

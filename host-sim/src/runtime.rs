@@ -113,6 +113,10 @@ pub struct Installation {
     pub outbound: Arc<Outbound>,
     /// The guest's wall clock.
     pub clock: Clock,
+    /// Held by a running sync (sync now, backfill, tick): the platform runs
+    /// one sync of an installation at a time, so a tick never works on a
+    /// webinar that a sync now is writing.
+    pub syncs: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Everything one call's instance can reach.
@@ -469,6 +473,11 @@ macro_rules! exports {
                 #[allow(clippy::ptr_arg, reason = "the bindings take &String")]
                 pub async fn $name(&self, installation: &Installation $(, $arg: $ty)*) -> Result<$ret, CallError> {
                     let budget = self.limits.$budget;
+                    let _one_sync_at_a_time = if stringify!($budget) == "sync_deadline" {
+                        Some(installation.syncs.lock().await)
+                    } else {
+                        None
+                    };
                     let (mut store, plugin, deadline) = self.instantiate(installation, budget).await?;
                     let call = plugin.$iface().$call(&mut store $(, $arg)*);
                     let outcome = tokio::time::timeout_at(deadline, call).await;

@@ -169,6 +169,7 @@ impl Simulator {
             config: Arc::new(config.plugin_config()),
             outbound: Arc::new(outbound),
             clock: clock.clone(),
+            syncs: Default::default(),
         };
         let state_dir = match &store {
             StateStore::Directory(dir) => Some(dir.clone()),

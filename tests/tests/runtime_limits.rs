@@ -33,6 +33,7 @@ fn installation(outbound: Outbound) -> Installation {
         config: Arc::new(config().plugin_config()),
         outbound: Arc::new(outbound),
         clock: host_sim::clock::Clock::real(),
+        syncs: Default::default(),
     }
 }
 

@@ -958,6 +958,14 @@ pub fn sync_now(env: &Env<'_>, webinar: &str) -> Result<Report, PluginError> {
 fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, PluginError> {
     let store = run.env.store;
     let reconcile = mode.reconcile;
+    let key = intake::pending_key(webinar);
+    // R30: a run on demand is pending while it runs, so a host that dies
+    // mid-run (killed, out of time) has the next tick finish it; the
+    // writes it made are in the ledger and are not made again.
+    let already_pending = store.get(&key)?.is_some();
+    if mode.on_demand && !already_pending {
+        intake::mark_pending(store, webinar, reconcile)?;
+    }
     match run.sync_webinar(webinar, mode) {
         Ok(mut report) => {
             let key = intake::pending_key(webinar);
@@ -1001,7 +1009,14 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
             )?;
             Err(e)
         }
-        Err(e) => Err(e),
+        Err(e) => {
+            // Not to be retried (e.g. the webinar does not exist): the tick
+            // would fail the same way.
+            if mode.on_demand && !already_pending {
+                store.delete(&key)?;
+            }
+            Err(e)
+        }
     }
 }
 
