@@ -5,7 +5,8 @@
 //! One module per capability: `runtime` (engine, instances, limits),
 //! `storage` (the storage import on SQLite), `outbound` (the HTTP policy),
 //! `fakes` (Zoom, CRM), `config` (the operator's configuration), `sim`
-//! (all of it wired together, as the CLI and the tests use it), `scenario`
+//! (all of it wired together, as the CLI and the tests use it), `compare`
+//! (two runs' CRM states), `scenario`
 //! (scripted runs), `demo` (the main command), `serve` (the HTTP front
 //! door), `segment` (filtering the CRM's contacts, R13).
 
@@ -13,6 +14,7 @@ pub mod api;
 pub mod bench;
 pub mod bindings;
 pub mod clock;
+pub mod compare;
 pub mod config;
 pub mod demo;
 pub mod fake_server;

@@ -283,9 +283,8 @@ async fn main() -> ExitCode {
 /// Prints to stdout; a closed pipe (`| head`) ends the program quietly.
 fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let written = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.write_all(b"\n"));
+    // One write: a reader that stops after the first line never sees half.
+    let written = stdout.write_all(format!("{text}\n").as_bytes());
     if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
         std::process::exit(0);
     }

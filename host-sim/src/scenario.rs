@@ -746,6 +746,38 @@ fn shuffle<T>(items: &mut [T], seed: u64) {
     }
 }
 
+/// Gives every webinar of `scenario` a cloud recording, ready, with its
+/// transcript, and syncs every host's recordings: each attendee then gets
+/// a call, which the CRM does not deduplicate (R11, R30).
+pub fn record_every_webinar(scenario: &mut Scenario) {
+    use crate::fakes::zoom::model::{Recording, RecordingFile};
+    for webinar in &mut scenario.zoom.webinars {
+        let file = |file_type: &str, content: &str| RecordingFile {
+            id: String::new(),
+            file_type: file_type.into(),
+            status: "completed".into(),
+            content: content.into(),
+        };
+        webinar.recording = Some(Recording {
+            files: vec![
+                file("MP4", ""),
+                file(
+                    "TRANSCRIPT",
+                    &format!(
+                        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nHannah Host: Welcome to {}.\n",
+                        webinar.topic
+                    ),
+                ),
+            ],
+            deleted: false,
+        });
+    }
+    scenario
+        .settings
+        .get_or_insert_with(GlobalSettings::default)
+        .recording_sync = RecordingSync::Mode("all-users".into());
+}
+
 /// What `scenario generate` makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenerateOptions {

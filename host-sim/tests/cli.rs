@@ -573,7 +573,8 @@ fn scenario_generate_prints_a_scenario_as_toml_or_json() {
 #[test]
 fn fakes_serve_zoom_and_the_crm_for_curl() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, _, address) = listening(
+    // The banner's reader is kept: a closed stdout ends the program.
+    let (mut child, _banner, address) = listening(
         dir.path(),
         &["fakes", "--scenario", &example("clean-webinar.toml")],
     );

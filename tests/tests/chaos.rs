@@ -7,9 +7,8 @@
 //! A property-based test (proptest). CI runs `CHAOS_CASES` cases (8 by
 //! default); the long run is `CHAOS_CASES=200 cargo test -p e2e-tests --test chaos`.
 
-mod common;
-
 use host_sim::api;
+use host_sim::compare::{differences, normalized_crm};
 use host_sim::config::HostConfig;
 use host_sim::scenario::{self, GenerateOptions, Scenario};
 use host_sim::sim::{Simulator, StateStore};
@@ -76,7 +75,7 @@ async fn final_state(actions: &[Action]) -> Value {
     api::tick(&sim).await.unwrap();
     api::sync_now(&sim, &webinar.to_string()).await.unwrap();
     api::tick(&sim).await.unwrap();
-    common::normalized_crm(&sim.crm.dump())
+    normalized_crm(&sim.crm.dump())
 }
 
 /// SplitMix64, for a shuffle the strategy's seed decides.
@@ -153,7 +152,7 @@ fn r30_duplicated_reordered_and_interrupted_deliveries_end_in_the_clean_state() 
     runner
         .run(&chaotic(events), |actions| {
             let state = runtime.block_on(final_state(&actions));
-            let differences = common::differences(&state, &clean);
+            let differences = differences(&state, &clean);
             for difference in &differences {
                 eprintln!("{difference}");
             }

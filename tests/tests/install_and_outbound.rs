@@ -18,7 +18,8 @@ async fn r12_install_creates_the_properties_and_templates_in_the_crm_once() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(first.created.len(), 8, "{first:?}");
+    // Contacts: a group and the four properties; calls: a group and their key; three templates.
+    assert_eq!(first.created.len(), 10, "{first:?}");
 
     let crm = sim.crm.dump();
     let names: Vec<_> = crm["contact_properties"]
@@ -47,6 +48,14 @@ async fn r12_install_creates_the_properties_and_templates_in_the_crm_once() {
         crm["event_templates"]["1000001"].as_array().unwrap().len(),
         3
     );
+    // The calls' key, which finds a call made by a run whose answer was lost (R30).
+    let saved = sim.crm.save();
+    let call_properties: Vec<_> = saved["call_properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(call_properties, ["zoom_webinar_call_key"]);
 
     let second = sim
         .runtime
@@ -55,7 +64,7 @@ async fn r12_install_creates_the_properties_and_templates_in_the_crm_once() {
         .unwrap()
         .unwrap();
     assert!(second.created.is_empty(), "{second:?}");
-    assert_eq!(second.already_present.len(), 8);
+    assert_eq!(second.already_present.len(), 10);
     assert_eq!(
         sim.crm.dump(),
         crm,

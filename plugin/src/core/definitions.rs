@@ -96,6 +96,25 @@ pub fn contact_properties() -> Vec<PropertyDefinition> {
     ]
 }
 
+pub const CALL_KEY: &str = "zoom_webinar_call_key";
+
+/// The call records' own property: which webinar and contact a call was
+/// made for. Creating a call is not idempotent in the CRM, so a run that
+/// lost the answer of a create looks its calls up by this key (R30).
+pub fn call_properties() -> Vec<PropertyDefinition> {
+    vec![PropertyDefinition {
+        name: CALL_KEY,
+        label: "Zoom webinar call key",
+        description: "The Zoom webinar and contact this call record was made for (webinar id:contact id); the integration uses it to never create a call twice.",
+        property_type: PropertyType::Text,
+    }]
+}
+
+/// The key of the call made for `contact_id` of `webinar`.
+pub fn call_key(webinar: &str, contact_id: &str) -> String {
+    format!("{webinar}:{contact_id}")
+}
+
 const fn token(name: &'static str, label: &'static str, token_type: PropertyType) -> EventToken {
     // Every token is filterable: segmentation by event attributes is R13.
     EventToken {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::definitions::RECORDING_EVENT;
+use super::definitions::{CALL_KEY, RECORDING_EVENT, call_key};
 use super::plan::{TimelineEvent, Tokens, Webinar};
 use super::settings::{GlobalSettings, RecordingSync, UserSettings};
 use super::time::{parse_rfc3339, rfc3339};
@@ -302,6 +302,7 @@ pub fn plan(
                 ("hs_call_recording_url", url.to_owned()),
                 ("hs_call_status", "COMPLETED".to_owned()),
                 ("hs_call_duration", duration_ms.max(0).to_string()),
+                (CALL_KEY, call_key(&webinar.id, contact_id)),
             ]),
         });
     }

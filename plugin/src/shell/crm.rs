@@ -81,24 +81,27 @@ impl<'a> CrmClient<'a> {
         }
     }
 
-    pub fn create_contact_property_group(
+    /// `object`: the CRM object type, `contacts` or `calls`.
+    pub fn create_property_group(
         &self,
+        object: &str,
         group: &PropertyGroup,
     ) -> Result<Created, PluginError> {
         self.create(
-            "/crm/v3/properties/contacts/groups",
+            &format!("/crm/v3/properties/{object}/groups"),
             json!({ "name": group.name, "label": group.label, "displayOrder": -1 }),
             &format!("property group {}", group.name),
         )
     }
 
-    pub fn create_contact_property(
+    pub fn create_property(
         &self,
+        object: &str,
         property: &PropertyDefinition,
         group: &str,
     ) -> Result<Created, PluginError> {
         self.create(
-            "/crm/v3/properties/contacts",
+            &format!("/crm/v3/properties/{object}"),
             json!({
                 "name": property.name,
                 "label": property.label,
@@ -107,7 +110,11 @@ impl<'a> CrmClient<'a> {
                 "type": property_type(property.property_type),
                 "fieldType": property.property_type.field_type(),
             }),
-            &format!("contact property {}", property.name),
+            &format!(
+                "{} property {}",
+                object.trim_end_matches('s'),
+                property.name
+            ),
         )
     }
 
@@ -258,6 +265,15 @@ fn daily_limit(response: &Response) -> bool {
         .is_some_and(|body| body.get("policyName").and_then(|p| p.as_str()) == Some("DAILY"))
 }
 
+/// Whether a request that may have been applied is sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Idempotent writes and reads: a lost answer or a 5xx is sent again.
+    Always,
+    /// Creates: only a 429, which applied nothing, is sent again.
+    OnlyWhatWasNotApplied,
+}
+
 impl CrmClient<'_> {
     /// A call that retries 5xx twice and waits out the per-second and
     /// per-10-second rate limits (R32); the daily limit, a 5xx that
@@ -269,18 +285,29 @@ impl CrmClient<'_> {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<Response, PluginError> {
+        self.call_with(method, path, body, Resend::Always)
+    }
+
+    fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        resend: Resend,
+    ) -> Result<Response, PluginError> {
         let mut attempts = 0;
+        let again = |attempts: u32| resend == Resend::Always && attempts < 3;
         loop {
             attempts += 1;
             let response = match self.send(method, path, body.clone()) {
-                Err(PluginError::CrmUnavailable(_)) if attempts < 3 => {
+                Err(PluginError::CrmUnavailable(_)) if again(attempts) => {
                     self.patience.retried();
                     continue;
                 }
                 other => other?,
             };
             match response.status {
-                500..=599 if attempts < 3 => {
+                500..=599 if again(attempts) => {
                     self.patience.retried();
                     continue;
                 }
@@ -316,7 +343,7 @@ impl CrmClient<'_> {
         inputs: Vec<serde_json::Value>,
         what: &str,
     ) -> Result<BatchAnswer, PluginError> {
-        self.batch_call(path, body, inputs, what, false)
+        self.batch_call(path, body, inputs, what, false, Resend::Always)
     }
 
     /// One batch call whose results the caller reads too.
@@ -327,7 +354,66 @@ impl CrmClient<'_> {
         inputs: Vec<serde_json::Value>,
         what: &str,
     ) -> Result<BatchAnswer, PluginError> {
-        self.batch_call(path, body, inputs, what, true)
+        self.batch_call(path, body, inputs, what, true, Resend::Always)
+    }
+
+    /// Creates a batch of calls, sent once. Creating a call is not
+    /// idempotent in the CRM: a request whose answer did not come, or a
+    /// 5xx (which may have made part of the batch), is not sent again
+    /// blind; the caller asks [`CrmClient::existing_call_keys`] first. A
+    /// 429 made nothing and is waited out.
+    pub fn create_calls(&self, inputs: Vec<serde_json::Value>) -> Result<BatchAnswer, PluginError> {
+        self.batch_call(
+            "/crm/v3/objects/calls/batch/create",
+            serde_json::json!({}),
+            inputs,
+            "creating call records",
+            true,
+            Resend::OnlyWhatWasNotApplied,
+        )
+    }
+
+    /// Which of `keys` (at most 100) name a call the CRM holds, by the
+    /// calls' key property (`definitions::CALL_KEY`).
+    pub fn existing_call_keys(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, PluginError> {
+        use crate::core::definitions::CALL_KEY;
+        debug_assert!(keys.len() <= BATCH_SIZE);
+        let mut found = std::collections::BTreeSet::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut body = json!({
+                "filterGroups": [{ "filters": [{ "propertyName": CALL_KEY, "operator": "IN", "values": keys }] }],
+                "properties": [CALL_KEY],
+                "limit": 200,
+            });
+            if let Some(after) = &after {
+                body["after"] = json!(after);
+            }
+            let response = self.call(Method::Post, "/crm/v3/objects/calls/search", Some(body))?;
+            if !response.is_success() {
+                return Err(PluginError::CrmUnavailable(format!(
+                    "looking up the calls already made failed with {}: {}",
+                    response.status,
+                    response.error_message()
+                )));
+            }
+            let page = response.json().unwrap_or_default();
+            found.extend(
+                page["results"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["properties"][CALL_KEY].as_str())
+                    .map(str::to_owned),
+            );
+            match page["paging"]["next"]["after"].as_str() {
+                Some(next) => after = Some(next.to_owned()),
+                None => return Ok(found),
+            }
+        }
     }
 
     fn batch_call(
@@ -337,10 +423,11 @@ impl CrmClient<'_> {
         inputs: Vec<serde_json::Value>,
         what: &str,
         with_results: bool,
+        resend: Resend,
     ) -> Result<BatchAnswer, PluginError> {
         debug_assert!(inputs.len() <= BATCH_SIZE);
         body["inputs"] = serde_json::Value::Array(inputs);
-        let response = self.call(Method::Post, path, Some(body))?;
+        let response = self.call_with(Method::Post, path, Some(body), resend)?;
         if !response.is_success() {
             return Err(PluginError::CrmUnavailable(format!(
                 "{what} failed with {}: {}",

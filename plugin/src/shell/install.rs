@@ -1,6 +1,6 @@
 //! `lifecycle.install`: check the Zoom connection, then create the property
-//! group, the contact properties (R12) and the timeline event templates
-//! (R10) in the CRM. Safe to run twice: what exists is left as it is.
+//! groups, the contact properties (R12), the calls' key property and the
+//! timeline event templates (R10) in the CRM. Safe to run twice: what exists is left as it is.
 
 use super::crm::{self, Created, CrmClient};
 use super::http::HttpClient;
@@ -41,12 +41,18 @@ pub fn install(
     let mut report = InstallReport::default();
 
     let group = definitions::PROPERTY_GROUP;
-    let outcome = crm.create_contact_property_group(&group)?;
-    report.record(format!("property group {}", group.name), &outcome);
-
-    for property in definitions::contact_properties() {
-        let outcome = crm.create_contact_property(&property, group.name)?;
-        report.record(format!("contact property {}", property.name), &outcome);
+    let properties = [
+        ("contacts", definitions::contact_properties()),
+        ("calls", definitions::call_properties()),
+    ];
+    for (object, definitions) in properties {
+        let outcome = crm.create_property_group(object, &group)?;
+        let kind = object.trim_end_matches('s');
+        report.record(format!("{kind} property group {}", group.name), &outcome);
+        for property in definitions {
+            let outcome = crm.create_property(object, &property, group.name)?;
+            report.record(format!("{kind} property {}", property.name), &outcome);
+        }
     }
 
     // Templates have no unique name in the CRM, so look before creating.
@@ -115,7 +121,13 @@ mod tests {
             } else {
                 "property"
             };
-            let key = format!("{kind}:{}", body["name"].as_str().unwrap());
+            // Names are unique per object type: the contacts' and the
+            // calls' groups share one.
+            let name = body["name"].as_str().unwrap();
+            let key = match request.url.split_once("/properties/") {
+                Some((_, object)) => format!("{kind}:{object}:{name}"),
+                None => format!("{kind}:{name}"),
+            };
             if self.created.borrow().contains(&key) {
                 return Ok(Response {
                     status: 409,
@@ -139,7 +151,8 @@ mod tests {
         let services = ScriptedServices::default();
         let store = MemoryStore::default();
         let first = install(&services, &MapConfig, &store).unwrap();
-        assert_eq!(first.created.len(), 1 + 4 + 3);
+        // Contacts: group and four properties (R12); calls: group and key; three templates (R10).
+        assert_eq!(first.created.len(), 1 + 4 + 1 + 1 + 3);
         assert!(first.already_present.is_empty());
         assert_eq!(
             store

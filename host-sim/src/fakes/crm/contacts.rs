@@ -44,7 +44,7 @@ fn contact_json(c: &Contact, requested: &[String]) -> Value {
     })
 }
 
-fn requested_properties(body: &Value) -> Vec<String> {
+pub(crate) fn requested_properties(body: &Value) -> Vec<String> {
     body.get("properties")
         .and_then(Value::as_array)
         .map(|ps| {
@@ -420,7 +420,32 @@ fn compare(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn matches_filter(c: &Contact, filter: &Value) -> Result<bool, String> {
+/// Whether a record matches a search's `filterGroups`: any group whose
+/// filters all match (none: everything). `value_of` reads a property.
+pub(crate) fn matches_groups(
+    groups: &[Value],
+    value_of: &dyn Fn(&str) -> Option<String>,
+) -> Result<bool, String> {
+    let mut any = groups.is_empty();
+    for group in groups {
+        let mut all = true;
+        for filter in group
+            .get("filters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            all &= matches_filter(value_of, filter)?;
+        }
+        any |= all;
+    }
+    Ok(any)
+}
+
+fn matches_filter(
+    value_of: &dyn Fn(&str) -> Option<String>,
+    filter: &Value,
+) -> Result<bool, String> {
     let property = filter
         .get("propertyName")
         .and_then(Value::as_str)
@@ -431,7 +456,7 @@ fn matches_filter(c: &Contact, filter: &Value) -> Result<bool, String> {
         .unwrap_or("EQ");
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     let value = filter.get("value").map(text).unwrap_or_default();
-    let actual = property_value(c, property);
+    let actual = value_of(property);
     let ordering = |want: std::cmp::Ordering| {
         actual
             .as_deref()
@@ -517,24 +542,10 @@ fn search(state: &mut State, request: &FakeRequest) -> FakeResponse {
         .unwrap_or_default();
     let mut matched = Vec::new();
     for contact in state.contacts.values().filter(|c| !c.archived) {
-        let mut any = groups.is_empty();
-        for group in &groups {
-            let filters = group
-                .get("filters")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let mut all = true;
-            for filter in &filters {
-                match matches_filter(contact, filter) {
-                    Ok(hit) => all &= hit,
-                    Err(message) => return state.error(400, "VALIDATION_ERROR", &message),
-                }
-            }
-            any |= all;
-        }
-        if any {
-            matched.push(contact.clone());
+        match matches_groups(&groups, &|p| property_value(contact, p)) {
+            Ok(true) => matched.push(contact.clone()),
+            Ok(false) => {}
+            Err(message) => return state.error(400, "VALIDATION_ERROR", &message),
         }
     }
     if let Some(sort) = body

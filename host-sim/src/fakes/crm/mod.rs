@@ -126,6 +126,11 @@ pub(crate) struct State {
     pub participations: Vec<Value>,
     pub timeline_events: BTreeMap<String, Value>,
     pub calls: BTreeMap<u64, Value>,
+    #[serde(default)]
+    pub call_property_groups: BTreeMap<String, Value>,
+    /// The calls' custom properties; a call may hold only these and `hs_` ones.
+    #[serde(default)]
+    pub call_properties: BTreeMap<String, Value>,
     next_id: u64,
     correlation: u64,
     /// Contacts by email, kept between requests: rebuilding it for every
@@ -179,6 +184,18 @@ const VALID_TYPE_PAIRS: &[(&str, &str)] = &[
 ];
 
 impl State {
+    /// The property groups and properties of an object type (`contacts`,
+    /// `calls`).
+    fn schema(
+        &mut self,
+        object: &str,
+    ) -> (&mut BTreeMap<String, Value>, &mut BTreeMap<String, Value>) {
+        match object {
+            "calls" => (&mut self.call_property_groups, &mut self.call_properties),
+            _ => (&mut self.property_groups, &mut self.contact_properties),
+        }
+    }
+
     /// HubSpot's standard error body.
     pub fn error(&mut self, status: u16, category: &str, message: &str) -> FakeResponse {
         FakeResponse::json(status, &self.error_body(category, message))
@@ -399,18 +416,36 @@ impl FakeCrm {
             (_, ["crm", "v3", "objects", "contacts", ..]) => {
                 contacts::route(state, request, &segments[4..], now)
             }
-            ("POST", ["crm", "v3", "properties", "contacts", "groups"]) => {
-                create_group(state, request)
+            (
+                "POST",
+                [
+                    "crm",
+                    "v3",
+                    "properties",
+                    object @ ("contacts" | "calls"),
+                    "groups",
+                ],
+            ) => create_group(state, object, request),
+            (
+                "GET",
+                [
+                    "crm",
+                    "v3",
+                    "properties",
+                    object @ ("contacts" | "calls"),
+                    "groups",
+                ],
+            ) => {
+                let groups: Vec<Value> = state.schema(object).0.values().cloned().collect();
+                FakeResponse::json(200, &json!({ "results": groups }))
             }
-            ("GET", ["crm", "v3", "properties", "contacts", "groups"]) => FakeResponse::json(
-                200,
-                &json!({ "results": state.property_groups.values().collect::<Vec<_>>() }),
-            ),
-            ("POST", ["crm", "v3", "properties", "contacts"]) => create_property(state, request),
-            ("GET", ["crm", "v3", "properties", "contacts"]) => FakeResponse::json(
-                200,
-                &json!({ "results": state.contact_properties.values().collect::<Vec<_>>() }),
-            ),
+            ("POST", ["crm", "v3", "properties", object @ ("contacts" | "calls")]) => {
+                create_property(state, object, request)
+            }
+            ("GET", ["crm", "v3", "properties", object @ ("contacts" | "calls")]) => {
+                let properties: Vec<Value> = state.schema(object).1.values().cloned().collect();
+                FakeResponse::json(200, &json!({ "results": properties }))
+            }
             ("GET", ["crm", "v3", "timeline", app_id, "event-templates"]) => FakeResponse::json(
                 200,
                 &json!({ "results": state.event_templates.get(*app_id).cloned().unwrap_or_default() }),
@@ -461,7 +496,7 @@ fn owners(state: &mut State, request: &FakeRequest) -> FakeResponse {
     FakeResponse::json(200, &body)
 }
 
-fn create_group(state: &mut State, request: &FakeRequest) -> FakeResponse {
+fn create_group(state: &mut State, object: &str, request: &FakeRequest) -> FakeResponse {
     let Some(body) = body_json(request) else {
         return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
     };
@@ -472,7 +507,7 @@ fn create_group(state: &mut State, request: &FakeRequest) -> FakeResponse {
             "Property group requires a name and a label",
         );
     };
-    if state.property_groups.contains_key(name) {
+    if state.schema(object).0.contains_key(name) {
         return state.error(
             409,
             "OBJECT_ALREADY_EXISTS",
@@ -483,11 +518,14 @@ fn create_group(state: &mut State, request: &FakeRequest) -> FakeResponse {
         "name": name, "label": label,
         "displayOrder": body.get("displayOrder").cloned().unwrap_or(json!(-1)), "archived": false,
     });
-    state.property_groups.insert(name.to_owned(), group.clone());
+    state
+        .schema(object)
+        .0
+        .insert(name.to_owned(), group.clone());
     FakeResponse::json(201, &group)
 }
 
-fn create_property(state: &mut State, request: &FakeRequest) -> FakeResponse {
+fn create_property(state: &mut State, object: &str, request: &FakeRequest) -> FakeResponse {
     let Some(body) = body_json(request) else {
         return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
     };
@@ -512,14 +550,14 @@ fn create_property(state: &mut State, request: &FakeRequest) -> FakeResponse {
             &format!("Property type {kind} does not support field type {field_type}"),
         );
     }
-    if !state.property_groups.contains_key(group) {
+    if !state.schema(object).0.contains_key(group) {
         return state.error(
             400,
             "VALIDATION_ERROR",
             &format!("Property group {group} does not exist"),
         );
     }
-    if state.contact_properties.contains_key(name) {
+    if state.schema(object).1.contains_key(name) {
         return state.error(
             409,
             "OBJECT_ALREADY_EXISTS",
@@ -531,7 +569,8 @@ fn create_property(state: &mut State, request: &FakeRequest) -> FakeResponse {
         "description": field("description").unwrap_or_default(), "hasUniqueValue": false, "archived": false,
     });
     state
-        .contact_properties
+        .schema(object)
+        .1
         .insert(name.to_owned(), property.clone());
     FakeResponse::json(201, &property)
 }

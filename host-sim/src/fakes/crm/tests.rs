@@ -474,6 +474,75 @@ fn calls_need_https_recordings_and_existing_contacts() {
 }
 
 #[test]
+fn calls_hold_only_defined_custom_properties_and_are_found_by_them() {
+    let (crm, _) = crm();
+    let ada = crm.contacts()[0].id.to_string();
+    let call = |key: &str| {
+        json!({
+            "properties": { "hs_timestamp": "2026-11-20T15:00:00Z", "zoom_webinar_call_key": key },
+            "associations": [{ "to": { "id": ada }, "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 194 }] }],
+        })
+    };
+    // As in the CRM: a property the account does not define is refused.
+    let refused = post(&crm, "/crm/v3/objects/calls", call("w:1"));
+    assert_eq!(refused.status, 400);
+    assert!(
+        body(&refused)["message"]
+            .as_str()
+            .unwrap()
+            .contains("Property \"zoom_webinar_call_key\" does not exist"),
+        "{}",
+        body(&refused)
+    );
+    let group = json!({ "name": "zoom_webinars", "label": "Zoom webinars" });
+    assert_eq!(
+        post(&crm, "/crm/v3/properties/calls/groups", group.clone()).status,
+        201
+    );
+    assert_eq!(
+        post(&crm, "/crm/v3/properties/calls/groups", group).status,
+        409
+    );
+    let property = json!({ "name": "zoom_webinar_call_key", "label": "Key", "type": "string", "fieldType": "text", "groupName": "zoom_webinars" });
+    assert_eq!(post(&crm, "/crm/v3/properties/calls", property).status, 201);
+    // The calls' properties are their own: contacts do not have it.
+    assert!(
+        body(&get(&crm, "/crm/v3/properties/contacts"))["results"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for key in ["w:1", "w:2", "w:3"] {
+        assert_eq!(post(&crm, "/crm/v3/objects/calls", call(key)).status, 201);
+    }
+    let search = |keys: &[&str], limit: u64, after: Option<&str>| {
+        let mut query = json!({
+            "filterGroups": [{ "filters": [{ "propertyName": "zoom_webinar_call_key", "operator": "IN", "values": keys }] }],
+            "properties": ["zoom_webinar_call_key"],
+            "limit": limit,
+        });
+        if let Some(after) = after {
+            query["after"] = json!(after);
+        }
+        body(&post(&crm, "/crm/v3/objects/calls/search", query))
+    };
+    let page = search(&["w:1", "w:3", "w:9"], 1, None);
+    assert_eq!(page["total"], 2);
+    assert_eq!(
+        page["results"][0]["properties"]["zoom_webinar_call_key"],
+        "w:1"
+    );
+    let next = page["paging"]["next"]["after"].as_str().unwrap().to_owned();
+    let page = search(&["w:1", "w:3", "w:9"], 1, Some(&next));
+    assert_eq!(
+        page["results"][0]["properties"]["zoom_webinar_call_key"],
+        "w:3"
+    );
+    assert!(page.get("paging").is_none());
+    assert_eq!(search(&["w:1"], 201, None)["category"], "VALIDATION_ERROR");
+}
+
+#[test]
 fn requests_past_the_ten_second_limit_get_429_with_the_policy() {
     let clock = Clock::manual(0);
     let crm = FakeCrm::new("t", clock.clone()).with_rate_limits(CrmRateLimits::STARTER);

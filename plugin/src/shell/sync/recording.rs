@@ -6,17 +6,18 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::{Mode, Report, Run};
+use super::{Mode, Report, Run, retryable};
 use crate::core::audit::AuditKind;
+use crate::core::definitions::call_key;
 use crate::core::intake::RecordingFacts;
 use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::{TimelineEvent, Webinar};
 use crate::core::recording::{
-    self, MAX_TRANSCRIPT_CHARS, PROCESSING_LIMIT_MS, Readiness, Recording, TRANSCRIPT_WAIT_MS,
+    self, Call, MAX_TRANSCRIPT_CHARS, PROCESSING_LIMIT_MS, Readiness, Recording, TRANSCRIPT_WAIT_MS,
 };
 use crate::core::settings::{GlobalSettings, UserSettings};
-use crate::shell::PluginError;
 use crate::shell::crm::BATCH_SIZE;
+use crate::shell::{PluginError, load, save};
 
 /// The CRM's association type "call to contact".
 const CALL_TO_CONTACT: u32 = 194;
@@ -212,58 +213,124 @@ impl Run<'_> {
             }
         };
         let plan = recording::plan(webinar, &recording, &url, &attendees, transcript.as_deref());
+        self.settle_calls_in_flight(id, ledger)?;
         let calls: Vec<_> = plan
             .calls
             .iter()
             .filter(|c| !ledger.has(&c.email, applied::CALL))
             .collect();
         for chunk in calls.chunks(BATCH_SIZE) {
-            let inputs = chunk
+            self.create_calls(id, chunk, ledger, report)?;
+        }
+        Ok(None)
+    }
+
+    /// Creates one batch of calls, each exactly once (R30). The batch's
+    /// keys are stored before it is sent; a run that stops before the
+    /// CRM's answer is saved (killed, out of time, the answer lost) leaves
+    /// them, and the CRM is asked which of them exist before any is sent
+    /// again — here, or by the next run.
+    fn create_calls(
+        &mut self,
+        webinar: &str,
+        chunk: &[&Call],
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        let mut todo: Vec<&Call> = chunk.to_vec();
+        for attempt in 1.. {
+            let in_flight: Vec<(String, String)> = todo
                 .iter()
-                .map(|c| {
-                    json!({
-                        "properties": c.properties,
-                        "objectWriteTraceId": c.contact_id,
-                        "associations": [{
-                            "to": { "id": c.contact_id },
-                            "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": CALL_TO_CONTACT }],
-                        }],
-                    })
-                })
+                .map(|c| (c.email.clone(), call_key(webinar, &c.contact_id)))
                 .collect();
-            let answer = self.crm.batch_with_results(
-                "/crm/v3/objects/calls/batch/create",
-                json!({}),
-                inputs,
-                "creating call records",
-            )?;
+            save(self.env.store, &in_flight_key(webinar), &in_flight)?;
+            let inputs = todo.iter().map(|c| call_input(c)).collect();
+            let answer = match self.crm.create_calls(inputs) {
+                Ok(answer) => answer,
+                Err(e) if attempt < 3 && retryable(&e) => {
+                    // Made or not, the CRM knows: ask before sending again.
+                    self.settle_calls_in_flight(webinar, ledger)?;
+                    todo.retain(|c| !ledger.has(&c.email, applied::CALL));
+                    if todo.is_empty() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             // Which calls were made: by the trace id the CRM echoes; all of
             // them when nothing failed.
-            let made: BTreeSet<String> = answer
+            let made: BTreeSet<&str> = answer
                 .results
                 .iter()
                 .filter_map(|r| r.get("objectWriteTraceId").and_then(Value::as_str))
-                .map(str::to_owned)
                 .collect();
             let mut failed = Vec::new();
-            for call in chunk {
-                if made.contains(&call.contact_id) || answer.errors.is_empty() {
+            for call in &todo {
+                if made.contains(call.contact_id.as_str()) || answer.errors.is_empty() {
                     ledger.mark(&call.email, applied::CALL);
                     report.written += 1;
                 } else {
                     failed.push(call.email.clone());
                 }
             }
-            // Calls are not idempotent in the CRM: what was made is saved at once.
-            self.save_ledger(id, ledger)?;
+            self.save_ledger(webinar, ledger)?;
+            self.env.store.delete(&in_flight_key(webinar))?;
             if !failed.is_empty() {
                 let what = (
                     AuditKind::WebinarDataNotSynced,
                     "call record(s) of the recording were not created",
                 );
-                self.failed_writes(ledger, id, report, what, &answer, failed)?;
+                self.failed_writes(ledger, webinar, report, what, &answer, failed)?;
             }
+            break;
         }
-        Ok(None)
+        Ok(())
     }
+
+    /// Marks the calls a stopped run sent as made if the CRM holds them,
+    /// and forgets the batch: what is not there is created again.
+    pub(super) fn settle_calls_in_flight(
+        &mut self,
+        webinar: &str,
+        ledger: &mut Ledger,
+    ) -> Result<(), PluginError> {
+        let key = in_flight_key(webinar);
+        let Some(in_flight) = load::<Vec<(String, String)>>(self.env.store, &key)? else {
+            return Ok(());
+        };
+        let unknown: Vec<String> = in_flight
+            .iter()
+            .filter(|(email, _)| !ledger.has(email, applied::CALL))
+            .map(|(_, key)| key.clone())
+            .collect();
+        if !unknown.is_empty() {
+            let found = self.crm.existing_call_keys(&unknown)?;
+            for (email, key) in &in_flight {
+                if found.contains(key) {
+                    ledger.mark(email, applied::CALL);
+                }
+            }
+            self.save_ledger(webinar, ledger)?;
+        }
+        self.env.store.delete(&key)
+    }
+}
+
+/// Where the keys of a batch of calls being created are kept until the
+/// CRM's answer is saved in the ledger.
+fn in_flight_key(webinar: &str) -> String {
+    format!("calls-in-flight/{webinar}")
+}
+
+/// A call's input to the CRM's batch create, associated with its contact.
+fn call_input(call: &Call) -> Value {
+    json!({
+        "properties": call.properties,
+        "objectWriteTraceId": call.contact_id,
+        "associations": [{
+            "to": { "id": call.contact_id },
+            "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": CALL_TO_CONTACT }],
+        }],
+    })
 }

@@ -1,0 +1,93 @@
+//! Comparing what two runs left in the fake CRM: the chaos, fault and
+//! crash tests (issue 9) each check a run against a clean one.
+
+/// The CRM's records with the CRM's own ids replaced by the contacts'
+/// emails and sorted: two runs that created contacts in a different order
+/// (deliveries reordered, a sync in between) compare equal when they wrote
+/// the same things.
+pub fn normalized_crm(crm: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let email_of: std::collections::HashMap<String, String> = crm["contacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["id"].to_string().trim_matches('"').to_owned(),
+                c["properties"]["email"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let by_email = |id: &Value| {
+        let id = id.to_string().trim_matches('"').to_owned();
+        json!(email_of.get(&id).cloned().unwrap_or(id))
+    };
+    let sorted = |mut list: Vec<Value>| {
+        list.sort_by_key(|v| v.to_string());
+        Value::Array(list)
+    };
+    let list = |name: &str| crm[name].as_array().cloned().unwrap_or_default();
+    let contacts = list("contacts")
+        .into_iter()
+        .map(|mut c| {
+            c["id"] = by_email(&c["id"]);
+            c
+        })
+        .collect();
+    let participations = list("participations")
+        .into_iter()
+        .map(|mut p| {
+            p["contactId"] = by_email(&p["contactId"]);
+            p
+        })
+        .collect();
+    let timeline = list("timeline_events")
+        .into_iter()
+        .map(|mut t| {
+            if let Some(object) = t.get("objectId").cloned() {
+                t["objectId"] = by_email(&object);
+            }
+            t
+        })
+        .collect();
+    json!({
+        "contacts": sorted(contacts),
+        "participations": sorted(participations),
+        "timeline_events": sorted(timeline),
+        // The event's own CRM id depends on when it was made.
+        "marketing_events": sorted(
+            list("marketing_events")
+                .into_iter()
+                .map(|mut e| {
+                    if let Some(e) = e.as_object_mut() {
+                        e.remove("objectId");
+                    }
+                    e
+                })
+                .collect()
+        ),
+        "calls": list("calls").len(),
+    })
+}
+
+/// What differs between two [`normalized_crm`] states, record by record:
+/// `-` only in `got`, `+` only in `expected`.
+pub fn differences(got: &serde_json::Value, expected: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (kind, want) in expected.as_object().into_iter().flatten() {
+        let have = &got[kind];
+        match (have.as_array(), want.as_array()) {
+            (Some(have), Some(want)) => {
+                for h in have.iter().filter(|h| !want.contains(h)) {
+                    out.push(format!("- {kind}: {h}"));
+                }
+                for w in want.iter().filter(|w| !have.contains(w)) {
+                    out.push(format!("+ {kind}: {w}"));
+                }
+            }
+            _ if have != want => out.push(format!("{kind}: {have} != {want}")),
+            _ => {}
+        }
+    }
+    out
+}
