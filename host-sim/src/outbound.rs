@@ -173,6 +173,8 @@ pub struct RequestRecord {
     pub method: String,
     pub path: String,
     pub disposition: Disposition,
+    /// When it was sent, and how long its answer took.
+    pub started: Instant,
     pub elapsed: Duration,
 }
 
@@ -345,6 +347,7 @@ impl WasiHttpHooks for OutboundHooks {
                 method: method.clone(),
                 path: path.clone(),
                 disposition,
+                started,
                 elapsed: started.elapsed(),
             };
             if over_cap {

@@ -166,3 +166,47 @@ fn r30_duplicated_reordered_and_interrupted_deliveries_end_in_the_clean_state() 
         })
         .unwrap();
 }
+
+/// A person's "sync now" twice at once and the background tick: the host
+/// runs one sync of an installation at a time, so nothing is written twice
+/// — not even the calls, which the CRM does not deduplicate.
+#[tokio::test(flavor = "multi_thread")]
+async fn r30_syncs_asked_for_at_the_same_time_write_once() {
+    let (mut scenario, webinar) = webinar_scenario();
+    scenario::record_every_webinar(&mut scenario);
+    let webinar = webinar.to_string();
+    let clean = {
+        let sim = simulator(&scenario).await;
+        api::sync_now(&sim, &webinar).await.unwrap();
+        normalized_crm(&sim.crm.dump())
+    };
+    assert_eq!(clean["calls"], 8);
+    let sim = simulator(&scenario).await;
+    // A CRM a few milliseconds away, as a real one is: the runs would
+    // overlap, were they let.
+    sim.crm.set_faults(host_sim::fakes::FaultPlan {
+        latency_ms: 5,
+        ..Default::default()
+    });
+    let (first, second, tick) = tokio::join!(
+        api::sync_now(&sim, &webinar),
+        api::sync_now(&sim, &webinar),
+        api::tick(&sim)
+    );
+    for report in [first, second, tick] {
+        report.unwrap();
+    }
+    // One at a time: no request was sent while another was unanswered
+    // (each run sends its requests one after the other).
+    let mut spans: Vec<_> = sim
+        .requests()
+        .iter()
+        .map(|r| (r.started, r.started + r.elapsed))
+        .collect();
+    spans.sort();
+    let overlapping = spans.windows(2).filter(|w| w[1].0 < w[0].1).count();
+    assert_eq!(overlapping, 0, "requests of two syncs overlapped");
+    let state = normalized_crm(&sim.crm.dump());
+    let differences = differences(&state, &clean);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

@@ -34,6 +34,10 @@ pub struct Pending {
     /// Not before this time: a rate limit or an outage is waited out (R32).
     pub not_before_ms: i64,
     pub attempts: u32,
+    /// Bumped by every mark: a sync that ends sees whether a webhook
+    /// marked the webinar while it ran, and then leaves it pending.
+    #[serde(default)]
+    pub marks: u64,
 }
 
 /// A short, stable key for a business key.
@@ -47,6 +51,7 @@ pub fn mark_pending(store: &dyn Store, webinar: &str, reconcile: bool) -> Result
     let key = pending_key(webinar);
     let mut pending: Pending = load(store, &key)?.unwrap_or_default();
     pending.reconcile |= reconcile;
+    pending.marks = pending.marks.wrapping_add(1);
     save(store, &key, &pending)
 }
 

@@ -966,24 +966,24 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
     if mode.on_demand && !already_pending {
         intake::mark_pending(store, webinar, reconcile)?;
     }
+    // What the webinar owed when the run started; a webhook that marks it
+    // while the run goes on changes this, and its facts may be unread.
+    let started = store.get(&key)?;
     match run.sync_webinar(webinar, mode) {
         Ok(mut report) => {
-            let key = intake::pending_key(webinar);
             match report.retry_at_ms {
                 // Zoom is not done with the recording: the tick comes back.
                 Some(at) => {
-                    save(
-                        store,
-                        &key,
-                        &Pending {
-                            reconcile,
-                            not_before_ms: at,
-                            attempts: 0,
-                        },
-                    )?;
+                    let mut pending: Pending = load(store, &key)?.unwrap_or_default();
+                    pending.reconcile |= reconcile;
+                    pending.not_before_ms = at;
+                    pending.attempts = 0;
+                    save(store, &key, &pending)?;
                     report.pending += 1;
                 }
-                None => store.delete(&key)?,
+                None if store.get(&key)? == started => store.delete(&key)?,
+                // Marked during the run: the next tick reads the new facts.
+                None => report.pending += 1,
             }
             Ok(report)
         }
@@ -1103,4 +1103,75 @@ pub fn on_settings_changed(
         intake::mark_pending(store, key.trim_start_matches(intake::KNOWN_PREFIX), true)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::http::{Method, Request, Response, TransportError};
+    use crate::shell::memory::MemoryStore;
+
+    /// Zoom without the webinar; a webhook marks it while the sync reads it.
+    struct ZoomMarkingMidRun<'a> {
+        store: &'a MemoryStore,
+        mark: bool,
+    }
+
+    impl HttpClient for ZoomMarkingMidRun<'_> {
+        fn send(&self, request: Request) -> Result<Response, TransportError> {
+            let answer = |status: u16, body: serde_json::Value| {
+                Ok(Response {
+                    status,
+                    body: body.to_string().into_bytes(),
+                })
+            };
+            if request.method == Method::Post && request.url.contains("/oauth/token") {
+                return answer(200, json!({ "access_token": "t", "expires_in": 3600 }));
+            }
+            if request.url.ends_with("/webinars/81000000001") && self.mark {
+                intake::mark_pending(self.store, "81000000001", false).unwrap();
+            }
+            answer(
+                404,
+                json!({ "code": 3001, "message": "Webinar does not exist: 81000000001." }),
+            )
+        }
+    }
+
+    struct AnyConfig;
+    impl Config for AnyConfig {
+        fn get(&self, key: &str) -> Result<Option<String>, String> {
+            Ok(Some(format!("value-of-{key}")))
+        }
+    }
+
+    fn sync_now_with(store: &MemoryStore, mark: bool) -> Report {
+        let http = ZoomMarkingMidRun { store, mark };
+        let env = Env {
+            http: &http,
+            config: &AnyConfig,
+            store,
+            now_ms: 1_795_000_000_000,
+        };
+        sync_now(&env, "81000000001").unwrap()
+    }
+
+    #[test]
+    fn r30_a_webinar_marked_by_a_webhook_during_its_sync_stays_pending() {
+        let store = MemoryStore::default();
+        let pending = intake::pending_key("81000000001");
+        // Alone, the run is pending while it runs and done after.
+        let report = sync_now_with(&store, false);
+        assert_eq!(report.pending, 0);
+        assert_eq!(store.get(&pending).unwrap(), None);
+        // A webhook's mark mid-run is not wiped: its facts may be unread.
+        let report = sync_now_with(&store, true);
+        assert_eq!(report.pending, 1);
+        let left: Pending = load(&store, &pending).unwrap().unwrap();
+        assert_eq!(left.not_before_ms, 0);
+        // The next run reads them and is done.
+        let report = sync_now_with(&store, false);
+        assert_eq!(report.pending, 0);
+        assert_eq!(store.get(&pending).unwrap(), None);
+    }
 }
