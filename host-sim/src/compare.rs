@@ -71,18 +71,27 @@ pub fn normalized_crm(crm: &serde_json::Value) -> serde_json::Value {
 }
 
 /// What differs between two [`normalized_crm`] states, record by record:
-/// `-` only in `got`, `+` only in `expected`.
+/// `-` only in `got` (or more often), `+` only in `expected`.
 pub fn differences(got: &serde_json::Value, expected: &serde_json::Value) -> Vec<String> {
+    use std::collections::BTreeMap;
     let mut out = Vec::new();
     for (kind, want) in expected.as_object().into_iter().flatten() {
         let have = &got[kind];
         match (have.as_array(), want.as_array()) {
             (Some(have), Some(want)) => {
-                for h in have.iter().filter(|h| !want.contains(h)) {
-                    out.push(format!("- {kind}: {h}"));
+                // Counted, not just looked up: a record written twice is a difference.
+                let mut count: BTreeMap<String, i64> = BTreeMap::new();
+                for h in have {
+                    *count.entry(h.to_string()).or_default() += 1;
                 }
-                for w in want.iter().filter(|w| !have.contains(w)) {
-                    out.push(format!("+ {kind}: {w}"));
+                for w in want {
+                    *count.entry(w.to_string()).or_default() -= 1;
+                }
+                for (record, n) in count {
+                    let sign = if n > 0 { '-' } else { '+' };
+                    for _ in 0..n.abs() {
+                        out.push(format!("{sign} {kind}: {record}"));
+                    }
                 }
             }
             _ if have != want => out.push(format!("{kind}: {have} != {want}")),
@@ -90,4 +99,25 @@ pub fn differences(got: &serde_json::Value, expected: &serde_json::Value) -> Vec
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::differences;
+
+    #[test]
+    fn a_record_written_twice_or_missing_is_a_difference() {
+        let clean = json!({ "contacts": [{ "id": "a" }, { "id": "b" }], "calls": 2 });
+        assert!(differences(&clean, &clean).is_empty());
+        let doubled =
+            json!({ "contacts": [{ "id": "a" }, { "id": "a" }, { "id": "b" }], "calls": 3 });
+        assert_eq!(
+            differences(&doubled, &clean),
+            ["calls: 3 != 2", r#"- contacts: {"id":"a"}"#]
+        );
+        let missing = json!({ "contacts": [{ "id": "b" }], "calls": 2 });
+        assert_eq!(differences(&missing, &clean), [r#"+ contacts: {"id":"a"}"#]);
+    }
 }

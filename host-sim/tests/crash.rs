@@ -223,12 +223,13 @@ async fn host_sim(
     ended
 }
 
-/// The CRM's records after the webinar synced in one process, no kills.
-async fn clean_state(scenario: &Scenario, webinar: &str) -> Value {
+/// The CRM's records after the webinar synced in one process, no kills,
+/// and how many records that sync wrote.
+async fn clean_state(scenario: &Scenario, webinar: &str) -> (Value, u32) {
     let sim = scenario::prepare(scenario, HostConfig::default(), StateStore::Memory).unwrap();
     scenario::play(&sim, scenario, &mut |_| {}).await.unwrap();
-    api::sync_now(&sim, webinar).await.unwrap();
-    normalized_crm(&sim.crm.dump())
+    let report = api::sync_now(&sim, webinar).await.unwrap();
+    (normalized_crm(&sim.crm.dump()), report.written)
 }
 
 /// A small deterministic generator for the kill points.
@@ -253,7 +254,7 @@ fn kill_points(seed: u64, count: usize, span: usize) -> Vec<(usize, Moment)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn r30_a_sync_killed_at_random_points_resumes_and_ends_in_the_clean_state() {
     let (scenario, webinar) = webinar_scenario();
-    let clean = clean_state(&scenario, &webinar).await;
+    let (clean, written) = clean_state(&scenario, &webinar).await;
     let attendees = number("CRASH_REGISTRANTS", 1000) * 7 / 10;
     assert_eq!(clean["calls"], attendees);
 
@@ -294,11 +295,13 @@ async fn r30_a_sync_killed_at_random_points_resumes_and_ends_in_the_clean_state(
     }
     // Ticks until nothing is pending; the killed runs left it pending.
     let mut finished = false;
+    let mut last_written = 0;
     for _ in 0..5 {
         let ended = host_sim(dir.path(), &fakes, &["tick", "--json"], None).await;
         logs.push_str(&ended.stderr);
         let report: Value = serde_json::from_str(&ended.stdout).unwrap();
         runs.push(format!("tick: {report}"));
+        last_written = report["written"].as_u64().unwrap();
         if report["pending"] == 0 && report["failed"] == 0 {
             finished = true;
             break;
@@ -308,6 +311,11 @@ async fn r30_a_sync_killed_at_random_points_resumes_and_ends_in_the_clean_state(
     assert!(finished, "still pending after five ticks: {runs:?}");
     let killed = fakes.wire.kills.load(Ordering::SeqCst);
     assert!(killed >= 2, "only {killed} kill(s) landed: {runs:?}");
+    // Resumed, not redone: the killed runs' checkpoints kept their work.
+    assert!(
+        last_written < u64::from(written) / 2,
+        "the last run wrote {last_written} of {written} records: {runs:?}"
+    );
 
     let crashed = normalized_crm(&fakes.crm.dump());
     let differences = differences(&crashed, &clean);
