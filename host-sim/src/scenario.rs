@@ -746,6 +746,24 @@ fn shuffle<T>(items: &mut [T], seed: u64) {
     }
 }
 
+/// One webinar that ran, with `registrants` of whom 70 % attended and
+/// three guests, recorded with its transcript, and no steps: a "sync now"
+/// writes it all from Zoom's lists, in batches, calls included. The
+/// fault, crash and bench runs sync it. Also returns the webinar's id.
+pub fn recorded_webinar(registrants: usize, seed: u64) -> (Scenario, String) {
+    let mut scenario = generate(GenerateOptions {
+        webinars: 1,
+        registrants,
+        attendees: registrants * 7 / 10,
+        guests: 3,
+        seed,
+    });
+    scenario.steps.clear();
+    record_every_webinar(&mut scenario);
+    let webinar = scenario.zoom.webinars[0].id.to_string();
+    (scenario, webinar)
+}
+
 /// Gives every webinar of `scenario` a cloud recording, ready, with its
 /// transcript, and syncs every host's recordings: each attendee then gets
 /// a call, which the CRM does not deduplicate (R11, R30).

@@ -27,7 +27,7 @@ use host_sim::fake_server::Fakes;
 use host_sim::fakes::crm::{CrmRateLimits, FakeCrm};
 use host_sim::fakes::zoom::{FakeZoom, ZoomApp, ZoomRateLimits};
 use host_sim::outbound::{FakeRequest, FakeResponse, FakeService};
-use host_sim::scenario::{self, GenerateOptions, Scenario};
+use host_sim::scenario::{self, Scenario};
 use host_sim::sim::{Simulator, StateStore};
 use serde_json::Value;
 
@@ -38,21 +38,8 @@ fn number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// One recorded webinar synced from Zoom's lists: contacts, registrations,
-/// attendance, timeline events, properties and a call per attendee.
 fn webinar_scenario() -> (Scenario, String) {
-    let n = number("CRASH_REGISTRANTS", 1000);
-    let mut scenario = scenario::generate(GenerateOptions {
-        webinars: 1,
-        registrants: n,
-        attendees: n * 7 / 10,
-        guests: 3,
-        seed: 9,
-    });
-    scenario.steps.clear();
-    scenario::record_every_webinar(&mut scenario);
-    let webinar = scenario.zoom.webinars[0].id.to_string();
-    (scenario, webinar)
+    scenario::recorded_webinar(number("CRASH_REGISTRANTS", 1000), 9)
 }
 
 /// When the fakes kill the simulator.

@@ -14,7 +14,7 @@ use host_sim::compare::{differences, normalized_crm};
 use host_sim::config::HostConfig;
 use host_sim::fakes::FaultPlan;
 use host_sim::outbound::Disposition;
-use host_sim::scenario::{self, GenerateOptions, Scenario};
+use host_sim::scenario::{self, Scenario};
 use host_sim::sim::{Simulator, StateStore};
 use serde_json::Value;
 
@@ -26,18 +26,7 @@ fn registrants() -> usize {
 }
 
 fn webinar_scenario(faults: Option<FaultPlan>) -> (Scenario, String) {
-    let n = registrants();
-    let mut scenario = scenario::generate(GenerateOptions {
-        webinars: 1,
-        registrants: n,
-        attendees: n * 7 / 10,
-        guests: 3,
-        seed: 3,
-    });
-    // The reconcile path: Zoom's lists, written in batches.
-    scenario.steps.clear();
-    // Calls too: the one write the CRM does not deduplicate.
-    scenario::record_every_webinar(&mut scenario);
+    let (mut scenario, webinar) = scenario::recorded_webinar(registrants(), 3);
     if let Some(plan) = faults {
         scenario.faults.zoom = FaultPlan {
             seed: 1,
@@ -45,7 +34,6 @@ fn webinar_scenario(faults: Option<FaultPlan>) -> (Scenario, String) {
         };
         scenario.faults.crm = FaultPlan { seed: 2, ..plan };
     }
-    let webinar = scenario.zoom.webinars[0].id.to_string();
     (scenario, webinar)
 }
 

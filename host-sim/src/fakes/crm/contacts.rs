@@ -44,7 +44,7 @@ fn contact_json(c: &Contact, requested: &[String]) -> Value {
     })
 }
 
-pub(crate) fn requested_properties(body: &Value) -> Vec<String> {
+fn requested_properties(body: &Value) -> Vec<String> {
     body.get("properties")
         .and_then(Value::as_array)
         .map(|ps| {
@@ -509,40 +509,81 @@ fn matches_filter(
     })
 }
 
+/// A search request's paging and filters, as every object's search reads them.
+pub(crate) struct SearchQuery {
+    pub limit: usize,
+    pub after: usize,
+    pub groups: Vec<Value>,
+    pub requested: Vec<String>,
+}
+
+impl SearchQuery {
+    /// The query, or the CRM's 400 for a page past its limits.
+    pub(crate) fn read(state: &mut State, body: &Value) -> Result<Self, FakeResponse> {
+        let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(10) as usize;
+        if limit > SEARCH_PAGE_MAX {
+            return Err(state.error(
+                400,
+                "VALIDATION_ERROR",
+                &format!("limit must be at most {SEARCH_PAGE_MAX}"),
+            ));
+        }
+        let after = body
+            .get("after")
+            .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned))
+            .and_then(|a| a.parse::<usize>().ok())
+            .unwrap_or(0);
+        if after + limit > SEARCH_RESULTS_MAX {
+            return Err(state.error(
+                400,
+                "VALIDATION_ERROR",
+                &format!(
+                    "The search API cannot page past {SEARCH_RESULTS_MAX} results; narrow the filters."
+                ),
+            ));
+        }
+        Ok(Self {
+            limit,
+            after,
+            groups: body
+                .get("filterGroups")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            requested: requested_properties(body),
+        })
+    }
+
+    /// The answer for `matched` records, `shown` as the caller shows them.
+    pub(crate) fn page<T>(&self, matched: &[T], shown: impl Fn(&T) -> Value) -> FakeResponse {
+        let total = matched.len();
+        let results: Vec<Value> = matched
+            .iter()
+            .skip(self.after)
+            .take(self.limit)
+            .map(shown)
+            .collect();
+        let mut answer = json!({ "total": total, "results": results });
+        let next = self.after + self.limit;
+        if next < total.min(SEARCH_RESULTS_MAX) {
+            answer["paging"] = json!({ "next": { "after": next.to_string() } });
+        }
+        FakeResponse::json(200, &answer)
+    }
+}
+
 fn search(state: &mut State, request: &FakeRequest) -> FakeResponse {
     let Some(body) = body_json(request) else {
         return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
     };
-    let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(10) as usize;
-    if limit > SEARCH_PAGE_MAX {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("limit must be at most {SEARCH_PAGE_MAX}"),
-        );
-    }
-    let after = body
-        .get("after")
-        .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned))
-        .and_then(|a| a.parse::<usize>().ok())
-        .unwrap_or(0);
-    if after + limit > SEARCH_RESULTS_MAX {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!(
-                "The search API cannot page past {SEARCH_RESULTS_MAX} results; narrow the filters."
-            ),
-        );
-    }
-    let groups = body
-        .get("filterGroups")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let query = match SearchQuery::read(state, &body) {
+        Ok(query) => query,
+        Err(answer) => return answer,
+    };
+    let groups = &query.groups;
     let mut matched = Vec::new();
     for contact in state.contacts.values().filter(|c| !c.archived) {
-        match matches_groups(&groups, &|p| property_value(contact, p)) {
+        match matches_groups(groups, &|p| property_value(contact, p)) {
             Ok(true) => matched.push(contact.clone()),
             Ok(false) => {}
             Err(message) => return state.error(400, "VALIDATION_ERROR", &message),
@@ -567,17 +608,5 @@ fn search(state: &mut State, request: &FakeRequest) -> FakeResponse {
             if descending { order.reverse() } else { order }
         });
     }
-    let requested = requested_properties(&body);
-    let total = matched.len();
-    let results: Vec<Value> = matched
-        .iter()
-        .skip(after)
-        .take(limit)
-        .map(|c| contact_json(c, &requested))
-        .collect();
-    let mut answer = json!({ "total": total, "results": results });
-    if after + limit < total.min(SEARCH_RESULTS_MAX) {
-        answer["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
-    }
-    FakeResponse::json(200, &answer)
+    query.page(&matched, |c| contact_json(c, &query.requested))
 }

@@ -505,57 +505,29 @@ pub(crate) fn calls(
 /// `POST /crm/v3/objects/calls/search`: the calls' properties filtered as
 /// contacts are, in id order, paged by `after` (at most 200 a page).
 fn search_calls(state: &mut State, body: &Value) -> FakeResponse {
-    use super::contacts::{SEARCH_PAGE_MAX, matches_groups, requested_properties};
-    let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(10) as usize;
-    if limit > SEARCH_PAGE_MAX {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("limit must be at most {SEARCH_PAGE_MAX}"),
-        );
-    }
-    let after = body
-        .get("after")
-        .and_then(|a| {
-            a.as_str()
-                .map_or_else(|| a.to_string(), str::to_owned)
-                .parse::<usize>()
-                .ok()
-        })
-        .unwrap_or(0);
-    let groups = body
-        .get("filterGroups")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    use super::contacts::{SearchQuery, matches_groups};
+    let query = match SearchQuery::read(state, body) {
+        Ok(query) => query,
+        Err(answer) => return answer,
+    };
     let mut matched = Vec::new();
     for call in state.calls.values() {
         let value_of = |name: &str| match name {
             "hs_object_id" => call["id"].as_str().map(str::to_owned),
             _ => call["properties"][name].as_str().map(str::to_owned),
         };
-        match matches_groups(&groups, &value_of) {
-            Ok(true) => matched.push(call),
+        match matches_groups(&query.groups, &value_of) {
+            Ok(true) => matched.push(call.clone()),
             Ok(false) => {}
             Err(message) => return state.error(400, "VALIDATION_ERROR", &message),
         }
     }
-    let requested = requested_properties(body);
-    let results: Vec<Value> = matched
-        .iter()
-        .skip(after)
-        .take(limit)
-        .map(|call| {
-            let properties: serde_json::Map<String, Value> = requested
-                .iter()
-                .filter_map(|p| Some((p.clone(), call["properties"].get(p)?.clone())))
-                .collect();
-            json!({ "id": call["id"], "properties": properties, "createdAt": call["createdAt"] })
-        })
-        .collect();
-    let mut answer = json!({ "total": matched.len(), "results": results });
-    if after + limit < matched.len() {
-        answer["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
-    }
-    FakeResponse::json(200, &answer)
+    query.page(&matched, |call| {
+        let properties: serde_json::Map<String, Value> = query
+            .requested
+            .iter()
+            .filter_map(|p| Some((p.clone(), call["properties"].get(p)?.clone())))
+            .collect();
+        json!({ "id": call["id"], "properties": properties, "createdAt": call["createdAt"] })
+    })
 }
