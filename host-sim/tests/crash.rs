@@ -12,8 +12,8 @@
 //! wrote, the host never heard). The host's log, at debug level, is
 //! searched for the configured credentials.
 //!
-//! CI: 1,000 registrants and 4 kills. Longer:
-//! `CRASH_REGISTRANTS=5000 CRASH_KILLS=12 cargo test -p host-sim --test crash`.
+//! CI: 1,000 registrants, 2 episodes of 2 kills. Longer:
+//! `CRASH_REGISTRANTS=5000 CRASH_EPISODES=8 cargo test -p host-sim --test crash`.
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,7 +57,6 @@ struct Tripwire {
     requests: AtomicUsize,
     at: Mutex<Option<(usize, Moment)>>,
     pid: Mutex<Option<u32>>,
-    kills: AtomicUsize,
 }
 
 impl Tripwire {
@@ -84,7 +83,6 @@ impl Tripwire {
             // reaped, so it cannot name another process.
             let killed = unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
             assert_eq!(killed, 0, "could not kill the simulator");
-            self.kills.fetch_add(1, Ordering::SeqCst);
         }
     }
 }
@@ -210,108 +208,144 @@ async fn host_sim(
     ended
 }
 
-/// The CRM's records after the webinar synced in one process, no kills,
-/// and how many records that sync wrote.
-async fn clean_state(scenario: &Scenario, webinar: &str) -> (Value, u32) {
+/// A sync in one process, no kills.
+struct Clean {
+    /// The CRM's records after it.
+    state: Value,
+    /// The records it wrote.
+    written: u32,
+    /// The requests it sent.
+    requests: usize,
+}
+
+async fn clean_run(scenario: &Scenario, webinar: &str) -> Clean {
     let sim = scenario::prepare(scenario, HostConfig::default(), StateStore::Memory).unwrap();
     scenario::play(&sim, scenario, &mut |_| {}).await.unwrap();
+    let before = sim.requests().len();
     let report = api::sync_now(&sim, webinar).await.unwrap();
-    (normalized_crm(&sim.crm.dump()), report.written)
+    Clean {
+        state: normalized_crm(&sim.crm.dump()),
+        written: report.written,
+        requests: sim.requests().len() - before,
+    }
 }
 
-/// A small deterministic generator for the kill points.
-fn kill_points(seed: u64, count: usize, span: usize) -> Vec<(usize, Moment)> {
-    let mut state = seed;
-    (0..count)
-        .map(|i| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let n = 2 + (state >> 33) as usize % span;
-            let moment = if i % 2 == 0 {
-                Moment::After
-            } else {
-                Moment::Before
-            };
-            (n, moment)
-        })
-        .collect()
+/// The kill points: SplitMix64, seeded.
+struct Points(u64);
+
+impl Points {
+    /// A request number from 1 to `span`.
+    fn within(&mut self, span: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        1 + ((z ^ (z >> 31)) % span.max(1) as u64) as usize
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn r30_a_sync_killed_at_random_points_resumes_and_ends_in_the_clean_state() {
-    let (scenario, webinar) = webinar_scenario();
-    let (clean, written) = clean_state(&scenario, &webinar).await;
-    let attendees = number("CRASH_REGISTRANTS", 1000) * 7 / 10;
-    assert_eq!(clean["calls"], attendees);
+/// What one crash episode did.
+struct Episode {
+    runs: Vec<String>,
+    /// Records the run that finished wrote.
+    last_written: u64,
+    logs: String,
+}
 
-    let fakes = remote_fakes(&scenario).await;
+/// A fresh CRM and state; `host-sim sync-now` killed at request `first`,
+/// then `host-sim tick` killed at request `second` (a restarted run sends
+/// at least the requests the killed one did not get to, so it lands), then
+/// ticks until nothing is pending. Returns the CRM's records and the runs.
+async fn episode(
+    scenario: &Scenario,
+    webinar: &str,
+    first: (usize, Moment),
+    second: (usize, Moment),
+) -> (Value, Episode) {
+    let fakes = remote_fakes(scenario).await;
     let dir = tempfile::tempdir().unwrap();
     {
         // Install and settings, on the state the processes share.
         let config = remote_config(dir.path(), &fakes);
         let sim =
             Simulator::start(config.clone(), StateStore::Directory(config.state_dir)).unwrap();
-        let outcome = scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+        let outcome = scenario::play(&sim, scenario, &mut |_| {}).await.unwrap();
         assert!(
             outcome.steps.iter().all(|s| !s.result.contains("fail")),
             "{:?}",
             outcome.steps
         );
     }
-
-    // A full sync sends about 110 requests for 1,000 registrants; each
-    // restart resumes where the ledger says, so later runs send fewer.
-    let kills = kill_points(0x5eed, number("CRASH_KILLS", 4), 60);
-    let mut logs = String::new();
-    let mut runs = Vec::new();
-    for (i, at) in kills.iter().enumerate() {
-        // The first run is a person's "sync now"; after a crash, the
-        // background tick finishes what the killed run left pending.
-        let args: &[&str] = if i == 0 {
-            &["sync-now", &webinar]
-        } else {
-            &["tick"]
-        };
-        let ended = host_sim(dir.path(), &fakes, args, Some(*at)).await;
-        runs.push(format!("{args:?} at {at:?}: killed {}", ended.killed));
-        logs.push_str(&ended.stderr);
-        if i == 0 {
-            assert!(ended.killed, "the first run was not killed: {runs:?}");
-        }
+    let mut done = Episode {
+        runs: Vec::new(),
+        last_written: 0,
+        logs: String::new(),
+    };
+    // A person's "sync now"; after a crash, the background tick finishes
+    // what the killed run left pending.
+    for (args, at) in [(&["sync-now", webinar][..], first), (&["tick"][..], second)] {
+        let ended = host_sim(dir.path(), &fakes, args, Some(at)).await;
+        done.runs.push(format!("{args:?} killed at {at:?}"));
+        done.logs.push_str(&ended.stderr);
+        assert!(ended.killed, "not killed: {:?}", done.runs);
     }
-    // Ticks until nothing is pending; the killed runs left it pending.
-    let mut finished = false;
-    let mut last_written = 0;
     for _ in 0..5 {
         let ended = host_sim(dir.path(), &fakes, &["tick", "--json"], None).await;
-        logs.push_str(&ended.stderr);
+        done.logs.push_str(&ended.stderr);
         let report: Value = serde_json::from_str(&ended.stdout).unwrap();
-        runs.push(format!("tick: {report}"));
-        last_written = report["written"].as_u64().unwrap();
+        done.runs.push(format!("tick: {report}"));
+        done.last_written = report["written"].as_u64().unwrap();
         if report["pending"] == 0 && report["failed"] == 0 {
-            finished = true;
-            break;
+            return (normalized_crm(&fakes.crm.dump()), done);
         }
     }
-    eprintln!("{}", runs.join("\n"));
-    assert!(finished, "still pending after five ticks: {runs:?}");
-    let killed = fakes.wire.kills.load(Ordering::SeqCst);
-    assert!(killed >= 2, "only {killed} kill(s) landed: {runs:?}");
-    // Resumed, not redone: the killed runs' checkpoints kept their work.
-    assert!(
-        last_written < u64::from(written) / 2,
-        "the last run wrote {last_written} of {written} records: {runs:?}"
-    );
+    panic!("still pending after five ticks: {:?}", done.runs);
+}
 
-    let crashed = normalized_crm(&fakes.crm.dump());
-    let differences = differences(&crashed, &clean);
-    assert!(
-        differences.is_empty(),
-        "{} difference(s) after {killed} kills:\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+#[tokio::test(flavor = "multi_thread")]
+async fn r30_a_sync_killed_at_random_points_resumes_and_ends_in_the_clean_state() {
+    let (scenario, webinar) = webinar_scenario();
+    let Clean {
+        state: clean,
+        written,
+        requests,
+    } = clean_run(&scenario, &webinar).await;
+    let attendees = number("CRASH_REGISTRANTS", 1000) * 7 / 10;
+    assert_eq!(clean["calls"], attendees);
+
+    // Each episode kills twice, anywhere in a full sync (95 requests for
+    // 1,000 registrants) and then anywhere in what was left, before or
+    // after the request is applied.
+    let mut points = Points(2);
+    let mut logs = String::new();
+    let mut resumed = 0;
+    let episodes = number("CRASH_EPISODES", 2);
+    for i in 0..episodes {
+        let first = points.within(requests);
+        let second = points.within(requests - first);
+        let moments = if i % 2 == 0 {
+            (Moment::After, Moment::Before)
+        } else {
+            (Moment::Before, Moment::After)
+        };
+        let (state, episode) =
+            episode(&scenario, &webinar, (first, moments.0), (second, moments.1)).await;
+        eprintln!("episode {i}: {}", episode.runs.join("; "));
+        let differences = differences(&state, &clean);
+        assert!(
+            differences.is_empty(),
+            "{} difference(s) after {:?}:\n{}",
+            differences.len(),
+            episode.runs,
+            differences.join("\n")
+        );
+        if episode.last_written < u64::from(written) {
+            resumed += 1;
+        }
+        logs.push_str(&episode.logs);
+    }
+    // Resumed, not redone: the killed runs' checkpoints kept their work.
+    assert!(resumed > 0, "every last run rewrote all {written} records");
 
     // Sandbox: the host's own log names no credential.
     let config = HostConfig::default();
