@@ -382,36 +382,57 @@ impl CrmClient<'_> {
         use crate::core::definitions::CALL_KEY;
         debug_assert!(keys.len() <= BATCH_SIZE);
         let mut found = std::collections::BTreeSet::new();
+        self.each_page(
+            "looking up the calls already made",
+            |after| {
+                let mut body = json!({
+                    "filterGroups": [{ "filters": [{ "propertyName": CALL_KEY, "operator": "IN", "values": keys }] }],
+                    "properties": [CALL_KEY],
+                    "limit": 200,
+                });
+                if let Some(after) = after {
+                    body["after"] = json!(after);
+                }
+                (Method::Post, "/crm/v3/objects/calls/search".to_owned(), Some(body))
+            },
+            |call| {
+                if let Some(key) = call["properties"][CALL_KEY].as_str() {
+                    found.insert(key.to_owned());
+                }
+            },
+        )?;
+        Ok(found)
+    }
+
+    /// Reads every page of a CRM list or search: `request` makes a page's
+    /// request from the cursor of the one before, `each` takes its results.
+    fn each_page(
+        &self,
+        what: &str,
+        request: impl Fn(Option<&str>) -> (Method, String, Option<serde_json::Value>),
+        mut each: impl FnMut(&serde_json::Value),
+    ) -> Result<(), PluginError> {
         let mut after: Option<String> = None;
         loop {
-            let mut body = json!({
-                "filterGroups": [{ "filters": [{ "propertyName": CALL_KEY, "operator": "IN", "values": keys }] }],
-                "properties": [CALL_KEY],
-                "limit": 200,
-            });
-            if let Some(after) = &after {
-                body["after"] = json!(after);
-            }
-            let response = self.call(Method::Post, "/crm/v3/objects/calls/search", Some(body))?;
+            let (method, path, body) = request(after.as_deref());
+            let response = self.call(method, &path, body)?;
             if !response.is_success() {
                 return Err(PluginError::CrmUnavailable(format!(
-                    "looking up the calls already made failed with {}: {}",
+                    "{what} failed with {}: {}",
                     response.status,
                     response.error_message()
                 )));
             }
             let page = response.json().unwrap_or_default();
-            found.extend(
-                page["results"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| r["properties"][CALL_KEY].as_str())
-                    .map(str::to_owned),
-            );
-            match page["paging"]["next"]["after"].as_str() {
-                Some(next) => after = Some(next.to_owned()),
-                None => return Ok(found),
+            for result in page["results"].as_array().into_iter().flatten() {
+                each(result);
+            }
+            match page
+                .pointer("/paging/next/after")
+                .and_then(|a| a.as_str().map(str::to_owned).or_else(|| id_string(a)))
+            {
+                Some(next) if !next.is_empty() => after = Some(next),
+                _ => return Ok(()),
             }
         }
     }
@@ -498,38 +519,22 @@ impl CrmClient<'_> {
     /// The emails of the CRM's users (owners), lowercase (R17).
     pub fn owner_emails(&self) -> Result<Vec<String>, PluginError> {
         let mut emails = Vec::new();
-        let mut after = String::new();
-        loop {
-            let path = if after.is_empty() {
-                "/crm/v3/owners?limit=500".to_owned()
-            } else {
-                format!("/crm/v3/owners?limit=500&after={after}")
-            };
-            let response = self.call(Method::Get, &path, None)?;
-            if !response.is_success() {
-                return Err(PluginError::CrmUnavailable(format!(
-                    "listing the CRM's users failed with {}: {}",
-                    response.status,
-                    response.error_message()
-                )));
-            }
-            let json = response.json().unwrap_or_default();
-            emails.extend(
-                json.get("results")
-                    .and_then(|r| r.as_array())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|o| o.get("email").and_then(|e| e.as_str()))
-                    .map(str::to_ascii_lowercase),
-            );
-            match json
-                .pointer("/paging/next/after")
-                .and_then(|a| a.as_str().map(str::to_owned).or_else(|| id_string(a)))
-            {
-                Some(next) if !next.is_empty() => after = next,
-                _ => return Ok(emails),
-            }
-        }
+        self.each_page(
+            "listing the CRM's users",
+            |after| {
+                let path = match after {
+                    None => "/crm/v3/owners?limit=500".to_owned(),
+                    Some(after) => format!("/crm/v3/owners?limit=500&after={after}"),
+                };
+                (Method::Get, path, None)
+            },
+            |owner| {
+                if let Some(email) = owner.get("email").and_then(|e| e.as_str()) {
+                    emails.push(email.to_ascii_lowercase());
+                }
+            },
+        )?;
+        Ok(emails)
     }
 
     /// Which of `emails` (at most 100) belong to deleted (archived)
