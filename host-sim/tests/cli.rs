@@ -57,11 +57,17 @@ fn failure(output: Output) -> String {
 }
 
 /// The demo is run once (it plays about 3,400 deliveries); each test works
-/// on a copy of the state it left.
+/// on a copy of the state it left. The statics are never dropped, so the
+/// state lives in cargo's target tmpdir, cleared here, not in a temp dir
+/// that every run would leave behind in /tmp.
 fn demo() -> &'static (PathBuf, Value) {
     static DEMO: OnceLock<(PathBuf, Value)> = OnceLock::new();
     DEMO.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-demo-state");
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("{e}"),
+            _ => std::fs::create_dir_all(&dir).unwrap(),
+        }
         let summary = json(run_in(&dir, &["demo", "--json"]));
         (dir, summary)
     })
