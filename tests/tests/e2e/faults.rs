@@ -5,7 +5,7 @@
 //! down leaves pending work that completes when it is back.
 //!
 //! CI runs a 1,000-registrant webinar; the 10,000-registrant run is
-//! `FAULTS_REGISTRANTS=10000 cargo test --release -p e2e-tests --test faults`.
+//! `FAULTS_REGISTRANTS=10000 cargo test --release -p e2e-tests --test e2e faults::`.
 
 use std::time::Duration;
 

@@ -1,7 +1,5 @@
 //! Shared set-up for the end-to-end tests: the real component, in the simulator.
 
-#![allow(dead_code, reason = "each test binary uses its own part")]
-
 use hmac::{Hmac, Mac};
 use host_sim::bindings::webhooks;
 use host_sim::config::HostConfig;
@@ -69,4 +67,4 @@ pub fn json(body: &[u8]) -> serde_json::Value {
 
 /// Zoom's own sample of the URL validation challenge.
 pub const URL_VALIDATION: &[u8] =
-    include_bytes!("../../fixtures/zoom/endpoint.url_validation.json");
+    include_bytes!("../../../fixtures/zoom/endpoint.url_validation.json");

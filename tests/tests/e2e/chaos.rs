@@ -5,7 +5,7 @@
 //! timeline events, the same properties.
 //!
 //! A property-based test (proptest). CI runs `CHAOS_CASES` cases (8 by
-//! default); the long run is `CHAOS_CASES=200 cargo test -p e2e-tests --test chaos`.
+//! default); the long run is `CHAOS_CASES=200 cargo test -p e2e-tests --test e2e chaos::`.
 
 use host_sim::api;
 use host_sim::compare::{differences, normalized_crm};

@@ -1,9 +1,7 @@
 //! R29 through the real component: Zoom's URL validation is answered, and
 //! forged, unsigned and stale deliveries are refused with a reason.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const NOW_S: i64 = 1_764_200_000;
 

@@ -2,9 +2,7 @@
 //! CRM hosts to the fakes, denies everything else, and the plugin's
 //! storage survives a restart of the host.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use host_sim::bindings::PluginError;
 use host_sim::outbound::Disposition;
 use host_sim::sim::{Simulator, StateStore};

@@ -3,12 +3,10 @@
 //! interfaces and nothing outside the `platform` world (no filesystem, no
 //! sockets), and its property definitions are the ones of R12.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use wit_parser::decoding::{DecodedWasm, decode};
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 

@@ -1,9 +1,7 @@
 //! The settings export through the real component (R1-R6), and the audit
 //! log's read side (R19), kept in the host's storage across restarts.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use host_sim::bindings::PluginError;
 use host_sim::bindings::settings::{GlobalSettings, RecordingSync, UserSettings, WebinarSettings};
 use host_sim::sim::{Simulator, StateStore};

@@ -2,12 +2,10 @@
 //! past its deadline or outgrows its memory fails alone, with an error that
 //! says which, and the next call works.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use host_sim::fakes::zoom::{self, FakeZoom, ZoomApp};
 use host_sim::outbound::{Disposition, Outbound};
 use host_sim::runtime::{CallError, Installation, Limits, Runtime, RuntimeOptions};
