@@ -65,9 +65,9 @@ impl shell::Store for HostStore {
         &self,
         key: &str,
         expected: Option<&[u8]>,
-        new: &[u8],
+        new: Option<&[u8]>,
     ) -> Result<bool, Error> {
-        storage::compare_and_swap(key, expected, Some(new)).map_err(storage_error)
+        storage::compare_and_swap(key, expected, new).map_err(storage_error)
     }
 
     fn write_batch(&self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), Error> {

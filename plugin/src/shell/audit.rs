@@ -28,7 +28,7 @@ pub fn append(
         if store.compare_and_swap(
             &counter,
             current.as_deref(),
-            (next + 1).to_string().as_bytes(),
+            Some((next + 1).to_string().as_bytes()),
         )? {
             break next;
         }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{PluginError, Store, load, save};
+use super::{PluginError, Store, decode, encode, load, save};
 use crate::core::intake::{Fact, Intake};
 use crate::core::webhook::{ContactEvent, Recorded};
 
@@ -48,11 +48,40 @@ fn fingerprint(text: &str) -> String {
 
 /// Marks a webinar as owing work; a reconcile is never downgraded.
 pub fn mark_pending(store: &dyn Store, webinar: &str, reconcile: bool) -> Result<(), PluginError> {
+    update_pending(store, webinar, |pending| {
+        pending.reconcile |= reconcile;
+        pending.marks = pending.marks.wrapping_add(1);
+    })
+    .map(drop)
+}
+
+/// Changes a webinar's pending mark (making it if there is none) by
+/// compare-and-swap, again until nobody changed it in between: webhooks
+/// mark a webinar while a sync updates its back-off, and neither may
+/// overwrite the other (R30). Returns the mark as written.
+pub fn update_pending(
+    store: &dyn Store,
+    webinar: &str,
+    change: impl Fn(&mut Pending),
+) -> Result<Pending, PluginError> {
     let key = pending_key(webinar);
-    let mut pending: Pending = load(store, &key)?.unwrap_or_default();
-    pending.reconcile |= reconcile;
-    pending.marks = pending.marks.wrapping_add(1);
-    save(store, &key, &pending)
+    loop {
+        let current = store.get(&key)?;
+        let mut pending: Pending = match &current {
+            Some(bytes) => decode(&key, bytes)?,
+            None => Pending::default(),
+        };
+        change(&mut pending);
+        if store.compare_and_swap(&key, current.as_deref(), Some(&encode(&key, &pending)?))? {
+            return Ok(pending);
+        }
+    }
+}
+
+/// Removes a webinar's pending mark if it is still the one `seen`; a mark
+/// made since stays, for the facts it brought. Says whether it was removed.
+pub fn clear_pending(store: &dyn Store, webinar: &str, seen: &[u8]) -> Result<bool, PluginError> {
+    store.compare_and_swap(&pending_key(webinar), Some(seen), None)
 }
 
 /// Stores a verified Zoom fact once.
@@ -61,7 +90,7 @@ pub fn record_zoom(store: &dyn Store, intake: &Intake) -> Result<Recorded, Plugi
     let key = format!("{}{}", inbox_prefix(&webinar), fingerprint(&intake.key));
     let bytes = serde_json::to_vec(&intake.fact)
         .map_err(|e| PluginError::Storage(format!("cannot encode a fact: {e}")))?;
-    if !store.compare_and_swap(&key, None, &bytes)? {
+    if !store.compare_and_swap(&key, None, Some(&bytes))? {
         return Ok(Recorded::Duplicate);
     }
     store.set(&format!("{KNOWN_PREFIX}{webinar}"), b"1")?;

@@ -34,12 +34,13 @@ pub trait Store {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<(Vec<String>, Option<String>), PluginError>;
-    /// Sets `key` to `new` only if it holds `expected` (none: absent).
+    /// Sets `key` to `new` (none: deletes it) only if it holds `expected`
+    /// (none: absent).
     fn compare_and_swap(
         &self,
         key: &str,
         expected: Option<&[u8]>,
-        new: &[u8],
+        new: Option<&[u8]>,
     ) -> Result<bool, PluginError>;
     /// Sets (or, with none, deletes) every key, all or none: one host
     /// transaction instead of one per key.
@@ -51,12 +52,18 @@ pub fn load<T: serde::de::DeserializeOwned>(
     store: &dyn Store,
     key: &str,
 ) -> Result<Option<T>, PluginError> {
-    match store.get(key)? {
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| PluginError::Storage(format!("{key} holds unreadable data: {e}"))),
-        None => Ok(None),
-    }
+    store.get(key)?.map(|bytes| decode(key, &bytes)).transpose()
+}
+
+/// The JSON value stored at `key`, read from its bytes.
+pub fn decode<T: serde::de::DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, PluginError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| PluginError::Storage(format!("{key} holds unreadable data: {e}")))
+}
+
+/// The bytes stored for a JSON value.
+pub fn encode<T: serde::Serialize>(key: &str, value: &T) -> Result<Vec<u8>, PluginError> {
+    serde_json::to_vec(value).map_err(|e| PluginError::Storage(format!("cannot encode {key}: {e}")))
 }
 
 pub fn save<T: serde::Serialize>(
@@ -64,9 +71,7 @@ pub fn save<T: serde::Serialize>(
     key: &str,
     value: &T,
 ) -> Result<(), PluginError> {
-    let bytes = serde_json::to_vec(value)
-        .map_err(|e| PluginError::Storage(format!("cannot encode {key}: {e}")))?;
-    store.set(key, &bytes)
+    store.set(key, &encode(key, value)?)
 }
 
 /// Saves many JSON values, keyed, in one write.
@@ -76,12 +81,8 @@ pub fn save_all<T: serde::Serialize>(
 ) -> Result<(), PluginError> {
     let writes = values
         .iter()
-        .map(|(key, value)| {
-            serde_json::to_vec(value)
-                .map(|bytes| (key.clone(), Some(bytes)))
-                .map_err(|e| PluginError::Storage(format!("cannot encode {key}: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(key, value)| Ok((key.clone(), Some(encode(key, value)?))))
+        .collect::<Result<Vec<_>, PluginError>>()?;
     if writes.is_empty() {
         return Ok(());
     }
@@ -141,13 +142,16 @@ pub(crate) mod memory {
             &self,
             key: &str,
             expected: Option<&[u8]>,
-            new: &[u8],
+            new: Option<&[u8]>,
         ) -> Result<bool, PluginError> {
             let mut map = self.0.borrow_mut();
             if map.get(key).map(Vec::as_slice) != expected {
                 return Ok(false);
             }
-            map.insert(key.to_owned(), new.to_vec());
+            match new {
+                Some(new) => map.insert(key.to_owned(), new.to_vec()),
+                None => map.remove(key),
+            };
             Ok(true)
         }
 

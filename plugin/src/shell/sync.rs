@@ -999,36 +999,41 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
             match report.retry_at_ms {
                 // Zoom is not done with the recording: the tick comes back.
                 Some(at) => {
-                    let mut pending: Pending = load(store, &key)?.unwrap_or_default();
-                    pending.reconcile |= reconcile;
-                    pending.not_before_ms = at;
-                    pending.attempts = 0;
-                    save(store, &key, &pending)?;
+                    intake::update_pending(store, webinar, |pending| {
+                        pending.reconcile |= reconcile;
+                        pending.not_before_ms = at;
+                        pending.attempts = 0;
+                    })?;
                     report.pending += 1;
                 }
-                None if store.get(&key)? == started => store.delete(&key)?,
-                // Marked during the run: the next tick reads the new facts.
-                None => report.pending += 1,
+                None => {
+                    let done = match &started {
+                        Some(seen) => intake::clear_pending(store, webinar, seen)?,
+                        None => store.get(&key)?.is_none(),
+                    };
+                    // Marked during the run: the next tick reads the new facts.
+                    if !done {
+                        report.pending += 1;
+                    }
+                }
             }
             Ok(report)
         }
         Err(e) if retryable(&e) => {
-            let key = intake::pending_key(webinar);
-            let mut pending: Pending = load(store, &key)?.unwrap_or_default();
-            pending.reconcile |= reconcile;
-            pending.attempts += 1;
-            // 30 s, 1, 2, 4 ... minutes, at most an hour.
-            let backoff_s = (30i64 << pending.attempts.min(7).saturating_sub(1)).min(3600);
-            pending.not_before_ms = run.env.now_ms + backoff_s * 1000;
-            save(store, &key, &pending)?;
+            let now_ms = run.env.now_ms;
+            let Pending { attempts, .. } = intake::update_pending(store, webinar, |pending| {
+                pending.reconcile |= reconcile;
+                pending.attempts += 1;
+                pending.not_before_ms = now_ms + retry_backoff_s(pending.attempts) * 1000;
+            })?;
+            let backoff_s = retry_backoff_s(attempts);
             audit::append(
                 store,
                 webinar,
                 run.env.now_ms,
                 AuditKind::Error,
                 &format!(
-                    "The sync stopped and will be retried in {backoff_s} s (attempt {}): {e}",
-                    pending.attempts
+                    "The sync stopped and will be retried in {backoff_s} s (attempt {attempts}): {e}"
                 ),
                 Vec::new(),
             )?;
@@ -1037,12 +1042,21 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
         Err(e) => {
             // Not to be retried (e.g. the webinar does not exist): the tick
             // would fail the same way.
-            if mode.on_demand && !already_pending {
-                store.delete(&key)?;
+            if mode.on_demand
+                && !already_pending
+                && let Some(seen) = &started
+            {
+                intake::clear_pending(store, webinar, seen)?;
             }
             Err(e)
         }
     }
+}
+
+/// How long a webinar whose sync failed `attempts` times in a row waits:
+/// 30 s, 1, 2, 4 ... minutes, at most an hour.
+fn retry_backoff_s(attempts: u32) -> i64 {
+    (30i64 << attempts.min(7).saturating_sub(1)).min(3600)
 }
 
 /// One webinar of a many-webinar run, added to `total`: a retryable
@@ -1198,5 +1212,96 @@ mod tests {
         let report = sync_now_with(&store, false);
         assert_eq!(report.pending, 0);
         assert_eq!(store.get(&pending).unwrap(), None);
+    }
+
+    /// Storage where a webhook (another instance) marks the webinar right
+    /// after the sync's `after`-th read of its pending mark.
+    struct MarkedAfterRead<'a> {
+        inner: &'a MemoryStore,
+        after: usize,
+        reads: std::cell::Cell<usize>,
+    }
+
+    impl Store for MarkedAfterRead<'_> {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PluginError> {
+            let value = self.inner.get(key)?;
+            if key == intake::pending_key("81000000001") {
+                self.reads.set(self.reads.get() + 1);
+                if self.reads.get() == self.after {
+                    intake::mark_pending(self.inner, "81000000001", false)?;
+                }
+            }
+            Ok(value)
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), PluginError> {
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), PluginError> {
+            self.inner.delete(key)
+        }
+        fn list_keys(
+            &self,
+            prefix: &str,
+            cursor: Option<&str>,
+            limit: u32,
+        ) -> Result<(Vec<String>, Option<String>), PluginError> {
+            self.inner.list_keys(prefix, cursor, limit)
+        }
+        fn compare_and_swap(
+            &self,
+            key: &str,
+            expected: Option<&[u8]>,
+            new: Option<&[u8]>,
+        ) -> Result<bool, PluginError> {
+            self.inner.compare_and_swap(key, expected, new)
+        }
+        fn write_batch(&self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), PluginError> {
+            self.inner.write_batch(writes)
+        }
+    }
+
+    #[test]
+    fn r30_a_mark_made_after_the_run_read_it_is_never_cleared_by_the_run() {
+        let run = |after: usize| {
+            let inner = MemoryStore::default();
+            // Pending already (a webhook came): the run reads the mark first
+            // to see that, then as the snapshot it may clear at the end.
+            intake::mark_pending(&inner, "81000000001", false).unwrap();
+            let store = MarkedAfterRead {
+                inner: &inner,
+                after,
+                reads: Default::default(),
+            };
+            let http = ZoomMarkingMidRun {
+                store: &inner,
+                mark: false,
+            };
+            let env = Env {
+                http: &http,
+                config: &AnyConfig,
+                store: &store,
+                now_ms: 1_795_000_000_000,
+            };
+            let report = sync_now(&env, "81000000001").unwrap();
+            let left = inner.get(&intake::pending_key("81000000001")).unwrap();
+            (report.pending, left.is_some(), store.reads.get())
+        };
+        let (pending, left, reads) = run(0);
+        assert_eq!(
+            (pending, left),
+            (0, false),
+            "unmarked again, the run is done"
+        );
+        // Marked before the snapshot, the run reads the new facts itself.
+        assert_eq!(run(1), (0, false, reads));
+        // Marked after the snapshot, even after the run's last read before
+        // it clears the mark, the mark stays for the next tick.
+        assert!(
+            reads >= 2,
+            "the run reads its mark at the start and the snapshot"
+        );
+        for after in 2..=reads {
+            assert_eq!(run(after), (1, true, reads), "marked after read {after}");
+        }
     }
 }
