@@ -44,23 +44,64 @@ pub struct RecordingState {
     pub checks: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A webinar's people are stored in this many parts, by a hash of the
+/// email: a checkpoint writes only the parts whose people changed, and no
+/// stored value nears the host's size limit (in one value, about 39,000
+/// people reached 4 MiB; in 64 parts, about 2.5 million would).
+pub const PEOPLE_PARTS: u32 = 64;
+
+/// The part an email is stored in. FNV-1a: stable across builds and
+/// platforms, which std's hasher does not promise.
+pub fn part_of(email: &str) -> u32 {
+    let hash = email.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash % PEOPLE_PARTS
+}
+
+/// What was written for one webinar. The people (how each email resolved,
+/// what was written for it) are changed only through [`Ledger::resolve`]
+/// and [`Ledger::mark`], which note the parts to store again.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ledger {
     /// Emails of this webinar as the CRM knows them.
-    #[serde(default)]
-    pub contacts: BTreeMap<String, Resolved>,
+    contacts: BTreeMap<String, Resolved>,
     /// Email -> the `applied` bits written.
-    #[serde(default)]
-    pub applied: BTreeMap<String, u8>,
+    applied: BTreeMap<String, u8>,
     /// The marketing event as last written, to write it again only when it changed.
-    #[serde(default)]
     pub event: Option<String>,
     /// Fingerprints of the audit notes already recorded, so a re-sync does
     /// not repeat them.
+    pub notes: BTreeSet<String>,
+    pub recording: RecordingState,
+    /// Parts whose people changed since the ledger was last stored.
+    changed: BTreeSet<u32>,
+}
+
+/// What is stored under the webinar's ledger key: all but the people.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredHead {
+    #[serde(default)]
+    pub event: Option<String>,
     #[serde(default)]
     pub notes: BTreeSet<String>,
     #[serde(default)]
     pub recording: RecordingState,
+    /// A ledger stored before the people were split into parts held them
+    /// here; read, never written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contacts: BTreeMap<String, Resolved>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub applied: BTreeMap<String, u8>,
+}
+
+/// The people of one part, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct People {
+    #[serde(default)]
+    pub contacts: BTreeMap<String, Resolved>,
+    #[serde(default)]
+    pub applied: BTreeMap<String, u8>,
 }
 
 pub fn participation_bit(state: ParticipationState) -> u8 {
@@ -81,12 +122,103 @@ pub fn timeline_bit(event: &TimelineEvent) -> u8 {
 }
 
 impl Ledger {
+    /// The ledger that was stored: its head and its parts. The people of a
+    /// head from before the parts are stored in parts at the next save.
+    pub fn from_stored(head: StoredHead, parts: impl IntoIterator<Item = People>) -> Ledger {
+        let mut ledger = Ledger {
+            event: head.event,
+            notes: head.notes,
+            recording: head.recording,
+            ..Ledger::default()
+        };
+        for (email, resolved) in head.contacts {
+            ledger.resolve(email, resolved);
+        }
+        for (email, bits) in head.applied {
+            ledger.mark(&email, bits);
+        }
+        // Parts are disjoint; bits are joined all the same, so nothing
+        // written is forgotten whatever part an email was found in.
+        for part in parts {
+            ledger.contacts.extend(part.contacts);
+            for (email, bits) in part.applied {
+                *ledger.applied.entry(email).or_insert(0) |= bits;
+            }
+        }
+        ledger
+    }
+
+    /// What to store: the head, and each part whose people changed since
+    /// [`Ledger::stored`] was last called.
+    pub fn changes(&self) -> (StoredHead, Vec<(u32, People)>) {
+        let head = StoredHead {
+            event: self.event.clone(),
+            notes: self.notes.clone(),
+            recording: self.recording.clone(),
+            ..StoredHead::default()
+        };
+        let mut parts: BTreeMap<u32, People> = self
+            .changed
+            .iter()
+            .map(|part| (*part, People::default()))
+            .collect();
+        if !parts.is_empty() {
+            for (email, resolved) in &self.contacts {
+                if let Some(people) = parts.get_mut(&part_of(email)) {
+                    people.contacts.insert(email.clone(), resolved.clone());
+                }
+            }
+            for (email, bits) in &self.applied {
+                if let Some(people) = parts.get_mut(&part_of(email)) {
+                    people.applied.insert(email.clone(), *bits);
+                }
+            }
+        }
+        (head, parts.into_iter().collect())
+    }
+
+    /// The changes were stored.
+    pub fn stored(&mut self) {
+        self.changed.clear();
+    }
+
     pub fn has(&self, email: &str, bit: u8) -> bool {
         self.applied.get(email).is_some_and(|b| b & bit != 0)
     }
 
-    pub fn mark(&mut self, email: &str, bit: u8) {
-        *self.applied.entry(email.to_owned()).or_insert(0) |= bit;
+    /// Notes that `bits` were written for `email`.
+    pub fn mark(&mut self, email: &str, bits: u8) {
+        let applied = self.applied.entry(email.to_owned()).or_insert(0);
+        if *applied & bits != bits {
+            *applied |= bits;
+            self.changed.insert(part_of(email));
+        }
+    }
+
+    /// Notes how `email` resolved in the CRM.
+    pub fn resolve(&mut self, email: String, resolved: Resolved) {
+        if self.contacts.get(&email) != Some(&resolved) {
+            self.changed.insert(part_of(&email));
+            self.contacts.insert(email, resolved);
+        }
+    }
+
+    /// How `email` resolved in the CRM, if it was looked up.
+    pub fn resolved(&self, email: &str) -> Option<&Resolved> {
+        self.contacts.get(email)
+    }
+
+    /// Every email looked up in the CRM, and how it resolved.
+    pub fn contacts(&self) -> impl Iterator<Item = (&String, &Resolved)> {
+        self.contacts.iter()
+    }
+
+    /// The emails for which `bit` was written, in email order.
+    pub fn people_with(&self, bit: u8) -> impl Iterator<Item = &String> {
+        self.applied
+            .iter()
+            .filter(move |(_, bits)| *bits & bit != 0)
+            .map(|(email, _)| email)
     }
 
     /// The contact id of an email that resolved to a primary contact.

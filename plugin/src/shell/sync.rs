@@ -13,13 +13,17 @@ use super::crm::{BATCH_SIZE, BatchAnswer, CrmClient};
 use super::http::HttpClient;
 use super::intake::{self, Pending};
 use super::zoom::ZoomClient;
-use super::{Config, PluginError, Store, audit, keys, load, required, save, save_all, settings};
+use super::{
+    Config, PluginError, Store, audit, encode, keys, load, required, save, save_all, settings,
+};
 use crate::core::audit::AuditKind;
 use crate::core::contact_properties::{self, WebinarRecord};
 use crate::core::definitions;
 use crate::core::exclusions::Directory;
 use crate::core::intake::assemble;
-use crate::core::ledger::{Ledger, Resolved, applied, participation_bit, timeline_bit};
+use crate::core::ledger::{
+    Ledger, People, Resolved, StoredHead, applied, participation_bit, timeline_bit,
+};
 use crate::core::plan::{
     self, AuditNote, ParticipantRow, ParticipationState, Plan, Registrant, TimelineEvent, Webinar,
 };
@@ -115,6 +119,36 @@ fn person_key(email: &str) -> String {
 
 fn ledger_key(webinar: &str) -> String {
     format!("ledger/{webinar}")
+}
+
+/// Where a webinar's ledger keeps one part of its people.
+fn people_key(webinar: &str, part: u32) -> String {
+    format!("ledger/{webinar}/people/{part:02}")
+}
+
+/// The ledger as last stored: its head and every part of its people.
+fn load_ledger(store: &dyn Store, webinar: &str) -> Result<Ledger, PluginError> {
+    let head: StoredHead = load(store, &ledger_key(webinar))?.unwrap_or_default();
+    let mut parts = Vec::new();
+    for key in intake::all_keys(store, &format!("ledger/{webinar}/people/"))? {
+        parts.extend(load::<People>(store, &key)?);
+    }
+    Ok(Ledger::from_stored(head, parts))
+}
+
+/// Stores the ledger's head and the parts of its people that changed.
+fn store_ledger(store: &dyn Store, webinar: &str, ledger: &mut Ledger) -> Result<(), PluginError> {
+    let (head, parts) = ledger.changes();
+    let key = ledger_key(webinar);
+    let mut writes = vec![(key.clone(), Some(encode(&key, &head)?))];
+    for (part, people) in parts {
+        let key = people_key(webinar, part);
+        writes.push((key.clone(), Some(encode(&key, &people)?)));
+    }
+    // The head and the parts are one ledger: stored together or not at all.
+    store.write_batch(writes)?;
+    ledger.stored();
+    Ok(())
 }
 
 pub(crate) fn meta_key(webinar: &str) -> String {
@@ -326,16 +360,16 @@ impl<'a> Run<'a> {
         save(self.env.store, &meta_key(&webinar.id), webinar)
     }
 
-    fn save_ledger(&self, id: &str, ledger: &Ledger) -> Result<(), PluginError> {
+    fn save_ledger(&self, id: &str, ledger: &mut Ledger) -> Result<(), PluginError> {
         self.unsaved_batches.set(0);
-        save(self.env.store, &ledger_key(id), ledger)
+        store_ledger(self.env.store, id, ledger)
     }
 
     /// Saves the ledger every [`CHECKPOINT_BATCHES`] write batches: a run
-    /// that dies repeats at most that many (idempotent) batches, and a
-    /// large webinar's ledger (about 1 MB for 10,000 people) is not
+    /// that dies repeats at most that many (idempotent) batches, and the
+    /// parts of a large webinar's people (about 1 MB for 10,000) are not
     /// rewritten after each one.
-    fn checkpoint(&self, id: &str, ledger: &Ledger) -> Result<(), PluginError> {
+    fn checkpoint(&self, id: &str, ledger: &mut Ledger) -> Result<(), PluginError> {
         let unsaved = self.unsaved_batches.get() + 1;
         self.unsaved_batches.set(unsaved);
         if unsaved >= CHECKPOINT_BATCHES {
@@ -349,7 +383,7 @@ impl<'a> Run<'a> {
         let store = self.env.store;
         let mut report = Report::default();
         let retries_before = self.zoom.retries() + self.crm.retries();
-        let mut ledger: Ledger = load(store, &ledger_key(id))?.unwrap_or_default();
+        let mut ledger = load_ledger(store, id)?;
         let facts = intake::facts(store, id)?;
         let assembled = assemble(&facts);
         let recording_facts = assembled.recording;
@@ -363,7 +397,7 @@ impl<'a> Run<'a> {
                 records: vec![id.to_owned()],
             };
             self.note(&mut ledger, id, &note)?;
-            save(store, &ledger_key(id), &ledger)?;
+            self.save_ledger(id, &mut ledger)?;
             report.skipped += 1;
             report.notes.push(note.message);
             return Ok(report);
@@ -381,7 +415,7 @@ impl<'a> Run<'a> {
                 records: Vec::new(),
             };
             self.note(&mut ledger, id, &note)?;
-            save(store, &ledger_key(id), &ledger)?;
+            self.save_ledger(id, &mut ledger)?;
             report.skipped += 1;
             report.notes.push(message);
             return Ok(report);
@@ -470,7 +504,7 @@ impl<'a> Run<'a> {
                 .insert(key.trim_start_matches(intake::DELETED_PREFIX).to_owned());
         }
         let fill = |directory: &mut Directory, ledger: &Ledger| {
-            for (email, resolved) in &ledger.contacts {
+            for (email, resolved) in ledger.contacts() {
                 match resolved {
                     Resolved::Secondary { primary } => {
                         directory
@@ -490,7 +524,7 @@ impl<'a> Run<'a> {
             .contacts
             .iter()
             .map(|c| c.email.clone())
-            .filter(|e| !ledger.contacts.contains_key(e))
+            .filter(|e| ledger.resolved(e).is_none())
             .collect();
         let mut learned = false;
         let mut refused: Vec<(String, String)> = Vec::new();
@@ -532,11 +566,11 @@ impl<'a> Run<'a> {
                         primary: c.primary_email,
                     }
                 };
-                ledger.contacts.insert(c.email, resolved);
+                ledger.resolve(c.email, resolved);
             }
             save_all(store, &contact_emails)?;
         }
-        save(store, &ledger_key(id), &ledger)?;
+        self.save_ledger(id, &mut ledger)?;
         // Planned again only when the CRM told of an excluded email: the
         // same facts plan the same writes (R30), and a large webinar's plan
         // is costly to make and to hold twice.
@@ -566,7 +600,7 @@ impl<'a> Run<'a> {
             .sum::<u32>();
 
         let result = self.apply(&webinar, &plan, &mut ledger, &mut report);
-        save(store, &ledger_key(id), &ledger)?;
+        self.save_ledger(id, &mut ledger)?;
         result?;
         for note in plan.audit.iter().filter(|n| n.kind != AuditKind::Synced) {
             self.note(&mut ledger, id, note)?;
@@ -581,7 +615,7 @@ impl<'a> Run<'a> {
                 &mut ledger,
                 &mut report,
             );
-            self.save_ledger(id, &ledger)?;
+            self.save_ledger(id, &mut ledger)?;
             report.retry_at_ms = written?;
         }
         if report.written > 0 || report.failed > 0 {
@@ -615,7 +649,7 @@ impl<'a> Run<'a> {
             )?;
             report.notes.push(summary.message);
         }
-        save(store, &ledger_key(id), &ledger)?;
+        self.save_ledger(id, &mut ledger)?;
         Ok(report)
     }
 
@@ -827,7 +861,7 @@ impl<'a> Run<'a> {
             let Some(Resolved::Contact {
                 id: contact_id,
                 created,
-            }) = ledger.contacts.get(email)
+            }) = ledger.resolved(email)
             else {
                 continue;
             };
@@ -1147,6 +1181,7 @@ pub fn on_settings_changed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::ledger::{PEOPLE_PARTS, part_of};
     use crate::shell::http::{Method, Request, Response, TransportError};
     use crate::shell::memory::MemoryStore;
 
@@ -1303,5 +1338,76 @@ mod tests {
         for after in 2..=reads {
             assert_eq!(run(after), (1, true, reads), "marked after read {after}");
         }
+    }
+
+    #[test]
+    fn r32_a_50000_person_ledger_is_stored_in_parts_each_far_under_the_host_limit() {
+        let store = MemoryStore::default();
+        let mut ledger = Ledger::default();
+        for n in 0..50_000 {
+            let email = format!("registrant-{n:05}@example.com");
+            ledger.resolve(
+                email.clone(),
+                Resolved::Contact {
+                    id: format!("{}", 100_000 + n),
+                    created: true,
+                },
+            );
+            ledger.mark(&email, applied::REGISTERED | applied::REGISTRATION_EVENT);
+        }
+        store_ledger(&store, "81000000001", &mut ledger).unwrap();
+        let values: Vec<usize> = store.0.borrow().values().map(Vec::len).collect();
+        // Whole, this ledger was 5 MB, over the host's 4 MiB limit.
+        assert_eq!(values.len(), 1 + PEOPLE_PARTS as usize);
+        assert!(values.iter().sum::<usize>() > 4 << 20);
+        assert!(values.iter().all(|len| *len < 256 << 10), "{values:?}");
+        assert_eq!(load_ledger(&store, "81000000001").unwrap(), ledger);
+    }
+
+    #[test]
+    fn r30_a_checkpoint_stores_the_head_and_only_the_parts_that_changed() {
+        let store = MemoryStore::default();
+        let mut ledger = Ledger::default();
+        for n in 0..1_000 {
+            ledger.mark(&format!("registrant-{n}@example.com"), applied::REGISTERED);
+        }
+        store_ledger(&store, "81000000001", &mut ledger).unwrap();
+        let before = store.0.borrow().clone();
+        ledger.mark("registrant-7@example.com", applied::REGISTERED);
+        ledger.mark("registrant-7@example.com", applied::ATTENDED);
+        ledger.notes.insert("a note".into());
+        store_ledger(&store, "81000000001", &mut ledger).unwrap();
+        let after = store.0.borrow().clone();
+        let rewritten: Vec<&String> = after
+            .iter()
+            .filter(|(key, value)| before.get(*key) != Some(value))
+            .map(|(key, _)| key)
+            .collect();
+        let part = people_key("81000000001", part_of("registrant-7@example.com"));
+        assert_eq!(rewritten, [&ledger_key("81000000001"), &part]);
+        assert_eq!(load_ledger(&store, "81000000001").unwrap(), ledger);
+    }
+
+    #[test]
+    fn a_ledger_stored_whole_by_an_earlier_version_is_read_and_then_stored_in_parts() {
+        let store = MemoryStore::default();
+        let whole = json!({
+            "contacts": { "ada@lovelace.example": { "as": "contact", "id": "501", "created": true } },
+            "applied": { "ada@lovelace.example": applied::REGISTERED | applied::NAMED },
+            "event": "written",
+            "notes": ["n1"],
+            "recording": { "first_seen_ms": null, "checks": 0 },
+        });
+        store
+            .set(&ledger_key("81000000001"), whole.to_string().as_bytes())
+            .unwrap();
+        let mut ledger = load_ledger(&store, "81000000001").unwrap();
+        assert_eq!(ledger.contact_id("ada@lovelace.example"), Some("501"));
+        assert!(ledger.has("ada@lovelace.example", applied::NAMED));
+        assert_eq!(ledger.event.as_deref(), Some("written"));
+        store_ledger(&store, "81000000001", &mut ledger).unwrap();
+        let head: serde_json::Value = load(&store, &ledger_key("81000000001")).unwrap().unwrap();
+        assert_eq!(head.get("contacts"), None, "the people moved to their part");
+        assert_eq!(load_ledger(&store, "81000000001").unwrap(), ledger);
     }
 }

@@ -25,10 +25,8 @@ const CALL_TO_CONTACT: u32 = 194;
 /// (email, contact id) of the contacts whose attendance was written.
 fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
     ledger
-        .applied
-        .iter()
-        .filter(|(_, bits)| *bits & applied::ATTENDED != 0)
-        .filter_map(|(email, _)| Some((email.clone(), ledger.contact_id(email)?.to_owned())))
+        .people_with(applied::ATTENDED)
+        .filter_map(|email| Some((email.clone(), ledger.contact_id(email)?.to_owned())))
         .collect()
 }
 
