@@ -60,14 +60,13 @@ pub fn part_of(email: &str) -> u32 {
 }
 
 /// What was written for one webinar. The people (how each email resolved,
-/// what was written for it) are changed only through [`Ledger::resolve`]
-/// and [`Ledger::mark`], which note the parts to store again.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// what was written for it) are held in their storage parts, and changed
+/// only through [`Ledger::resolve`] and [`Ledger::mark`], which note the
+/// parts to store again; a checkpoint serialises those parts as they are.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
-    /// Emails of this webinar as the CRM knows them.
-    contacts: BTreeMap<String, Resolved>,
-    /// Email -> the `applied` bits written.
-    applied: BTreeMap<String, u8>,
+    /// [`PEOPLE_PARTS`] parts; an email's entries are in `part_of(email)`.
+    people: Vec<People>,
     /// The marketing event as last written, to write it again only when it changed.
     pub event: Option<String>,
     /// Fingerprints of the audit notes already recorded, so a re-sync does
@@ -76,6 +75,18 @@ pub struct Ledger {
     pub recording: RecordingState,
     /// Parts whose people changed since the ledger was last stored.
     changed: BTreeSet<u32>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            people: vec![People::default(); PEOPLE_PARTS as usize],
+            event: None,
+            notes: BTreeSet::new(),
+            recording: RecordingState::default(),
+            changed: BTreeSet::new(),
+        }
+    }
 }
 
 /// What is stored under the webinar's ledger key: all but the people.
@@ -137,12 +148,14 @@ impl Ledger {
         for (email, bits) in head.applied {
             ledger.mark(&email, bits);
         }
-        // Parts are disjoint; bits are joined all the same, so nothing
-        // written is forgotten whatever part an email was found in.
+        // Each email is put in its part, whatever part it was read from,
+        // and bits are joined: nothing written is forgotten.
         for part in parts {
-            ledger.contacts.extend(part.contacts);
+            for (email, resolved) in part.contacts {
+                ledger.part_mut(&email).contacts.insert(email, resolved);
+            }
             for (email, bits) in part.applied {
-                *ledger.applied.entry(email).or_insert(0) |= bits;
+                *ledger.part_mut(&email).applied.entry(email).or_insert(0) |= bits;
             }
         }
         ledger
@@ -150,31 +163,19 @@ impl Ledger {
 
     /// What to store: the head, and each part whose people changed since
     /// [`Ledger::stored`] was last called.
-    pub fn changes(&self) -> (StoredHead, Vec<(u32, People)>) {
+    pub fn changes(&self) -> (StoredHead, Vec<(u32, &People)>) {
         let head = StoredHead {
             event: self.event.clone(),
             notes: self.notes.clone(),
             recording: self.recording.clone(),
             ..StoredHead::default()
         };
-        let mut parts: BTreeMap<u32, People> = self
+        let parts = self
             .changed
             .iter()
-            .map(|part| (*part, People::default()))
+            .map(|part| (*part, &self.people[*part as usize]))
             .collect();
-        if !parts.is_empty() {
-            for (email, resolved) in &self.contacts {
-                if let Some(people) = parts.get_mut(&part_of(email)) {
-                    people.contacts.insert(email.clone(), resolved.clone());
-                }
-            }
-            for (email, bits) in &self.applied {
-                if let Some(people) = parts.get_mut(&part_of(email)) {
-                    people.applied.insert(email.clone(), *bits);
-                }
-            }
-        }
-        (head, parts.into_iter().collect())
+        (head, parts)
     }
 
     /// The changes were stored.
@@ -182,48 +183,70 @@ impl Ledger {
         self.changed.clear();
     }
 
+    fn part(&self, email: &str) -> &People {
+        &self.people[part_of(email) as usize]
+    }
+
+    fn part_mut(&mut self, email: &str) -> &mut People {
+        &mut self.people[part_of(email) as usize]
+    }
+
     pub fn has(&self, email: &str, bit: u8) -> bool {
-        self.applied.get(email).is_some_and(|b| b & bit != 0)
+        self.part(email)
+            .applied
+            .get(email)
+            .is_some_and(|b| b & bit != 0)
     }
 
     /// Notes that `bits` were written for `email`.
     pub fn mark(&mut self, email: &str, bits: u8) {
-        let applied = self.applied.entry(email.to_owned()).or_insert(0);
+        let part = part_of(email);
+        let applied = self.people[part as usize]
+            .applied
+            .entry(email.to_owned())
+            .or_insert(0);
         if *applied & bits != bits {
             *applied |= bits;
-            self.changed.insert(part_of(email));
+            self.changed.insert(part);
         }
     }
 
     /// Notes how `email` resolved in the CRM.
     pub fn resolve(&mut self, email: String, resolved: Resolved) {
-        if self.contacts.get(&email) != Some(&resolved) {
-            self.changed.insert(part_of(&email));
-            self.contacts.insert(email, resolved);
+        let part = part_of(&email);
+        let contacts = &mut self.people[part as usize].contacts;
+        if contacts.get(&email) != Some(&resolved) {
+            contacts.insert(email, resolved);
+            self.changed.insert(part);
         }
     }
 
     /// How `email` resolved in the CRM, if it was looked up.
     pub fn resolved(&self, email: &str) -> Option<&Resolved> {
-        self.contacts.get(email)
+        self.part(email).contacts.get(email)
     }
 
-    /// Every email looked up in the CRM, and how it resolved.
+    /// Every email looked up in the CRM, and how it resolved, part by part.
     pub fn contacts(&self) -> impl Iterator<Item = (&String, &Resolved)> {
-        self.contacts.iter()
+        self.people.iter().flat_map(|part| part.contacts.iter())
     }
 
     /// The emails for which `bit` was written, in email order.
-    pub fn people_with(&self, bit: u8) -> impl Iterator<Item = &String> {
-        self.applied
+    pub fn people_with(&self, bit: u8) -> Vec<&String> {
+        let mut emails: Vec<&String> = self
+            .people
             .iter()
-            .filter(move |(_, bits)| *bits & bit != 0)
+            .flat_map(|part| part.applied.iter())
+            .filter(|(_, bits)| *bits & bit != 0)
             .map(|(email, _)| email)
+            .collect();
+        emails.sort_unstable();
+        emails
     }
 
     /// The contact id of an email that resolved to a primary contact.
     pub fn contact_id(&self, email: &str) -> Option<&str> {
-        match self.contacts.get(email) {
+        match self.resolved(email) {
             Some(Resolved::Contact { id, .. }) => Some(id),
             _ => None,
         }

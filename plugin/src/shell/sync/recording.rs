@@ -26,6 +26,7 @@ const CALL_TO_CONTACT: u32 = 194;
 fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
     ledger
         .people_with(applied::ATTENDED)
+        .into_iter()
         .filter_map(|email| Some((email.clone(), ledger.contact_id(email)?.to_owned())))
         .collect()
 }
