@@ -38,6 +38,11 @@ pub struct Pending {
     /// marked the webinar while it ran, and then leaves it pending.
     #[serde(default)]
     pub marks: u64,
+    /// Runs begun on this mark that never ended: the host stopped the
+    /// plugin mid-run (out of time or memory) or stopped itself. Such a
+    /// webinar is synced after the others, so it cannot hold them up.
+    #[serde(default)]
+    pub unfinished: u32,
 }
 
 /// A short, stable key for a business key.
@@ -64,16 +69,36 @@ pub fn update_pending(
     webinar: &str,
     change: impl Fn(&mut Pending),
 ) -> Result<Pending, PluginError> {
+    let pending = change_pending(store, webinar, true, change)?;
+    Ok(pending.unwrap_or_default())
+}
+
+/// Like [`update_pending`], for a webinar that is pending: none if it is not.
+pub fn update_pending_if_marked(
+    store: &dyn Store,
+    webinar: &str,
+    change: impl Fn(&mut Pending),
+) -> Result<Option<Pending>, PluginError> {
+    change_pending(store, webinar, false, change)
+}
+
+fn change_pending(
+    store: &dyn Store,
+    webinar: &str,
+    create: bool,
+    change: impl Fn(&mut Pending),
+) -> Result<Option<Pending>, PluginError> {
     let key = pending_key(webinar);
     loop {
         let current = store.get(&key)?;
         let mut pending: Pending = match &current {
             Some(bytes) => decode(&key, bytes)?,
-            None => Pending::default(),
+            None if create => Pending::default(),
+            None => return Ok(None),
         };
         change(&mut pending);
         if store.compare_and_swap(&key, current.as_deref(), Some(&encode(&key, &pending)?))? {
-            return Ok(pending);
+            return Ok(Some(pending));
         }
     }
 }

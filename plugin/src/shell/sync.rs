@@ -1025,15 +1025,56 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
     if mode.on_demand && !already_pending {
         intake::mark_pending(store, webinar, reconcile)?;
     }
+    // R30: the run counts as begun until it ends. A host that stops the
+    // plugin mid-run (out of time or memory) leaves the count up, and the
+    // next run says so in the audit log; from the third such run on, a
+    // back-off is set before starting, so a webinar that stops the plugin
+    // every time is tried less and less often instead of at every tick.
+    let now_ms = run.env.now_ms;
+    let begun = intake::update_pending_if_marked(store, webinar, |pending| {
+        pending.unfinished += 1;
+        if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
+            let backoff_s = retry_backoff_s(pending.unfinished - UNFINISHED_BEFORE_BACKOFF);
+            pending.not_before_ms = now_ms + backoff_s * 1000;
+        }
+    })?;
+    if let Some(begun) = begun.filter(|p| p.unfinished > 1) {
+        let next = match begun.unfinished > UNFINISHED_BEFORE_BACKOFF {
+            true => format!(
+                "; if this one stops too, the next waits {} s",
+                (begun.not_before_ms - now_ms) / 1000
+            ),
+            false => String::new(),
+        };
+        audit::append(
+            store,
+            webinar,
+            now_ms,
+            AuditKind::Error,
+            &format!(
+                "The last sync of this webinar stopped before it finished: the host stopped the plugin (out of time or memory; the host's log says which) or stopped itself. What it wrote is kept; the rest is synced now (attempt {}){next}.",
+                begun.unfinished
+            ),
+            Vec::new(),
+        )?;
+    }
     // What the webinar owed when the run started; a webhook that marks it
     // while the run goes on changes this, and its facts may be unread.
     let started = store.get(&key)?;
+    // The run ended, whichever way: no longer counted as begun.
+    let ended = |pending: &mut Pending| {
+        if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
+            pending.not_before_ms = 0;
+        }
+        pending.unfinished = 0;
+    };
     match run.sync_webinar(webinar, mode) {
         Ok(mut report) => {
             match report.retry_at_ms {
                 // Zoom is not done with the recording: the tick comes back.
                 Some(at) => {
                     intake::update_pending(store, webinar, |pending| {
+                        ended(pending);
                         pending.reconcile |= reconcile;
                         pending.not_before_ms = at;
                         pending.attempts = 0;
@@ -1047,6 +1088,7 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
                     };
                     // Marked during the run: the next tick reads the new facts.
                     if !done {
+                        intake::update_pending_if_marked(store, webinar, ended)?;
                         report.pending += 1;
                     }
                 }
@@ -1056,6 +1098,7 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
         Err(e) if retryable(&e) => {
             let now_ms = run.env.now_ms;
             let Pending { attempts, .. } = intake::update_pending(store, webinar, |pending| {
+                ended(pending);
                 pending.reconcile |= reconcile;
                 pending.attempts += 1;
                 pending.not_before_ms = now_ms + retry_backoff_s(pending.attempts) * 1000;
@@ -1076,16 +1119,25 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
         Err(e) => {
             // Not to be retried (e.g. the webinar does not exist): the tick
             // would fail the same way.
-            if mode.on_demand
-                && !already_pending
-                && let Some(seen) = &started
-            {
-                intake::clear_pending(store, webinar, seen)?;
+            let cleared = match &started {
+                Some(seen) if mode.on_demand && !already_pending => {
+                    intake::clear_pending(store, webinar, seen)?
+                }
+                _ => false,
+            };
+            if !cleared {
+                intake::update_pending_if_marked(store, webinar, ended)?;
             }
             Err(e)
         }
     }
 }
+
+/// Runs of a webinar that may end without ending (the host stopped the
+/// plugin) before the next waits a back-off: two, so that a host killed
+/// once during "sync now" and once during the tick that resumed it still
+/// finishes at the next tick.
+const UNFINISHED_BEFORE_BACKOFF: u32 = 2;
 
 /// How long a webinar whose sync failed `attempts` times in a row waits:
 /// 30 s, 1, 2, 4 ... minutes, at most an hour.
@@ -1120,6 +1172,7 @@ pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
         return Ok(total);
     }
     let mut run = Run::new(env)?;
+    let mut due = Vec::new();
     for key in keys {
         let webinar = key.trim_start_matches(intake::PENDING_PREFIX).to_owned();
         let Some(pending) = load::<Pending>(env.store, &key)? else {
@@ -1129,7 +1182,13 @@ pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
             total.pending += 1;
             continue;
         }
-        run_into(&mut total, &mut run, &webinar, Mode::tick(&pending))?;
+        due.push((pending.unfinished > 0, webinar, Mode::tick(&pending)));
+    }
+    // A webinar whose last run never ended goes last: if it stops the
+    // plugin again (too large for its memory, say), the others were synced.
+    due.sort_by_key(|(unfinished, ..)| *unfinished);
+    for (_, webinar, mode) in due {
+        run_into(&mut total, &mut run, &webinar, mode)?;
     }
     Ok(total)
 }

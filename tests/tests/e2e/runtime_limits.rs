@@ -6,12 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::*;
+use host_sim::api;
+use host_sim::config::HostConfig;
 use host_sim::fakes::zoom::{self, FakeZoom, ZoomApp};
 use host_sim::outbound::{Disposition, Outbound};
 use host_sim::runtime::{CallError, Installation, Limits, Runtime, RuntimeOptions};
-use host_sim::scenario::{self, GenerateOptions};
-use host_sim::sim::StateStore;
+use host_sim::scenario::{self, GenerateOptions, Step};
+use host_sim::sim::{Simulator, StateStore};
 use host_sim::storage::Database;
+
+/// A guest memory that the large webinar below outgrows (its sync peaks at
+/// 5.8 MiB) and the small one does not (1.1 MiB).
+const MEMORY_MIB: usize = 3;
 
 fn runtime(limits: Limits) -> Runtime {
     Runtime::new(
@@ -200,4 +206,78 @@ async fn without_the_pooling_allocator_the_limits_hold_too() {
     assert!(matches!(err, CallError::MemoryLimit(_)), "{err}");
     let group = runtime.contact_property_group(&installation).await.unwrap();
     assert_eq!(group.name, "zoom_webinars");
+}
+
+/// R30, R32: a webinar too large for the guest's memory stops the plugin at
+/// every try. The other webinars are synced all the same, the marketer reads
+/// in its audit log that its syncs stop, and it is tried less and less often.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webinar_that_stops_the_plugin_every_time_does_not_hold_up_the_others() {
+    let mut generated = scenario::generate(GenerateOptions {
+        webinars: 2,
+        registrants: 4_000,
+        attendees: 0,
+        guests: 0,
+        seed: 1,
+    });
+    // The first webinar (first in key order too) is too large; the second,
+    // small, is pending by its webhooks.
+    let large = generated.zoom.webinars[0].id.to_string();
+    let small = &mut generated.zoom.webinars[1];
+    small.registrants.truncate(5);
+    let small_id = small.id;
+    generated.steps = vec![Step::PlayWebinar {
+        webinar: small_id,
+        shuffle_seed: None,
+        times: None,
+    }];
+    let mut config = HostConfig::default();
+    config.limits.memory_mib = MEMORY_MIB;
+    let sim = scenario::prepare(&generated, config, StateStore::Memory).unwrap();
+    scenario::play(&sim, &generated, &mut |_| {}).await.unwrap();
+    let pending = |sim: &Simulator| -> Vec<String> {
+        let page = sim
+            .installation
+            .storage
+            .list_keys("pending/", None, 10)
+            .unwrap();
+        page.keys
+    };
+    assert_eq!(pending(&sim), [format!("pending/{small_id}")]);
+
+    // "Sync now" of the large one runs out of memory, and leaves it pending.
+    let stopped = api::sync_now(&sim, &large).await.unwrap_err();
+    assert!(stopped.to_string().contains("memory limit"), "{stopped}");
+    // The tick takes the small one first: the large one's run did not end.
+    let stopped = api::tick(&sim).await.unwrap_err();
+    assert!(stopped.to_string().contains("memory limit"), "{stopped}");
+    assert_eq!(pending(&sim), [format!("pending/{large}")]);
+    assert_eq!(sim.crm.dump()["contacts"].as_array().unwrap().len(), 5);
+
+    // Each try tells the marketer; from the third, the next waits.
+    let told = |entries: &[host_sim::bindings::settings::AuditEntry]| -> Vec<String> {
+        entries
+            .iter()
+            .filter(|e| e.message.contains("stopped before it finished"))
+            .map(|e| e.message.clone())
+            .collect()
+    };
+    assert_eq!(told(&api::audit_log(&sim, &large).await.unwrap()).len(), 1);
+    assert!(api::tick(&sim).await.is_err());
+    let notes = told(&api::audit_log(&sim, &large).await.unwrap());
+    assert_eq!(notes.len(), 2);
+    assert!(
+        notes[1].contains("(attempt 3); if this one stops too, the next waits 30 s"),
+        "{notes:?}"
+    );
+    // Within the back-off the tick leaves it be, and succeeds.
+    let report = api::tick(&sim).await.unwrap();
+    assert_eq!(report.pending, 1);
+    sim.clock.advance(Duration::from_secs(31));
+    assert!(api::tick(&sim).await.is_err());
+    let notes = told(&api::audit_log(&sim, &large).await.unwrap());
+    assert!(
+        notes[2].contains("(attempt 4); if this one stops too, the next waits 60 s"),
+        "{notes:?}"
+    );
 }
