@@ -121,16 +121,20 @@ fn ledger_key(webinar: &str) -> String {
     format!("ledger/{webinar}")
 }
 
-/// Where a webinar's ledger keeps one part of its people.
+/// Where a webinar's ledger keeps its people, a key per part.
+fn people_prefix(webinar: &str) -> String {
+    format!("ledger/{webinar}/people/")
+}
+
 fn people_key(webinar: &str, part: u32) -> String {
-    format!("ledger/{webinar}/people/{part:02}")
+    format!("{}{part:02}", people_prefix(webinar))
 }
 
 /// The ledger as last stored: its head and every part of its people.
 fn load_ledger(store: &dyn Store, webinar: &str) -> Result<Ledger, PluginError> {
     let head: StoredHead = load(store, &ledger_key(webinar))?.unwrap_or_default();
     let mut parts = Vec::new();
-    for key in intake::all_keys(store, &format!("ledger/{webinar}/people/"))? {
+    for key in intake::all_keys(store, &people_prefix(webinar))? {
         parts.extend(load::<People>(store, &key)?);
     }
     Ok(Ledger::from_stored(head, parts))
@@ -1096,7 +1100,6 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
             Ok(report)
         }
         Err(e) if retryable(&e) => {
-            let now_ms = run.env.now_ms;
             let Pending { attempts, .. } = intake::update_pending(store, webinar, |pending| {
                 ended(pending);
                 pending.reconcile |= reconcile;
@@ -1107,7 +1110,7 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
             audit::append(
                 store,
                 webinar,
-                run.env.now_ms,
+                now_ms,
                 AuditKind::Error,
                 &format!(
                     "The sync stopped and will be retried in {backoff_s} s (attempt {attempts}): {e}"
@@ -1278,8 +1281,9 @@ mod tests {
         }
     }
 
-    fn sync_now_with(store: &MemoryStore, mark: bool) -> Report {
-        let http = ZoomMarkingMidRun { store, mark };
+    /// "Sync now" on `store`; Zoom's answer marks the webinar in `marks` if `mark`.
+    fn sync_now_in(store: &dyn Store, marks: &MemoryStore, mark: bool) -> Report {
+        let http = ZoomMarkingMidRun { store: marks, mark };
         let env = Env {
             http: &http,
             config: &AnyConfig,
@@ -1294,16 +1298,16 @@ mod tests {
         let store = MemoryStore::default();
         let pending = intake::pending_key("81000000001");
         // Alone, the run is pending while it runs and done after.
-        let report = sync_now_with(&store, false);
+        let report = sync_now_in(&store, &store, false);
         assert_eq!(report.pending, 0);
         assert_eq!(store.get(&pending).unwrap(), None);
         // A webhook's mark mid-run is not wiped: its facts may be unread.
-        let report = sync_now_with(&store, true);
+        let report = sync_now_in(&store, &store, true);
         assert_eq!(report.pending, 1);
         let left: Pending = load(&store, &pending).unwrap().unwrap();
         assert_eq!(left.not_before_ms, 0);
         // The next run reads them and is done.
-        let report = sync_now_with(&store, false);
+        let report = sync_now_in(&store, &store, false);
         assert_eq!(report.pending, 0);
         assert_eq!(store.get(&pending).unwrap(), None);
     }
@@ -1375,17 +1379,7 @@ mod tests {
                 reads: Default::default(),
                 reads_before_facts: Default::default(),
             };
-            let http = ZoomMarkingMidRun {
-                store: &inner,
-                mark: false,
-            };
-            let env = Env {
-                http: &http,
-                config: &AnyConfig,
-                store: &store,
-                now_ms: 1_795_000_000_000,
-            };
-            let report = sync_now(&env, "81000000001").unwrap();
+            let report = sync_now_in(&store, &inner, false);
             let left = inner.get(&intake::pending_key("81000000001")).unwrap();
             let before_facts = store.reads_before_facts.get().expect("the facts were read");
             (
