@@ -28,5 +28,10 @@ pub mod serve;
 pub mod sim;
 pub mod storage;
 
+/// The build script's wasm32-wasip2 check, compiled here for its tests.
+#[cfg(test)]
+#[path = "../build/wasm_target.rs"]
+mod wasm_target;
+
 /// The plugin component built from this tree by `build.rs`.
 pub const PLUGIN_COMPONENT: &[u8] = include_bytes!(env!("PLUGIN_COMPONENT"));
