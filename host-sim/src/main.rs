@@ -1,5 +1,6 @@
 //! `host-sim`: run the Zoom webinar plugin locally against fake Zoom and CRM services.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 use host_sim::api::{self, WebinarInput};
 use host_sim::bindings::settings;
 use host_sim::config::HostConfig;
+use host_sim::crm_view;
 use host_sim::scenario::{self, Progress};
 use host_sim::segment::{Condition, EventKind, Filter};
 use host_sim::sim::{Simulator, StateStore};
@@ -404,7 +406,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             property,
             json,
         }) => action(&sim, &contact, webinar, property, json).await,
-        Command::Crm(command) => crm_command(&sim, command),
+        Command::Crm(command) => crm_command(&sim, command).await,
         Command::Deliver { file, json } => {
             let body = std::fs::read(&file).map_err(|e| {
                 anyhow::anyhow!(
@@ -414,13 +416,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let answer = sim.deliver(&sim.zoom_delivery(&body)).await?;
             let text = String::from_utf8_lossy(&answer.body).into_owned();
+            let parsed = serde_json::from_str::<Value>(&text).ok();
             if json {
                 print_json(&json!({
                     "status": answer.status,
-                    "body": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)),
+                    "body": parsed.clone().unwrap_or(Value::String(text.clone())),
                 }));
             } else {
                 out(&format!("{} {text}", answer.status));
+            }
+            // A script must tell a refusal (400 malformed, 401 forged, 413
+            // too large) from a delivery the plugin took.
+            if answer.status >= 400 {
+                let reason = parsed
+                    .as_ref()
+                    .and_then(|v| v["reason"].as_str().or(v["error"].as_str()))
+                    .unwrap_or(&text);
+                anyhow::bail!(
+                    "the plugin refused the delivery ({}): {reason}",
+                    answer.status
+                );
             }
             Ok(())
         }
@@ -820,7 +835,7 @@ fn contacts_out(contacts: &[&Value], total: usize, limit: usize, json: bool) {
     }
 }
 
-fn crm_command(sim: &Simulator, command: CrmCommand) -> anyhow::Result<()> {
+async fn crm_command(sim: &Simulator, command: CrmCommand) -> anyhow::Result<()> {
     if sim.config.connection.mode != host_sim::config::ConnectionMode::Fake {
         anyhow::bail!(
             "the CRM's records are not in this process (connection.mode is not \"fake\"); with remote fakes, ask them: curl -H 'authorization: Bearer TOKEN' {}/api.hubapi.com/crm/v3/objects/contacts",
@@ -834,54 +849,19 @@ fn crm_command(sim: &Simulator, command: CrmCommand) -> anyhow::Result<()> {
             contacts_out(&contacts, contacts.len(), limit, json);
         }
         CrmCommand::Events { json } => {
-            let participations: Vec<&Value> = crm["participations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .collect();
-            let events: Vec<Value> = crm["marketing_events"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    let count = |state: &str| {
-                        participations
-                            .iter()
-                            .filter(|p| {
-                                p["externalEventId"] == e["externalEventId"]
-                                    && p["attendanceState"] == state
-                            })
-                            .count()
-                    };
-                    json!({
-                        "webinar": e["externalEventId"], "name": e["eventName"],
-                        "organizer": e["eventOrganizer"], "start": e["startDateTime"],
-                        "cancelled": e["eventCancelled"], "completed": e["eventCompleted"],
-                        "registered": count("REGISTERED"), "attended": count("ATTENDED"),
-                        "cancelled_registrations": count("CANCELLED"),
-                    })
-                })
-                .collect();
+            let mut audit = BTreeMap::new();
+            for event in crm["marketing_events"].as_array().into_iter().flatten() {
+                if let Some(webinar) = event["externalEventId"].as_str() {
+                    let entries = scenario::audit_entries(sim, webinar).await;
+                    audit.insert(webinar.to_owned(), entries);
+                }
+            }
+            let events = crm_view::marketing_events(&crm, sim.clock.now_ms(), &audit);
             if json {
-                print_json(&json!(events));
+                print_json(&serde_json::to_value(&events)?);
             } else {
                 for e in &events {
-                    let state = if e["cancelled"] == true {
-                        "cancelled"
-                    } else if e["completed"] == true {
-                        "ended"
-                    } else {
-                        "upcoming"
-                    };
-                    out(&format!(
-                        "{:<12} {:<28} {:<9} registered {:>5}  attended {:>5}  cancelled {:>3}",
-                        e["webinar"].as_str().unwrap_or(""),
-                        e["name"].as_str().unwrap_or(""),
-                        state,
-                        e["registered"],
-                        e["attended"],
-                        e["cancelled_registrations"]
-                    ));
+                    out(&crm_view::event_line(e));
                 }
                 if events.is_empty() {
                     out("no marketing events yet (run `host-sim demo`, or sync a webinar)");

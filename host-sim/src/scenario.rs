@@ -13,6 +13,7 @@ use crate::api;
 use crate::bindings::{settings, webhooks};
 use crate::clock::{Clock, parse_rfc3339};
 use crate::config::HostConfig;
+use crate::crm_view::{self, EventSummary};
 use crate::fakes::FaultPlan;
 use crate::fakes::crm::webhooks::ContactChange;
 use crate::fakes::crm::{CrmRateLimits, CrmSeed, FakeCrm};
@@ -52,16 +53,60 @@ pub struct Faults {
     pub crm: FaultPlan,
 }
 
+/// A change to the plugin's global settings (R1-R5): only the settings it
+/// names change, as with `host-sim settings set`; the others keep what the
+/// plugin holds (on a fresh installation: everything off and empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GlobalSettings {
-    pub global_sync: bool,
-    pub webinar_sync: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_sync: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webinar_sync: Option<bool>,
     /// "none", "all-users", or a list of Zoom user emails.
-    pub recording_sync: RecordingSync,
-    pub host_exclusion_domains: Vec<String>,
-    pub recording_exclusion_domains: Vec<String>,
-    pub contact_exclusion_domains: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_sync: Option<RecordingSync>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_exclusion_domains: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_exclusion_domains: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_exclusion_domains: Option<Vec<String>>,
+}
+
+impl GlobalSettings {
+    /// `current` with the settings this change names replaced.
+    pub fn applied_to(&self, current: &settings::GlobalSettings) -> settings::GlobalSettings {
+        let mut next = current.clone();
+        if let Some(on) = self.global_sync {
+            next.global_sync = on;
+        }
+        if let Some(on) = self.webinar_sync {
+            next.webinar_sync = on;
+        }
+        if let Some(recording) = &self.recording_sync {
+            next.recording_sync = recording.to_wit();
+        }
+        for (change, field) in [
+            (
+                &self.host_exclusion_domains,
+                &mut next.host_exclusion_domains,
+            ),
+            (
+                &self.recording_exclusion_domains,
+                &mut next.recording_exclusion_domains,
+            ),
+            (
+                &self.contact_exclusion_domains,
+                &mut next.contact_exclusion_domains,
+            ),
+        ] {
+            if let Some(domains) = change {
+                field.clone_from(domains);
+            }
+        }
+        next
+    }
 }
 
 /// `"none"`, `"all-users"`, or the emails of the Zoom users whose recordings sync.
@@ -72,9 +117,15 @@ pub enum RecordingSync {
     SelectedUsers(Vec<String>),
 }
 
-impl Default for RecordingSync {
-    fn default() -> Self {
-        RecordingSync::Mode("none".into())
+impl RecordingSync {
+    fn to_wit(&self) -> settings::RecordingSync {
+        match self {
+            RecordingSync::SelectedUsers(users) => {
+                settings::RecordingSync::SelectedUsers(users.clone())
+            }
+            RecordingSync::Mode(mode) if mode == "all-users" => settings::RecordingSync::AllUsers,
+            _ => settings::RecordingSync::None,
+        }
     }
 }
 
@@ -102,7 +153,8 @@ pub enum Signing {
     Stale,
 }
 
-/// One step of a scenario.
+/// One step of a scenario. Unknown keys are refused by `check_steps`:
+/// serde's `deny_unknown_fields` breaks the variants with flattened fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Step {
@@ -186,20 +238,60 @@ pub enum ScenarioError {
 
 impl Scenario {
     pub fn from_toml(text: &str) -> Result<Self, ScenarioError> {
-        toml::from_str(text).map_err(|e: toml::de::Error| {
-            // One line: where, then what (TOML's own rendering draws the line).
-            let at = e.span().map_or(String::new(), |span| {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("line {line}: ")
-            });
-            ScenarioError::Parse(format!("{at}{}", e.message().trim()))
-        })
+        let table: toml::Table = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
+        check_steps(&table)?;
+        toml::from_str(text).map_err(|e| parse_error(text, &e))
     }
 
     pub fn to_toml(&self) -> Result<String, ScenarioError> {
         toml::to_string(self)
             .map_err(|e| ScenarioError::Parse(format!("cannot write the scenario as TOML: {e}")))
     }
+}
+
+/// One line: where, then what (TOML's own rendering draws the line).
+fn parse_error(text: &str, e: &toml::de::Error) -> ScenarioError {
+    let at = e.span().map_or(String::new(), |span| {
+        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        format!("line {line}: ")
+    });
+    ScenarioError::Parse(format!("{at}{}", e.message().trim()))
+}
+
+/// Reads every step on its own, so that an error names the step, and
+/// refuses the keys serde would let through. `deny_unknown_fields` cannot
+/// be used on `Step` (it breaks the variants with `#[serde(flatten)]`
+/// fields: the webhook event of `zoom_webhook`, the settings of
+/// `settings`), and without this check `signin = "forged"` would deliver a
+/// validly signed webhook. A key is unknown when the step, read and
+/// written back, no longer has it.
+fn check_steps(table: &toml::Table) -> Result<(), ScenarioError> {
+    let Some(steps) = table.get("steps").and_then(toml::Value::as_array) else {
+        return Ok(());
+    };
+    for (index, given) in steps.iter().enumerate() {
+        let kind = given.get("do").and_then(toml::Value::as_str).unwrap_or("");
+        let fail = |message: &str| {
+            let named = if kind.is_empty() {
+                String::new()
+            } else {
+                format!(" ({kind})")
+            };
+            ScenarioError::Parse(format!("step {}{named}: {}", index + 1, message.trim()))
+        };
+        let step: Step = given.clone().try_into().map_err(|e| fail(e.message()))?;
+        let known = toml::Value::try_from(&step).map_err(|e| fail(&e.to_string()))?;
+        let fields = given.as_table().into_iter().flat_map(|t| t.keys());
+        if let Some(unknown) = fields
+            .into_iter()
+            .find(|key| known.get(key.as_str()).is_none())
+        {
+            return Err(fail(&format!(
+                "unknown field `{unknown}` (docs/scenarios.md lists the fields of each step)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What one step did.
@@ -214,6 +306,8 @@ pub struct StepOutcome {
 pub struct Outcome {
     pub name: String,
     pub steps: Vec<StepOutcome>,
+    /// Each marketing event's state and counts, as `crm events` shows them.
+    pub marketing_events: Vec<EventSummary>,
     pub crm: Value,
     pub audit: BTreeMap<String, Value>,
     pub api_calls: BTreeMap<String, usize>,
@@ -232,6 +326,16 @@ fn step_label(step: &Step) -> String {
         .iter()
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| match v {
+            // A raw body is summarised: its event and size, not its text.
+            Value::String(body) if k == "body" => {
+                let event = serde_json::from_str::<Value>(body)
+                    .ok()
+                    .and_then(|v| v["event"].as_str().map(str::to_owned));
+                match event {
+                    Some(event) => format!("event={event} ({} bytes)", body.len()),
+                    None => format!("body=({} bytes, not a Zoom event)", body.len()),
+                }
+            }
             Value::String(s) => format!("{k}={s}"),
             other => format!("{k}={other}"),
         });
@@ -247,23 +351,6 @@ fn answer_text(answer: &webhooks::Answer) -> String {
         answer.status,
         String::from_utf8_lossy(&answer.body)
     )
-}
-
-fn wit_settings(s: &GlobalSettings) -> settings::GlobalSettings {
-    settings::GlobalSettings {
-        global_sync: s.global_sync,
-        webinar_sync: s.webinar_sync,
-        recording_sync: match &s.recording_sync {
-            RecordingSync::SelectedUsers(users) => {
-                settings::RecordingSync::SelectedUsers(users.clone())
-            }
-            RecordingSync::Mode(mode) if mode == "all-users" => settings::RecordingSync::AllUsers,
-            _ => settings::RecordingSync::None,
-        },
-        host_exclusion_domains: s.host_exclusion_domains.clone(),
-        recording_exclusion_domains: s.recording_exclusion_domains.clone(),
-        contact_exclusion_domains: s.contact_exclusion_domains.clone(),
-    }
 }
 
 /// The audit kind as the CLI and snapshots name it (R19's categories).
@@ -417,15 +504,7 @@ pub async fn play(
     let mut audit = BTreeMap::new();
     for webinar in &scenario.zoom.webinars {
         let id = webinar.id.to_string();
-        let entries = match sim.runtime.audit_log(&sim.installation, &id, 0, 1000).await {
-            Ok(Ok(page)) => json!(page
-                .entries
-                .iter()
-                .map(|e| json!({ "kind": audit_kind_name(e.kind), "message": e.message, "records": e.records }))
-                .collect::<Vec<_>>()),
-            Ok(Err(e)) => json!(format!("unavailable: {}", e.describe())),
-            Err(e) => json!(format!("unavailable: {e}")),
-        };
+        let entries = audit_entries(sim, &id).await;
         audit.insert(id, entries);
     }
     let mut crm = sim.crm.dump();
@@ -443,17 +522,38 @@ pub async fn play(
     Ok(Outcome {
         name: scenario.name.clone(),
         steps,
+        marketing_events: crm_view::marketing_events(&crm, sim.clock.now_ms(), &audit),
         crm,
         audit,
         api_calls: sim.installation.outbound.log().counts_by_service(),
     })
 }
 
-/// The global settings of a scenario, set through the plugin; what it answered.
-async fn apply_settings(sim: &Simulator, settings: &GlobalSettings) -> String {
+/// A webinar's audit log as JSON (`kind`, `message`, `records`), oldest
+/// first, or why it could not be read.
+pub async fn audit_entries(sim: &Simulator, webinar: &str) -> Value {
+    match sim.runtime.audit_log(&sim.installation, &webinar.to_owned(), 0, 1000).await {
+        Ok(Ok(page)) => json!(page
+            .entries
+            .iter()
+            .map(|e| json!({ "kind": audit_kind_name(e.kind), "message": e.message, "records": e.records }))
+            .collect::<Vec<_>>()),
+        Ok(Err(e)) => json!(format!("unavailable: {}", e.describe())),
+        Err(e) => json!(format!("unavailable: {e}")),
+    }
+}
+
+/// A scenario's change to the global settings, made through the plugin on
+/// top of what it holds; what it answered.
+async fn apply_settings(sim: &Simulator, change: &GlobalSettings) -> String {
+    let current = match sim.runtime.get_global_settings(&sim.installation).await {
+        Ok(Ok(current)) => current,
+        Ok(Err(e)) => return format!("settings unreadable: {}", e.describe()),
+        Err(e) => return format!("settings failed: {e}"),
+    };
     match sim
         .runtime
-        .set_global_settings(&sim.installation, &wit_settings(settings))
+        .set_global_settings(&sim.installation, &change.applied_to(&current))
         .await
     {
         Ok(Ok(())) => "settings applied".to_owned(),
@@ -667,42 +767,16 @@ impl Outcome {
         }
         let count = |key: &str| self.crm[key].as_array().map_or(0, Vec::len);
         line(&mut out, "\nCRM:".into());
-        line(&mut out, format!("  contacts: {}", count("contacts")));
-        for contact in self.crm["contacts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .take(10)
-        {
-            let p = &contact["properties"];
-            let archived = if contact["archived"] == true {
-                " (deleted)"
-            } else {
-                ""
-            };
-            line(
-                &mut out,
-                format!(
-                    "    {} {} {}{archived}",
-                    p["email"].as_str().unwrap_or(""),
-                    p["firstname"].as_str().unwrap_or(""),
-                    p["lastname"].as_str().unwrap_or("")
-                ),
-            );
-        }
         line(
             &mut out,
-            format!("  marketing events: {}", count("marketing_events")),
+            format!(
+                "  {} contact(s), {} participation(s), {} timeline event(s), {} call(s)",
+                count("contacts"),
+                count("participations"),
+                count("timeline_events"),
+                count("calls")
+            ),
         );
-        line(
-            &mut out,
-            format!("  participations: {}", count("participations")),
-        );
-        line(
-            &mut out,
-            format!("  timeline events: {}", count("timeline_events")),
-        );
-        line(&mut out, format!("  calls: {}", count("calls")));
         line(&mut out, "\nAudit logs:".into());
         for (webinar, entries) in &self.audit {
             match entries {
@@ -728,6 +802,40 @@ impl Outcome {
         line(&mut out, "\nAPI calls:".into());
         for (service, n) in &self.api_calls {
             line(&mut out, format!("  {service}: {n}"));
+        }
+        // What a marketer looks for last: the events' counts and the contacts' properties.
+        line(&mut out, "\nMarketing events:".into());
+        for e in &self.marketing_events {
+            line(&mut out, format!("  {}", crm_view::event_line(e)));
+        }
+        if self.marketing_events.is_empty() {
+            line(&mut out, "  none".into());
+        }
+        let contacts: Vec<_> = self.crm["contacts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(crm_view::contact)
+            .collect();
+        line(
+            &mut out,
+            format!(
+                "\nContacts ({}) and their Zoom properties (R12):",
+                contacts.len()
+            ),
+        );
+        const SHOWN: usize = 20;
+        for row in crm_view::contact_lines(&contacts[..contacts.len().min(SHOWN)]) {
+            line(&mut out, format!("  {row}"));
+        }
+        if contacts.len() > SHOWN {
+            line(
+                &mut out,
+                format!(
+                    "  ... and {} more (--json has them all)",
+                    contacts.len() - SHOWN
+                ),
+            );
         }
         out
     }
@@ -793,7 +901,7 @@ pub fn record_every_webinar(scenario: &mut Scenario) {
     scenario
         .settings
         .get_or_insert_with(GlobalSettings::default)
-        .recording_sync = RecordingSync::Mode("all-users".into());
+        .recording_sync = Some(RecordingSync::Mode("all-users".into()));
 }
 
 /// What `scenario generate` makes.
@@ -904,8 +1012,8 @@ pub fn generate(options: GenerateOptions) -> Scenario {
         ),
         description: format!("Generated with seed {}.", options.seed),
         settings: Some(GlobalSettings {
-            global_sync: true,
-            webinar_sync: true,
+            global_sync: Some(true),
+            webinar_sync: Some(true),
             ..GlobalSettings::default()
         }),
         zoom: ZoomAccount {
@@ -920,5 +1028,162 @@ pub fn generate(options: GenerateOptions) -> Scenario {
         },
         steps,
         ..Scenario::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file with one step: `do = kind` and `fields`.
+    fn one_step(kind: &str, fields: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::from_toml(&format!(
+            "name = \"x\"\n[[steps]]\ndo = \"{kind}\"\n{fields}\n"
+        ))
+    }
+
+    /// Every kind of step: its valid fields parse, and the same fields
+    /// with a misspelt one are refused naming the step number, the kind
+    /// and the key.
+    #[test]
+    fn every_kind_of_step_refuses_an_unknown_key_naming_the_step_and_the_key() {
+        let kinds = [
+            (
+                "zoom_webhook",
+                "event = \"webinar.ended\"\nwebinar = 1\ntimes = 2",
+                "webnar = 1",
+            ),
+            (
+                "zoom_webhook",
+                "event = \"webinar.participant_joined\"\nwebinar = 1\nparticipant = \"Ada\"",
+                "segmnt = 1",
+            ),
+            (
+                "zoom_webhook_raw",
+                "body = \"{}\"\nsigning = \"forged\"",
+                "signin = \"forged\"",
+            ),
+            (
+                "play_webinar",
+                "webinar = 1\nshuffle_seed = 3\ntimes = 2",
+                "shufle_seed = 3",
+            ),
+            (
+                "settings",
+                "global_sync = true",
+                "contact_exclusion_domain = [\"a.example\"]",
+            ),
+            (
+                "crm_webhook",
+                "change = \"contact.deletion\"\nemail = \"a@b.example\"",
+                "emial = \"a@b.example\"",
+            ),
+            ("sync_now", "webinar = \"1\"", "webnar = \"x\""),
+            (
+                "backfill",
+                "since = \"2026-01-01T00:00:00Z\"",
+                "snce = \"x\"",
+            ),
+            ("tick", "", "now = true"),
+            (
+                "add_contact_to_webinar",
+                "contact = \"a@b.example\"\nwebinar = \"1\"",
+                "webnar = \"1\"",
+            ),
+            ("complete_recording", "webinar = 1", "webinars = 1"),
+            ("advance_clock", "minutes = 5", "hours = 3"),
+        ];
+        for (kind, valid, wrong) in kinds {
+            one_step(kind, valid).unwrap_or_else(|e| panic!("{kind} {valid:?}: {e}"));
+            let err = one_step(kind, &format!("{valid}\n{wrong}"))
+                .unwrap_err()
+                .to_string();
+            let key = wrong.split(' ').next().unwrap();
+            assert!(
+                err.contains(&format!("step 1 ({kind})")) && err.contains(&format!("`{key}`")),
+                "{kind} with {wrong:?}: {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+
+    #[test]
+    fn the_step_number_is_the_failing_steps() {
+        let err = Scenario::from_toml(
+            "[[steps]]\ndo = \"tick\"\n[[steps]]\ndo = \"advance_clock\"\nminutes = 5\nhours = 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("the scenario file is not valid: step 2 (advance_clock)"),
+            "{err}"
+        );
+        let err = Scenario::from_toml("[[steps]]\nwebinar = \"1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("step 1") && err.contains("`do`"), "{err}");
+    }
+
+    #[test]
+    fn a_settings_change_keeps_what_it_does_not_name() {
+        let current = settings::GlobalSettings {
+            global_sync: true,
+            webinar_sync: true,
+            recording_sync: settings::RecordingSync::AllUsers,
+            host_exclusion_domains: vec!["hosts.example".into()],
+            recording_exclusion_domains: vec!["recordings.example".into()],
+            contact_exclusion_domains: vec!["acme.example".into()],
+        };
+        let Step::Settings { settings: change } = one_step("settings", "webinar_sync = false")
+            .unwrap()
+            .steps
+            .remove(0)
+        else {
+            panic!("a settings step");
+        };
+        let next = change.applied_to(&current);
+        assert_eq!(
+            next,
+            settings::GlobalSettings {
+                webinar_sync: false,
+                ..current.clone()
+            }
+        );
+        let Step::Settings { settings: change } = one_step(
+            "settings",
+            "contact_exclusion_domains = []\nrecording_sync = [\"h@acme.example\"]",
+        )
+        .unwrap()
+        .steps
+        .remove(0) else {
+            panic!("a settings step");
+        };
+        let next = change.applied_to(&current);
+        assert!(next.contact_exclusion_domains.is_empty());
+        assert_eq!(
+            next.recording_sync,
+            settings::RecordingSync::SelectedUsers(vec!["h@acme.example".into()])
+        );
+        assert_eq!(next.host_exclusion_domains, current.host_exclusion_domains);
+    }
+
+    #[test]
+    fn a_raw_body_is_summarised_in_the_steps_label() {
+        let body = format!(
+            "{{\"event\":\"webinar.participant_joined\",\"payload\":{{\"pad\":\"{}\"}}}}",
+            "x".repeat(500)
+        );
+        let step = Step::ZoomWebhookRaw {
+            body: body.clone(),
+            signing: Signing::Forged,
+        };
+        let label = step_label(&step);
+        assert_eq!(
+            label,
+            format!(
+                "zoom_webhook_raw event=webinar.participant_joined ({} bytes) signing=forged",
+                body.len()
+            )
+        );
     }
 }

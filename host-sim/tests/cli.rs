@@ -206,6 +206,12 @@ fn sync_commands_action_and_audit_answer_as_text_and_json() {
     assert!(bad_date.contains("RFC 3339"), "{bad_date}");
     let bad_id = failure(run_in(d, &["sync-now", "820-0000"]));
     assert!(bad_id.contains("digits only"), "{bad_id}");
+    // R20: a webinar Zoom does not know is an error, not "skipped 1".
+    let unknown_webinar = failure(run_in(d, &["sync-now", "89999999999"]));
+    assert!(
+        unknown_webinar.contains("89999999999 was not found on the connected Zoom account"),
+        "{unknown_webinar}"
+    );
 
     // R21: the workflow action, as the CRM would receive its answer.
     let answer = json(run_in(
@@ -365,6 +371,27 @@ fn deliver_signs_a_body_and_prints_the_plugins_answer() {
         missing.contains("cannot read /nonexistent.json"),
         "{missing}"
     );
+    // A refusal is a non-zero exit with the plugin's reason, and the
+    // answer is still printed (--json too): a script can tell them apart.
+    let refused = |name: &str, body: &[u8]| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        let output = run_in(
+            dir.path(),
+            &["deliver", &file.display().to_string(), "--json"],
+        );
+        let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (printed["status"].as_u64().unwrap(), failure(output))
+    };
+    let (status, why) = refused("malformed.json", b"{ not json");
+    assert_eq!(status, 400);
+    assert!(
+        why.contains("the plugin refused the delivery (400)"),
+        "{why}"
+    );
+    let (status, why) = refused("huge.json", &vec![b' '; 1_100_000]);
+    assert_eq!(status, 413);
+    assert!(why.contains("(413)"), "{why}");
 }
 
 #[test]

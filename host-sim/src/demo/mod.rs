@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::crm_view::{self, ContactSummary, EventSummary};
 use crate::fakes::zoom::model::{Ran, Recording, RecordingFile, Registrant, Webinar};
 use crate::scenario::{GenerateOptions, Outcome, Scenario, Step, generate};
 
@@ -155,27 +156,6 @@ pub fn scenario() -> Scenario {
     scenario
 }
 
-/// One marketing event with its participation counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventSummary {
-    pub webinar: String,
-    pub name: String,
-    pub registered: usize,
-    pub attended: usize,
-    pub cancelled: usize,
-    pub completed: bool,
-}
-
-/// The four properties of one contact (R12).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ContactSummary {
-    pub email: String,
-    pub average_attendance_percentage: String,
-    pub total_registrations: String,
-    pub total_attended: String,
-    pub last_registered_webinar: String,
-}
-
 /// An audit entry worth showing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditHighlight {
@@ -220,28 +200,6 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
     let property = |c: &Value, name: &str| text(&c["properties"][name]);
     let touched = |c: &Value| !property(c, "zoom_webinar_total_registrations").is_empty();
 
-    let participations = list("participations");
-    let marketing_events = list("marketing_events")
-        .iter()
-        .map(|e| {
-            let id = text(&e["externalEventId"]);
-            let count = |state: &str| {
-                participations
-                    .iter()
-                    .filter(|p| text(&p["externalEventId"]) == id && p["attendanceState"] == state)
-                    .count()
-            };
-            EventSummary {
-                name: text(&e["eventName"]),
-                registered: count("REGISTERED"),
-                attended: count("ATTENDED"),
-                cancelled: count("CANCELLED"),
-                completed: e["eventCompleted"] == true,
-                webinar: id,
-            }
-        })
-        .collect();
-
     let mut timeline_events = BTreeMap::new();
     for event in list("timeline_events") {
         let id = text(&event["id"]);
@@ -270,19 +228,7 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
             .iter()
             .filter(|c| property(c, "email") == "barbara@liskov.example"),
     );
-    let contact_summaries = shown
-        .into_iter()
-        .map(|c| ContactSummary {
-            email: property(c, "email"),
-            average_attendance_percentage: property(
-                c,
-                "zoom_webinar_average_attendance_percentage",
-            ),
-            total_registrations: property(c, "zoom_webinar_total_registrations"),
-            total_attended: property(c, "zoom_webinar_total_attended"),
-            last_registered_webinar: property(c, "zoom_webinar_last_registered_url"),
-        })
-        .collect();
+    let contact_summaries = shown.into_iter().map(crm_view::contact).collect();
 
     let audit = outcome
         .audit
@@ -313,7 +259,7 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
         contacts_in_crm: contacts.len(),
         contacts_created: contacts.len().saturating_sub(seeded),
         contacts_updated: contacts.iter().take(seeded).filter(|c| touched(c)).count(),
-        marketing_events,
+        marketing_events: outcome.marketing_events.clone(),
         timeline_events,
         calls: calls.len(),
         calls_with_transcript: calls
@@ -351,15 +297,7 @@ pub fn render(summary: &Summary, state_dir: &str) -> String {
     ));
     line("Marketing events".into());
     for e in &summary.marketing_events {
-        line(format!(
-            "  {:<24} {:<12} registered {:>5}  attended {:>4}  cancelled {:>2}{}",
-            e.name,
-            e.webinar,
-            e.registered,
-            e.attended,
-            e.cancelled,
-            if e.completed { "  (ended)" } else { "" }
-        ));
+        line(format!("  {}", crm_view::event_line(e)));
     }
     let timeline: Vec<String> = summary
         .timeline_events
@@ -372,19 +310,8 @@ pub fn render(summary: &Summary, state_dir: &str) -> String {
         summary.calls, summary.calls_with_transcript
     ));
     line("\nContact properties (R12), a few contacts".into());
-    line(format!(
-        "  {:<34} {:>9} {:>13} {:>9}  last registered webinar",
-        "email", "avg att %", "registrations", "attended"
-    ));
-    for c in &summary.contacts {
-        line(format!(
-            "  {:<34} {:>9} {:>13} {:>9}  {}",
-            c.email,
-            c.average_attendance_percentage,
-            c.total_registrations,
-            c.total_attended,
-            c.last_registered_webinar
-        ));
+    for row in crm_view::contact_lines(&summary.contacts) {
+        line(format!("  {row}"));
     }
     line("\nWhat else happened".into());
     for (step, result) in &summary.steps {

@@ -16,7 +16,7 @@ use super::zoom::ZoomClient;
 use super::{
     Config, PluginError, Store, audit, encode, keys, load, required, save, save_all, settings,
 };
-use crate::core::audit::AuditKind;
+use crate::core::audit::{AuditKind, Record, Written};
 use crate::core::contact_properties::{self, WebinarRecord};
 use crate::core::definitions;
 use crate::core::exclusions::Directory;
@@ -34,7 +34,10 @@ mod recording;
 /// What a run did, in records (the WIT `sync-report`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
+    /// Records written to the CRM, all kinds (`wrote` counts both).
     pub written: u32,
+    /// The same, by kind, for the audit summary.
+    pub written_by_kind: Written,
     pub skipped: u32,
     pub failed: u32,
     pub pending: u32,
@@ -42,15 +45,26 @@ pub struct Report {
     /// Look at the webinar again then: its recording is still processing,
     /// or its calls wait for the transcript.
     pub retry_at_ms: Option<i64>,
+    /// Zoom does not know the webinar (and the plugin never did): why, for
+    /// a person who asked for this webinar by its id.
+    pub unknown_webinar: Option<String>,
 }
 
 impl Report {
+    /// One record of `kind` written to the CRM.
+    fn wrote(&mut self, kind: Record) {
+        self.written += 1;
+        self.written_by_kind.add(kind, 1);
+    }
+
     fn add(&mut self, other: Report) {
         self.written += other.written;
+        self.written_by_kind.merge(&other.written_by_kind);
         self.skipped += other.skipped;
         self.failed += other.failed;
         self.pending += other.pending;
         self.notes.extend(other.notes);
+        self.unknown_webinar = self.unknown_webinar.take().or(other.unknown_webinar);
         self.retry_at_ms = match (self.retry_at_ms, other.retry_at_ms) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -403,6 +417,7 @@ impl<'a> Run<'a> {
             self.note(&mut ledger, id, &note)?;
             self.save_ledger(id, &mut ledger)?;
             report.skipped += 1;
+            report.unknown_webinar = Some(note.message.clone());
             report.notes.push(note.message);
             return Ok(report);
         };
@@ -626,9 +641,10 @@ impl<'a> Run<'a> {
             let summary = AuditNote {
                 kind: AuditKind::Synced,
                 message: format!(
-                    "Synced {} record(s) to the CRM ({} contact(s) in this webinar){}.",
+                    "Synced {} record(s) to the CRM for {} contact(s) in this webinar: {}{}.",
                     report.written,
                     plan.contacts.len(),
+                    report.written_by_kind.describe(),
                     if report.failed > 0 {
                         format!("; {} failed, see the errors above", report.failed)
                     } else {
@@ -717,7 +733,7 @@ impl<'a> Run<'a> {
                     continue;
                 }
                 ledger.mark(&t.email, timeline_bit(t));
-                report.written += 1;
+                report.wrote(Record::TimelineEvent);
             }
             self.checkpoint(id, ledger)?;
             if !failed.is_empty() {
@@ -780,7 +796,7 @@ impl<'a> Run<'a> {
         if ledger.event.as_deref() != Some(written.as_str()) {
             self.crm.upsert_marketing_event(event)?;
             ledger.event = Some(written);
-            report.written += 1;
+            report.wrote(Record::MarketingEvent);
         }
 
         // R8, R9: register / attend / cancel, in that order.
@@ -825,7 +841,11 @@ impl<'a> Run<'a> {
                         continue;
                     }
                     ledger.mark(&p.email, participation_bit(p.state));
-                    report.written += 1;
+                    report.wrote(match p.state {
+                        ParticipationState::Register => Record::Registration,
+                        ParticipationState::Attend => Record::Attendance,
+                        ParticipationState::Cancel => Record::Cancellation,
+                    });
                 }
                 self.checkpoint(id, ledger)?;
                 if !failed.is_empty() {
@@ -964,7 +984,7 @@ impl<'a> Run<'a> {
             }
             person.written.extend(changed);
             written.push((person_key(&email), person));
-            report.written += 1;
+            report.wrote(Record::PropertyUpdate);
         }
         // What the CRM now holds, saved with the batch that wrote it.
         save_all(self.env.store, &written)?;
@@ -1013,7 +1033,13 @@ pub fn sync_now(env: &Env<'_>, webinar: &str) -> Result<Report, PluginError> {
         .map_err(|e| PluginError::InvalidInput(e.to_string()))?
         .to_owned();
     let mut run = Run::new(env)?;
-    run_one(&mut run, &webinar, Mode::ON_DEMAND)
+    let report = run_one(&mut run, &webinar, Mode::ON_DEMAND)?;
+    // Asked for by its id, a webinar Zoom does not know is the caller's
+    // mistake, not a sync that skipped a record (the audit log has it too).
+    match report.unknown_webinar {
+        Some(why) => Err(PluginError::InvalidInput(why)),
+        None => Ok(report),
+    }
 }
 
 /// Syncs one webinar; a retryable failure leaves the webinar pending with
@@ -1281,7 +1307,9 @@ mod tests {
         }
     }
 
-    /// "Sync now" on `store`; Zoom's answer marks the webinar in `marks` if `mark`.
+    /// "Sync now"'s run on `store` (its report, before `sync_now` turns an
+    /// unknown webinar into an error); Zoom's answer marks the webinar in
+    /// `marks` if `mark`.
     fn sync_now_in(store: &dyn Store, marks: &MemoryStore, mark: bool) -> Report {
         let http = ZoomMarkingMidRun { store: marks, mark };
         let env = Env {
@@ -1290,7 +1318,37 @@ mod tests {
             store,
             now_ms: 1_795_000_000_000,
         };
-        sync_now(&env, "81000000001").unwrap()
+        let mut run = Run::new(&env).unwrap();
+        run_one(&mut run, "81000000001", Mode::ON_DEMAND).unwrap()
+    }
+
+    #[test]
+    fn r20_sync_now_of_a_webinar_zoom_does_not_know_is_an_error_that_says_so() {
+        let store = MemoryStore::default();
+        let http = ZoomMarkingMidRun {
+            store: &store,
+            mark: false,
+        };
+        let env = Env {
+            http: &http,
+            config: &AnyConfig,
+            store: &store,
+            now_ms: 1_795_000_000_000,
+        };
+        let Err(PluginError::InvalidInput(why)) = sync_now(&env, "81000000001") else {
+            panic!("an unknown webinar is the caller's mistake");
+        };
+        assert!(
+            why.contains("81000000001 was not found on the connected Zoom account"),
+            "{why}"
+        );
+        // Nothing is left pending for the tick, and the audit log says it too.
+        assert_eq!(
+            store.get(&intake::pending_key("81000000001")).unwrap(),
+            None
+        );
+        let (entries, _) = super::super::audit::read(&store, "81000000001", 0, 10).unwrap();
+        assert!(entries.iter().any(|e| e.message == why));
     }
 
     #[test]

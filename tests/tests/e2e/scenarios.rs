@@ -199,3 +199,45 @@ async fn r31_a_2500_registrant_webinar_syncs_in_batches() {
         "audit": outcome.audit,
     }));
 }
+
+/// A `settings` step changes only what it names, as `host-sim settings set`
+/// does: the exclusion domains set at the start survive a step that
+/// switches recording sync on (before, every omitted setting fell back to
+/// off or empty).
+#[tokio::test]
+async fn r5_a_settings_step_changes_only_the_settings_it_names() {
+    let scenario = Scenario::from_toml(
+        r#"
+name = "settings steps"
+[settings]
+global_sync = true
+webinar_sync = true
+contact_exclusion_domains = ["acme.example"]
+
+[[steps]]
+do = "settings"
+recording_sync = "all-users"
+"#,
+    )
+    .unwrap();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    let outcome = scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    assert_eq!(outcome.steps.last().unwrap().result, "settings applied");
+    let settings = sim
+        .runtime
+        .get_global_settings(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(settings.contact_exclusion_domains, ["acme.example"]);
+    assert!(settings.global_sync && settings.webinar_sync);
+    assert_eq!(
+        settings.recording_sync,
+        host_sim::bindings::settings::RecordingSync::AllUsers
+    );
+}

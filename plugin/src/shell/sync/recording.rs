@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::{Mode, Report, Run, retryable};
-use crate::core::audit::AuditKind;
+use crate::core::audit::{AuditKind, Record};
 use crate::core::definitions::call_key;
 use crate::core::intake::RecordingFacts;
 use crate::core::ledger::{Ledger, applied};
@@ -268,7 +268,7 @@ impl Run<'_> {
             for call in &todo {
                 if made.contains(call.contact_id.as_str()) || answer.errors.is_empty() {
                     ledger.mark(&call.email, applied::CALL);
-                    report.written += 1;
+                    report.wrote(Record::Call);
                 } else {
                     failed.push(call.email.clone());
                 }
