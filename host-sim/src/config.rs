@@ -83,6 +83,36 @@ pub struct LimitsConfig {
     pub fuel: bool,
 }
 
+/// `host-sim serve`'s front door: who may call the operator routes, and
+/// how long a connection may take (issue 19; docs/reliability.md).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// The operator's bearer token for settings, sync and audit routes.
+    /// Unset: one is generated on the first start and kept in
+    /// `state_dir/admin-token` (0600), outside the database.
+    pub admin_token: Option<Secret>,
+    /// A request's headers must arrive within this (slowloris).
+    pub header_timeout_ms: u64,
+    /// A request's body must arrive within this.
+    pub body_timeout_ms: u64,
+    /// At most this many connections are open; past it, the oldest idle
+    /// one is closed to make room (a flood of idle connections cannot
+    /// shut out Zoom's deliveries).
+    pub max_connections: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            admin_token: None,
+            header_timeout_ms: 5_000,
+            body_timeout_ms: 10_000,
+            max_connections: 128,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct HostConfig {
@@ -97,6 +127,7 @@ pub struct HostConfig {
     pub crm: CrmConfig,
     pub connection: ConnectionConfig,
     pub limits: LimitsConfig,
+    pub serve: ServeConfig,
 }
 
 impl Default for ZoomConfig {
@@ -163,6 +194,7 @@ impl Default for HostConfig {
             crm: CrmConfig::default(),
             connection: ConnectionConfig::default(),
             limits: LimitsConfig::default(),
+            serve: ServeConfig::default(),
         }
     }
 }
@@ -213,7 +245,7 @@ impl HostConfig {
             }
             let key = key.to_ascii_lowercase();
             let (section, field) = match key.split_once('_') {
-                Some((section @ ("zoom" | "crm" | "connection" | "limits"), field)) => {
+                Some((section @ ("zoom" | "crm" | "connection" | "limits" | "serve"), field)) => {
                     (Some(section), field)
                 }
                 _ => (None, key.as_str()),
@@ -284,13 +316,17 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .map(|h| toml::Value::String(h.to_owned()))
                 .collect(),
         ),
-        "deadline_ms" | "sync_deadline_ms" | "memory_mib" | "max_outbound_requests" => {
-            toml::Value::Integer(
-                value
-                    .parse()
-                    .map_err(|_| format!("{value:?} is not a whole number"))?,
-            )
-        }
+        "deadline_ms"
+        | "sync_deadline_ms"
+        | "memory_mib"
+        | "max_outbound_requests"
+        | "header_timeout_ms"
+        | "body_timeout_ms"
+        | "max_connections" => toml::Value::Integer(
+            value
+                .parse()
+                .map_err(|_| format!("{value:?} is not a whole number"))?,
+        ),
         "pooling" | "fuel" => toml::Value::Boolean(
             value
                 .parse()

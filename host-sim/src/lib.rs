@@ -21,6 +21,7 @@ pub mod demo;
 pub mod fake_server;
 pub mod fakes;
 pub mod load;
+pub mod operator;
 pub mod outbound;
 pub mod runtime;
 pub mod scenario;

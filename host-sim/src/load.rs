@@ -137,14 +137,14 @@ pub async fn run(config: HostConfig, options: LoadOptions) -> Result<LoadReport,
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // No background tick: the load measures the webhook path.
-    let server = tokio::spawn(crate::serve::serve(
-        listener,
-        sim.clone(),
-        Duration::from_secs(24 * 3600),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let token = crate::config::Secret::new("load-has-no-operator");
+    let mut serve = crate::serve::ServeOptions::new(&sim.config, token, address);
+    serve.tick_every = Duration::from_secs(24 * 3600);
+    // Every client is one kept-alive connection: none is idle long enough to be closed.
+    serve.max_connections = serve.max_connections.max(options.connections * 2);
+    let server = tokio::spawn(crate::serve::serve(listener, sim.clone(), serve, async {
+        let _ = stopped.await;
+    }));
 
     let started = Instant::now();
     let until = started + options.duration;

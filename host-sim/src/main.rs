@@ -12,6 +12,7 @@ use host_sim::api::{self, WebinarInput};
 use host_sim::bindings::settings;
 use host_sim::config::HostConfig;
 use host_sim::crm_view;
+use host_sim::operator::TokenSource;
 use host_sim::scenario::{self, Progress};
 use host_sim::segment::{Condition, EventKind, Filter};
 use host_sim::sim::{Simulator, StateStore};
@@ -59,6 +60,12 @@ enum Command {
         /// Seconds between the background ticks that sync what webhooks recorded.
         #[arg(long, default_value_t = 5)]
         tick_every: u64,
+    },
+    /// Print the bearer token of `serve`'s operator routes (generated on first use, kept in the state directory, 0600).
+    AdminToken {
+        /// Replace it with a new one; the old one stops working at the next `serve` start.
+        #[arg(long)]
+        rotate: bool,
     },
     /// Install the plugin: create its contact properties and timeline event templates in the CRM.
     Install {
@@ -305,6 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scenario(command) => return scenario_command(command, config).await,
         Command::Fakes { listen, scenario } => return fakes(listen, scenario, config).await,
         Command::Demo { keep, json } => return demo(config, keep, json).await,
+        Command::AdminToken { rotate } => return admin_token(&config, rotate),
         Command::Bench {
             registrants,
             attendees,
@@ -442,6 +450,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scenario(_)
         | Command::Fakes { .. }
         | Command::Demo { .. }
+        | Command::AdminToken { .. }
         | Command::Bench { .. }
         | Command::Load { .. } => {
             unreachable!("handled above")
@@ -520,6 +529,12 @@ async fn serve(
     listen: std::net::SocketAddr,
     tick_every: u64,
 ) -> anyhow::Result<()> {
+    let (token, source) = host_sim::operator::admin_token(&sim.config).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot keep the admin token in {}: {e}",
+            sim.config.state_dir.display()
+        )
+    })?;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot listen on {listen}: {e} (is another host-sim running? pick another port with --listen)"
@@ -527,19 +542,46 @@ async fn serve(
     })?;
     let address = listener.local_addr()?;
     out(&format!(
-        "host-sim serving the plugin on http://{address}  (POST /webhooks/zoom, /webhooks/crm, /actions/add-contact-to-zoom-webinar; GET /settings, /webinars/ID/audit; Ctrl-C stops)"
+        "host-sim serving the plugin on http://{address}  (POST /webhooks/zoom, /webhooks/crm; operator routes: GET /settings, /webinars/ID/audit, ... with the admin token; Ctrl-C stops)"
     ));
+    match source {
+        // Shown once; `host-sim admin-token` shows it again.
+        TokenSource::Generated => out(&format!(
+            "admin token (operator routes: Authorization: Bearer ...): {}",
+            token.expose()
+        )),
+        TokenSource::Stored => out("admin token: `host-sim admin-token` prints it"),
+        TokenSource::Configured => out("admin token: serve.admin_token of the configuration"),
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    host_sim::serve::serve(
-        listener,
-        sim,
-        Duration::from_secs(tick_every.max(1)),
-        shutdown,
-    )
-    .await?;
+    let mut options = host_sim::serve::ServeOptions::new(&sim.config, token, address);
+    options.tick_every = Duration::from_secs(tick_every.max(1));
+    host_sim::serve::serve(listener, sim, options, shutdown).await?;
     out("stopped; state saved");
+    Ok(())
+}
+
+/// `host-sim admin-token [--rotate]`: the operator routes' bearer token.
+fn admin_token(config: &HostConfig, rotate: bool) -> anyhow::Result<()> {
+    let failed = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "cannot keep the admin token in {}: {e}",
+            config.state_dir.display()
+        )
+    };
+    if config.serve.admin_token.is_some() {
+        if rotate {
+            anyhow::bail!(
+                "the admin token is set by serve.admin_token in the configuration: change it there"
+            );
+        }
+    } else if rotate {
+        host_sim::operator::rotate(&config.state_dir).map_err(failed)?;
+    }
+    let (token, _) = host_sim::operator::admin_token(config).map_err(failed)?;
+    out(token.expose());
     Ok(())
 }
 

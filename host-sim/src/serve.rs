@@ -13,9 +13,20 @@
 //! A background task runs `tick` every few seconds: webhooks only record
 //! facts, the tick syncs them. Ctrl-C stops accepting, lets requests in
 //! flight finish, and saves the fakes' state.
+//!
+//! Who may call what (issue 19; the table is in docs/reliability.md): the
+//! webhook routes are open at this door and verified by the plugin (Zoom's
+//! v0 signature, the CRM's v3); `/health` is open; every other route is the
+//! operator's and needs `Authorization: Bearer <admin token>`. A request
+//! whose `Host` is not this server's is refused (DNS rebinding), and no
+//! CORS header is ever sent. Headers and bodies must arrive in time, and at
+//! most `max_connections` are open: past it the oldest idle one is closed.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,7 +39,113 @@ use wasmtime_wasi_http::io::TokioIo;
 
 use crate::api::{self, ApiError, WebinarInput};
 use crate::bindings::{settings, webhooks};
+use crate::config::{HostConfig, Secret};
+use crate::operator;
 use crate::sim::{Simulator, header};
+
+/// How the door is kept.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub tick_every: Duration,
+    /// The operator routes' bearer token.
+    pub admin_token: Secret,
+    /// `Host` header values this server answers to (`host` or `host:port`,
+    /// lower case); anything else is refused.
+    pub hosts: Vec<String>,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl ServeOptions {
+    /// From the configuration, for a server listening on `address`: it
+    /// answers to that address (and `localhost` when it is loopback) and to
+    /// the configured public URL's host.
+    pub fn new(config: &HostConfig, admin_token: Secret, address: SocketAddr) -> Self {
+        let port = address.port();
+        let mut hosts = vec![format!("{address}")];
+        if address.ip().is_loopback() {
+            hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}")]);
+        }
+        if let Some(authority) = config
+            .public_url
+            .split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or(rest))
+            .filter(|a| !a.is_empty())
+        {
+            hosts.push(authority.to_ascii_lowercase());
+        }
+        Self {
+            tick_every: Duration::from_secs(5),
+            admin_token,
+            hosts,
+            header_timeout: Duration::from_millis(config.serve.header_timeout_ms.max(1)),
+            body_timeout: Duration::from_millis(config.serve.body_timeout_ms.max(1)),
+            max_connections: config.serve.max_connections.max(1),
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Anyone: the liveness check.
+    Anyone,
+    /// Its sender, by a signature the plugin verifies (Zoom, the CRM).
+    Signed,
+    /// The operator, with the admin token.
+    Operator,
+}
+
+/// The owner of `method path`: only the webhook routes and `/health` are
+/// not the operator's, so a route added later is the operator's unless said.
+pub fn owner(method: &str, path: &str) -> Owner {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        ("GET", ["health"]) => Owner::Anyone,
+        ("POST", ["webhooks", "zoom" | "crm"]) => Owner::Signed,
+        // The workflow action is the CRM's; its signature check (HubSpot's
+        // v2, issue 17) is not built yet, so until then it is the operator's.
+        _ => Owner::Operator,
+    }
+}
+
+/// Refuses a request this door does not let through: a foreign `Host`, or
+/// an operator route without the token.
+fn admitted(options: &ServeOptions, request: &Incoming) -> Result<(), Reply> {
+    let host = request
+        .header("host")
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !options.hosts.contains(&host) {
+        return Err(error_reply(
+            421,
+            &format!(
+                "this server does not answer to Host {host:?}: use {} (or set public_url)",
+                options.hosts.join(", ")
+            ),
+        ));
+    }
+    let path = request.target.split('?').next().unwrap_or("/");
+    if owner(&request.method, path) != Owner::Operator {
+        return Ok(());
+    }
+    let presented = request.header("authorization").and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
+    match presented {
+        Some(token) if operator::token_matches(&options.admin_token, token.trim()) => Ok(()),
+        Some(_) => Err(error_reply(
+            401,
+            "the admin token is not this server's: `host-sim admin-token` prints it",
+        )),
+        None => Err(error_reply(
+            401,
+            "this route is the operator's: send `Authorization: Bearer <token>` (`host-sim admin-token` prints it)",
+        )),
+    }
+}
 
 /// The largest request body read: the plugin's webhook cap (1 MiB) and a
 /// margin for the JSON routes. A bigger one is refused with 413 unread.
@@ -70,6 +187,13 @@ pub struct Incoming {
 }
 
 impl Incoming {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     fn json(&self) -> Result<Value, Reply> {
         serde_json::from_slice(&self.body)
             .map_err(|e| error_reply(400, &format!("the body is not JSON: {e}")))
@@ -226,21 +350,13 @@ pub async fn route(sim: &Simulator, request: Incoming) -> Reply {
     }
 }
 
-async fn answer(sim: &Simulator, request: hyper::Request<hyper::body::Incoming>) -> Reply {
+async fn answer(
+    sim: &Simulator,
+    options: &ServeOptions,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> Reply {
     let (parts, body) = request.into_parts();
-    // Read at most a little over the plugin's cap, so an endless body
-    // cannot fill the host's memory; the plugin answers 413 with its reason.
-    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return error_reply(
-                413,
-                &format!("the body is larger than {MAX_REQUEST_BYTES} bytes"),
-            );
-        }
-        Err(e) => return error_reply(400, &format!("could not read the body: {e}")),
-    };
-    let incoming = Incoming {
+    let mut incoming = Incoming {
         method: parts.method.to_string(),
         target: parts
             .uri
@@ -251,9 +367,67 @@ async fn answer(sim: &Simulator, request: hyper::Request<hyper::body::Incoming>)
             .iter()
             .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect(),
-        body,
+        body: Bytes::new(),
+    };
+    // Who is asking is known from the headers: a refused request's body is never read.
+    if let Err(refusal) = admitted(options, &incoming) {
+        return refusal;
+    }
+    // Read at most a little over the plugin's cap, so an endless body
+    // cannot fill the host's memory, and within the body timeout, so a
+    // slow one cannot hold the connection; the plugin answers 413 itself.
+    let read = tokio::time::timeout(
+        options.body_timeout,
+        Limited::new(body, MAX_REQUEST_BYTES).collect(),
+    );
+    incoming.body = match read.await {
+        Err(_) => {
+            return error_reply(
+                408,
+                &format!(
+                    "the body did not arrive within {} ms",
+                    options.body_timeout.as_millis()
+                ),
+            );
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return error_reply(
+                413,
+                &format!("the body is larger than {MAX_REQUEST_BYTES} bytes"),
+            );
+        }
+        Ok(Err(e)) => return error_reply(400, &format!("could not read the body: {e}")),
     };
     route(sim, incoming).await
+}
+
+/// The open connections: each one's task, and whether it is answering a
+/// request now (an idle one may be closed to make room).
+#[derive(Default)]
+struct Connections {
+    tasks: JoinSet<()>,
+    open: BTreeMap<tokio::task::Id, (u64, Arc<AtomicBool>, tokio::task::AbortHandle)>,
+    accepted: u64,
+}
+
+impl Connections {
+    /// Closes the oldest connection that is not answering a request.
+    fn close_oldest_idle(&mut self) -> bool {
+        let oldest = self
+            .open
+            .iter()
+            .filter(|(_, (_, busy, _))| !busy.load(Ordering::Relaxed))
+            .min_by_key(|(_, (order, _, _))| *order)
+            .map(|(id, _)| *id);
+        match oldest.and_then(|id| self.open.remove(&id)) {
+            Some((_, _, task)) => {
+                task.abort();
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish
@@ -261,11 +435,13 @@ async fn answer(sim: &Simulator, request: hyper::Request<hyper::body::Incoming>)
 pub async fn serve(
     listener: TcpListener,
     sim: Arc<Simulator>,
-    tick_every: Duration,
+    options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let options = Arc::new(options);
     let ticker = {
         let sim = sim.clone();
+        let tick_every = options.tick_every;
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(tick_every);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -286,50 +462,94 @@ pub async fn serve(
             }
         })
     };
-    let mut connections = JoinSet::new();
+    let mut connections = Connections::default();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, peer) = accepted?;
-                let sim = sim.clone();
-                connections.spawn(async move {
-                    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                        let sim = sim.clone();
-                        async move {
-                            let started = std::time::Instant::now();
-                            let method = request.method().clone();
-                            let path = request.uri().path().to_owned();
-                            let reply = answer(&sim, request).await;
-                            tracing::info!(%peer, %method, %path, status = reply.status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
-                            let response = hyper::Response::builder()
-                                .status(reply.status)
-                                .header("content-type", reply.content_type)
-                                .body(Full::new(Bytes::from(reply.body)))
-                                .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::from_static(b"bad answer\n"))));
-                            Ok::<_, Infallible>(response)
-                        }
-                    });
-                    if let Err(e) = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await
-                    {
-                        tracing::debug!(%peer, error = %e, "connection closed");
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors (EMFILE, ENFILE) or a
+                        // connection reset before it was taken: the server
+                        // goes on. Closing an idle connection frees a descriptor.
+                        tracing::warn!(error = %e, open = connections.open.len(), "accept failed; retrying");
+                        connections.close_oldest_idle();
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
                     }
-                });
+                };
+                if connections.open.len() >= options.max_connections && !connections.close_oldest_idle() {
+                    tracing::warn!(%peer, open = connections.open.len(), "every connection is busy; this one is refused");
+                    drop(stream);
+                    continue;
+                }
+                let busy = Arc::new(AtomicBool::new(false));
+                let task = connections.tasks.spawn(connection(sim.clone(), options.clone(), stream, peer, busy.clone()));
+                connections.accepted += 1;
+                connections.open.insert(task.id(), (connections.accepted, busy, task));
             }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(done) = connections.tasks.join_next_with_id(), if !connections.tasks.is_empty() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => e.id(),
+                };
+                connections.open.remove(&id);
+            }
             () = &mut shutdown => break,
         }
     }
     ticker.abort();
     tracing::info!(
-        in_flight = connections.len(),
+        in_flight = connections.open.len(),
         "stopping: finishing requests in flight"
     );
     let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        while connections.join_next().await.is_some() {}
+        while connections.tasks.join_next().await.is_some() {}
     })
     .await;
     Ok(())
+}
+
+/// One connection, HTTP/1.1 with keep-alive; `busy` while a request is answered.
+async fn connection(
+    sim: Arc<Simulator>,
+    options: Arc<ServeOptions>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    busy: Arc<AtomicBool>,
+) {
+    let header_timeout = options.header_timeout;
+    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        let sim = sim.clone();
+        let options = options.clone();
+        let busy = busy.clone();
+        async move {
+            busy.store(true, Ordering::Relaxed);
+            let started = std::time::Instant::now();
+            let method = request.method().clone();
+            let path = request.uri().path().to_owned();
+            let reply = answer(&sim, &options, request).await;
+            tracing::info!(%peer, %method, %path, status = reply.status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
+            let response = hyper::Response::builder()
+                .status(reply.status)
+                .header("content-type", reply.content_type)
+                .body(Full::new(Bytes::from(reply.body)))
+                .unwrap_or_else(|_| {
+                    hyper::Response::new(Full::new(Bytes::from_static(b"bad answer\n")))
+                });
+            busy.store(false, Ordering::Relaxed);
+            Ok::<_, Infallible>(response)
+        }
+    });
+    // The header timeout also bounds how long a kept-alive connection may
+    // wait for its next request: an idle connection is closed after it.
+    if let Err(e) = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!(%peer, error = %e, "connection closed");
+    }
 }

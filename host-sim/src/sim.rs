@@ -110,11 +110,15 @@ impl Simulator {
         let clock = options.clock;
         let database = match &store {
             StateStore::Directory(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| SimError::StateDir {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-                Database::open(&dir.join("state.db"))?
+                // Issue 19: the state is this user's alone (0700, files 0600).
+                let database = dir.join("state.db");
+                crate::operator::private_dir(dir)
+                    .and_then(|()| crate::operator::private_file(&database))
+                    .map_err(|source| SimError::StateDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                Database::open(&database)?
             }
             StateStore::Memory => Database::in_memory()?,
         };
@@ -210,7 +214,7 @@ impl Simulator {
         };
         // Written aside, then renamed: a crash leaves the old file whole.
         let partial = dir.join(format!("{FAKES_FILE}.partial"));
-        std::fs::write(&partial, saved.to_string()).map_err(error)?;
+        crate::operator::write_private(&partial, saved.to_string().as_bytes()).map_err(error)?;
         std::fs::rename(&partial, &path).map_err(error)
     }
 
