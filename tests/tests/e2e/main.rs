@@ -8,6 +8,7 @@ mod common;
 
 mod chaos;
 mod contract;
+mod crm_batches;
 mod fake_server;
 mod faults;
 mod install_and_outbound;

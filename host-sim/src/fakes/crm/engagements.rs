@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::contacts::{batch_answer, by_primary_email};
+use super::contacts::{by_primary_email, echo_trace};
 use super::{Contact, State, batch_inputs, body_json, str_field, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
@@ -163,7 +163,7 @@ fn attendance(
     }
     state.keep_emails(index);
     state.participation_keys = Some(seen);
-    batch_answer(results, errors, 200, now)
+    state.batch_answer(results, errors, 200, now)
 }
 
 pub(crate) fn marketing_events(
@@ -197,7 +197,7 @@ pub(crate) fn marketing_events(
                     Err(message) => return state.error(400, "VALIDATION_ERROR", &message),
                 }
             }
-            FakeResponse::json(200, &json!({ "results": results }))
+            state.batch_answer(results, Vec::new(), 200, now)
         }
         ("PATCH", ["events", external_event_id]) => {
             let Some(account) = request.query_param("externalAccountId") else {
@@ -392,7 +392,7 @@ pub(crate) fn timeline(
         state.timeline_events.insert(id.clone(), event.clone());
         results.push(event);
     }
-    batch_answer(results, errors, 201, now)
+    state.batch_answer(results, errors, 201, now)
 }
 
 fn create_call(state: &mut State, input: &Value, now: i64) -> Result<Value, String> {
@@ -477,9 +477,7 @@ pub(crate) fn calls(
                 let trace = input.get("objectWriteTraceId").cloned();
                 match create_call(state, input, now) {
                     Ok(mut call) => {
-                        if let Some(trace) = trace {
-                            call["objectWriteTraceId"] = trace;
-                        }
+                        echo_trace(input, &mut call);
                         results.push(call)
                     }
                     Err(message) => {
@@ -491,7 +489,7 @@ pub(crate) fn calls(
                     }
                 }
             }
-            batch_answer(results, errors, 201, now)
+            state.batch_answer(results, errors, 201, now)
         }
         ("POST", ["search"]) => search_calls(state, &body),
         _ => state.error(
