@@ -667,7 +667,9 @@ impl CrmClient<'_> {
         let inputs = emails.iter().map(|e| json!({ "id": e })).collect();
         let answer = self.batch_with_results(
             "/crm/v3/objects/contacts/batch/read?archived=true",
-            json!({ "idProperty": "email", "properties": ["email"] }),
+            // `propertiesWithHistory` is required by HubSpot's
+            // `BatchReadInputSimplePublicObjectId` model, even when empty.
+            json!({ "idProperty": "email", "properties": ["email"], "propertiesWithHistory": [] }),
             inputs,
             "looking up deleted contacts",
         )?;

@@ -9,6 +9,7 @@ mod common;
 mod chaos;
 mod contract;
 mod crm_batches;
+mod crm_contract;
 mod fake_server;
 mod faults;
 mod install_and_outbound;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::{Contact, State, batch_inputs, body_json, valid_email};
+use super::{Contact, State, batch_inputs, body_json, query_flag, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
 /// Search: at most 200 a page, and never past the 10,000th result.
@@ -284,7 +284,7 @@ fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
         Ok(parsed) => parsed,
         Err(answer) => return answer,
     };
-    let archived = request.query_param("archived").as_deref() == Some("true");
+    let archived = query_flag(request, "archived");
     let by_email = body.get("idProperty").and_then(Value::as_str) == Some("email");
     let requested = requested_properties(&body);
     let mut results = Vec::new();
@@ -378,7 +378,7 @@ fn batch_update(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespo
 }
 
 fn get(state: &mut State, request: &FakeRequest, id: &str) -> FakeResponse {
-    let archived = request.query_param("archived").as_deref() == Some("true");
+    let archived = query_flag(request, "archived");
     let requested: Vec<String> = request
         .query_param("properties")
         .map(|p| p.split(',').map(str::to_owned).collect())

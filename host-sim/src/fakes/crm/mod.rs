@@ -184,6 +184,10 @@ pub(crate) struct State {
     /// The participations already recorded, for the duplicate check.
     #[serde(skip)]
     participation_keys: Option<std::collections::HashSet<engagements::ParticipationKey>>,
+    /// When each marketing event (by its CRM object id) was created and
+    /// last updated, for the answers' `createdAt` and `updatedAt`.
+    #[serde(default)]
+    pub(crate) marketing_event_times: BTreeMap<String, (i64, i64)>,
     /// How batch answers are ordered; a setting of the fake, not a record.
     #[serde(skip)]
     pub(crate) batch_order: BatchOrder,
@@ -331,6 +335,14 @@ pub(crate) fn body_json(request: &FakeRequest) -> Option<Value> {
     serde_json::from_slice(&request.body).ok()
 }
 
+/// A boolean query parameter as HubSpot reads it: `true`, or `True` as
+/// HubSpot's Python client writes a Python bool.
+pub(crate) fn query_flag(request: &FakeRequest, name: &str) -> bool {
+    request
+        .query_param(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
 pub(crate) fn str_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
     body.get(name)
         .and_then(Value::as_str)
@@ -418,9 +430,13 @@ impl FakeCrm {
         let mut state = self.lock();
         for user in &seed.users {
             let id = state.id();
+            // HubSpot's `PublicOwner`: `createdAt`, `updatedAt` and `type`
+            // are required fields of the model.
+            let stamp = crate::clock::rfc3339(now);
             state.owners.push(json!({
                 "id": id.to_string(), "email": user.email, "firstName": user.first_name,
-                "lastName": user.last_name, "userId": id, "archived": false,
+                "lastName": user.last_name, "userId": id, "archived": false, "type": "PERSON",
+                "createdAt": stamp, "updatedAt": stamp, "teams": [],
             }));
         }
         for contact in &seed.contacts {
@@ -657,9 +673,14 @@ fn create_property(state: &mut State, object: &str, request: &FakeRequest) -> Fa
             &format!("A property named '{name}' already exists."),
         );
     }
+    // HubSpot's `Property` model requires `options` (empty for a type
+    // without them) and `description`.
+    let options = body.get("options").cloned().unwrap_or_else(|| json!([]));
     let property = json!({
         "name": name, "label": label, "type": kind, "fieldType": field_type, "groupName": group,
-        "description": field("description").unwrap_or_default(), "hasUniqueValue": false, "archived": false,
+        "description": field("description").unwrap_or_default(), "options": options,
+        "hasUniqueValue": false, "archived": false, "hidden": false, "formField": false,
+        "calculated": false, "externalOptions": false, "hubspotDefined": false,
     });
     state
         .schema(object)

@@ -698,3 +698,104 @@ fn batch_answers_come_in_another_order_than_the_inputs_seeded_and_echo_trace_ids
         .collect();
     assert_ne!(read, emails);
 }
+
+/// The answers carry the fields HubSpot's models require (checked with
+/// HubSpot's Python client, `hubspot-api-client`, validation on: see
+/// `tests/contract/hubspot_client.py`).
+#[test]
+fn answers_carry_the_fields_hubspots_models_require() {
+    let (crm, _) = crm();
+    // PublicOwner: createdAt, updatedAt, type, archived, id.
+    let owners = body(&get(&crm, "/crm/v3/owners?limit=500"));
+    for field in ["createdAt", "updatedAt", "type", "archived", "id"] {
+        assert!(!owners["results"][0][field].is_null(), "owner {field}");
+    }
+    // Property: options, description.
+    post(
+        &crm,
+        "/crm/v3/properties/contacts/groups",
+        json!({ "name": "g", "label": "G" }),
+    );
+    let property = body(&post(
+        &crm,
+        "/crm/v3/properties/contacts",
+        json!({ "name": "p", "label": "P", "type": "number", "fieldType": "number", "groupName": "g" }),
+    ));
+    assert_eq!(property["options"], json!([]));
+    assert_eq!(property["description"], "");
+
+    // The marketing-events batch upsert: status, startedAt, completedAt;
+    // each result's id, createdAt, updatedAt.
+    let upserted = body(&post(
+        &crm,
+        "/marketing/v3/marketing-events/events/upsert",
+        json!({ "inputs": [event()] }),
+    ));
+    for field in ["status", "startedAt", "completedAt"] {
+        assert!(upserted[field].is_string(), "upsert {field}: {upserted}");
+    }
+    for field in [
+        "id",
+        "createdAt",
+        "updatedAt",
+        "eventName",
+        "eventOrganizer",
+    ] {
+        assert!(upserted["results"][0][field].is_string(), "event {field}");
+    }
+    // Attendance: SubscriberEmailResponse is { vid (a number), email }.
+    let attended = body(&post(
+        &crm,
+        "/marketing/v3/marketing-events/attendance/81234567890/attend/email-create?externalAccountId=zoom-acct",
+        json!({ "inputs": [
+            { "email": "ada@example.com", "interactionDateTime": 1795186800000_i64 },
+            { "email": "not-an-email", "interactionDateTime": 1795186800000_i64 },
+        ]}),
+    ));
+    assert!(attended["results"][0]["vid"].is_u64(), "{attended}");
+    assert_eq!(attended["results"][0]["email"], "ada@example.com");
+    // StandardError: status, category, message, context, links, errors.
+    let error = &attended["errors"][0];
+    for field in ["status", "category", "message"] {
+        assert!(error[field].is_string(), "error {field}: {error}");
+    }
+    assert_eq!(error["context"]["emails"], json!(["not-an-email"]));
+    assert!(
+        error["links"].is_object() && error["errors"].is_array(),
+        "{error}"
+    );
+
+    // Calls: SimplePublicObject's updatedAt.
+    let ada = crm
+        .contacts()
+        .into_iter()
+        .find(|c| c.email() == "ada@example.com")
+        .unwrap();
+    let made = body(&post(
+        &crm,
+        "/crm/v3/objects/calls/batch/create",
+        json!({ "inputs": [{ "properties": { "hs_timestamp": "2026-11-20T15:00:00Z" }, "objectWriteTraceId": "t1",
+            "associations": [{ "to": { "id": ada.id.to_string() }, "types": [] }] }] }),
+    ));
+    assert!(made["results"][0]["updatedAt"].is_string(), "{made}");
+    assert_eq!(made["results"][0]["objectWriteTraceId"], "t1");
+    let found = body(&post(
+        &crm,
+        "/crm/v3/objects/calls/search",
+        json!({ "filterGroups": [], "limit": 10 }),
+    ));
+    assert!(found["results"][0]["updatedAt"].is_string(), "{found}");
+
+    // `?archived=True`, as the Python client writes a bool.
+    let read = |archived: &str| {
+        body(&post(
+            &crm,
+            &format!("/crm/v3/objects/contacts/batch/read?archived={archived}"),
+            json!({ "idProperty": "email", "inputs": [{ "id": "gone@example.com" }] }),
+        ))["results"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!((read("true"), read("True"), read("false")), (1, 1, 0));
+}
