@@ -6,6 +6,7 @@
 
 mod common;
 
+mod api_conformance;
 mod chaos;
 mod contract;
 mod crm_batches;
