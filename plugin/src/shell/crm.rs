@@ -208,6 +208,13 @@ pub fn app_id(config: &dyn Config) -> Result<String, PluginError> {
 pub const BATCH_SIZE: usize = 100;
 
 /// A batch call's answer: what went through, and the per-item errors of a 207.
+///
+/// HubSpot does not promise that `results` (or `errors`) follow the order
+/// of `inputs` (its client maintainers say so: hubspot-api-nodejs issue
+/// 190), so nothing here pairs a result with an input by position: a
+/// result names its input by the `objectWriteTraceId` the input carried
+/// (echoed in the result) or by a unique property; an error by its
+/// `context` or, without one, its message.
 #[derive(Debug, Default)]
 pub struct BatchAnswer {
     pub results: Vec<serde_json::Value>,
@@ -224,9 +231,115 @@ impl BatchAnswer {
             .values()
             .filter_map(|v| v.as_array())
             .flatten()
-            .filter_map(|v| v.as_str().map(str::to_owned))
+            .filter_map(|v| v.as_str().map(str::to_owned).or_else(|| id_string(v)))
             .collect()
     }
+
+    fn message(error: &serde_json::Value) -> &str {
+        error
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or("refused")
+    }
+
+    /// Which of `identities` (what the inputs are known by: emails, ids,
+    /// trace ids) the errors name, each with the CRM's reason: by an
+    /// error's `context`, or for an error without one by its message naming
+    /// the identity as a whole word. Case-insensitive: emails are.
+    pub fn failed<'i>(
+        &self,
+        identities: impl IntoIterator<Item = &'i str>,
+    ) -> std::collections::BTreeMap<String, String> {
+        self.failed_where(identities, |_| true)
+    }
+
+    /// [`failed`](Self::failed), counting only the errors `counts` keeps.
+    pub fn failed_where<'i>(
+        &self,
+        identities: impl IntoIterator<Item = &'i str>,
+        counts: impl Fn(&serde_json::Value) -> bool,
+    ) -> std::collections::BTreeMap<String, String> {
+        let mut named = std::collections::HashMap::new();
+        let mut unnamed = Vec::new();
+        for error in self.errors.iter().filter(|e| counts(e)) {
+            let subjects = Self::error_subjects(error);
+            if subjects.is_empty() {
+                unnamed.push((Self::message(error).to_ascii_lowercase(), error));
+            }
+            for subject in subjects {
+                named
+                    .entry(subject.to_ascii_lowercase())
+                    .or_insert_with(|| Self::message(error).to_owned());
+            }
+        }
+        let mut failed = std::collections::BTreeMap::new();
+        for identity in identities {
+            let key = identity.to_ascii_lowercase();
+            let reason = named.get(&key).cloned().or_else(|| {
+                unnamed
+                    .iter()
+                    .find(|(message, _)| names_word(message, &key))
+                    .map(|(_, error)| Self::message(error).to_owned())
+            });
+            if let Some(reason) = reason {
+                failed.insert(identity.to_owned(), reason);
+            }
+        }
+        failed
+    }
+
+    /// The trace ids of `inputs` (trace id, value of `property`) that a
+    /// result answers: by its echoed `objectWriteTraceId`, or by its
+    /// `property` (a unique one, e.g. the calls' key), case-insensitively.
+    pub fn answered<'i>(
+        &self,
+        inputs: impl IntoIterator<Item = (&'i str, &'i str)>,
+        property: &str,
+    ) -> std::collections::BTreeSet<String> {
+        let inputs: Vec<(&str, &str)> = inputs.into_iter().collect();
+        let mut answered = std::collections::BTreeSet::new();
+        for result in &self.results {
+            let by_trace = result
+                .get("objectWriteTraceId")
+                .and_then(|t| t.as_str())
+                .and_then(|t| {
+                    inputs
+                        .iter()
+                        .find(|(trace, _)| trace.eq_ignore_ascii_case(t))
+                });
+            let by_property = || {
+                let value = result.get("properties")?.get(property)?.as_str()?;
+                inputs.iter().find(|(_, v)| v.eq_ignore_ascii_case(value))
+            };
+            if let Some((trace, _)) = by_trace.or_else(by_property) {
+                answered.insert((*trace).to_owned());
+            }
+        }
+        answered
+    }
+}
+
+/// Whether `needle` stands in `text` as a word of its own: not inside a
+/// longer email or id (`da@x.example` is not in `ada@x.example`).
+fn names_word(text: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    let part = |c: char| c.is_ascii_alphanumeric() || "._%+-@".contains(c);
+    text.match_indices(needle).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        // A sentence's full stop after an email is not part of it.
+        let after_ok = match after {
+            None => true,
+            Some('.') => text[at + needle.len() + 1..]
+                .chars()
+                .next()
+                .is_none_or(|c| !part(c)),
+            Some(c) => !part(c),
+        };
+        before.is_none_or(|c| !part(c)) && after_ok
+    })
 }
 
 /// An email the CRM refused, with its reason.
@@ -471,7 +584,7 @@ impl CrmClient<'_> {
             #[serde(default)]
             errors: Vec<serde_json::Value>,
         }
-        Ok(if with_results {
+        let mut answer = if with_results {
             let full: Full = serde_json::from_slice(&response.body).unwrap_or_default();
             BatchAnswer {
                 results: full.results,
@@ -483,7 +596,13 @@ impl CrmClient<'_> {
                 results: Vec::new(),
                 errors: answer.errors,
             }
-        })
+        };
+        // In the CRM's order the errors would make the audit log quote a
+        // different first reason from one run to the next.
+        answer
+            .errors
+            .sort_by_cached_key(|e| (BatchAnswer::message(e).to_owned(), e["context"].to_string()));
+        Ok(answer)
     }
 
     /// A contact's properties by id; none when the CRM has no such live
@@ -538,7 +657,9 @@ impl CrmClient<'_> {
     }
 
     /// Which of `emails` (at most 100) belong to deleted (archived)
-    /// contacts, with their ids (R18).
+    /// contacts, with their ids (R18). Each result is matched to an email
+    /// sent by its `email` property (batch read takes no trace id), in
+    /// whatever order the CRM answers.
     pub fn archived_contacts(
         &self,
         emails: &[String],
@@ -546,10 +667,14 @@ impl CrmClient<'_> {
         let inputs = emails.iter().map(|e| json!({ "id": e })).collect();
         let answer = self.batch_with_results(
             "/crm/v3/objects/contacts/batch/read?archived=true",
-            json!({ "idProperty": "email", "properties": ["email"] }),
+            // `propertiesWithHistory` is required by HubSpot's
+            // `BatchReadInputSimplePublicObjectId` model, even when empty.
+            json!({ "idProperty": "email", "properties": ["email"], "propertiesWithHistory": [] }),
             inputs,
             "looking up deleted contacts",
         )?;
+        let asked: std::collections::BTreeSet<String> =
+            emails.iter().map(|e| e.to_ascii_lowercase()).collect();
         Ok(answer
             .results
             .iter()
@@ -560,6 +685,7 @@ impl CrmClient<'_> {
                     .to_ascii_lowercase();
                 Some((email, id_string(c.get("id")?)?))
             })
+            .filter(|(email, _)| asked.contains(email))
             .collect())
     }
 
@@ -568,13 +694,21 @@ impl CrmClient<'_> {
     /// email of a contact comes back with that contact's primary email, and
     /// nothing was written to it (R7, R17). Emails the CRM refuses are
     /// returned with the CRM's reason.
+    ///
+    /// Each input carries its email as `objectWriteTraceId`; a result is
+    /// matched to its email by that trace id, or, when the CRM does not echo
+    /// it, by the result's `email` property, or as the one result and the
+    /// one email left. An answer that leaves results it cannot match is an
+    /// error: guessing would write one person's registration to another's
+    /// contact, and an email taken for a secondary one would be left out
+    /// (a reordered answer once dropped 304 of 305 contacts that way).
     pub fn upsert_emails(
         &self,
         emails: &[String],
     ) -> Result<(Vec<UpsertedContact>, Vec<Refused>), PluginError> {
         let inputs = emails
             .iter()
-            .map(|e| json!({ "id": e, "idProperty": "email", "properties": {} }))
+            .map(|e| json!({ "id": e, "idProperty": "email", "objectWriteTraceId": e, "properties": {} }))
             .collect();
         let answer = self.batch_with_results(
             "/crm/v3/objects/contacts/batch/upsert",
@@ -582,23 +716,51 @@ impl CrmClient<'_> {
             inputs,
             "finding or creating contacts",
         )?;
-        let mut refused = Vec::new();
-        for error in &answer.errors {
-            let reason = error
-                .get("message")
-                .and_then(|m| m.as_str())
-                .unwrap_or("refused")
-                .to_owned();
-            for email in BatchAnswer::error_subjects(error) {
-                refused.push((email.to_ascii_lowercase(), reason.clone()));
+        let failed = answer.failed(emails.iter().map(String::as_str));
+        let refused: Vec<Refused> = failed
+            .iter()
+            .map(|(email, reason)| (email.to_ascii_lowercase(), reason.clone()))
+            .collect();
+        // The emails still to match, lowercase, to the email as sent.
+        let mut open: std::collections::BTreeMap<String, &String> = emails
+            .iter()
+            .filter(|e| !failed.contains_key(e.as_str()))
+            .map(|e| (e.to_ascii_lowercase(), e))
+            .collect();
+        let lower =
+            |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_ascii_lowercase);
+        let mut matched = Vec::new();
+        let mut left = Vec::new();
+        // Trace ids first: a result's email may be another input's (a
+        // secondary email of a contact that is also sent by its primary one).
+        for result in &answer.results {
+            match lower(result.get("objectWriteTraceId")).and_then(|t| open.remove_entry(&t)) {
+                Some((_, email)) => matched.push((email, result)),
+                None => left.push(result),
             }
         }
-        // Results come in input order, without the refused inputs.
-        let accepted = emails
-            .iter()
-            .filter(|e| !refused.iter().any(|(r, _)| r == *e));
-        let contacts = accepted
-            .zip(&answer.results)
+        let mut unmatched = Vec::new();
+        for result in left {
+            match lower(result.pointer("/properties/email")).and_then(|e| open.remove_entry(&e)) {
+                Some((_, email)) => matched.push((email, result)),
+                None => unmatched.push(result),
+            }
+        }
+        if unmatched.len() == 1
+            && open.len() == 1
+            && let (Some(result), Some((_, email))) = (unmatched.pop(), open.pop_first())
+        {
+            matched.push((email, result));
+        }
+        if !unmatched.is_empty() {
+            return Err(PluginError::CrmUnavailable(format!(
+                "the CRM's answer to finding or creating contacts did not say which of {} email(s) its {} contact(s) belong to (no objectWriteTraceId, no email sent); nothing was written for them, and the sync tries again on the next tick",
+                open.len().max(unmatched.len()),
+                unmatched.len()
+            )));
+        }
+        let contacts = matched
+            .into_iter()
             .filter_map(|(email, result)| {
                 Some(UpsertedContact {
                     email: email.clone(),
@@ -721,5 +883,238 @@ mod tests {
         assert!(error.to_string().contains("rate limit"), "{error}");
         assert_eq!(crm.paused_ms.get(), 0);
         assert_eq!(*crm.requests.borrow(), 1);
+    }
+}
+
+#[cfg(test)]
+mod batch_order_tests {
+    //! HubSpot does not promise that a batch's `results` follow its
+    //! `inputs` (hubspot-api-nodejs issue 190): the client matches each
+    //! result to its input by identity, never by position.
+
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::shell::http::TransportError;
+
+    /// A CRM that answers one canned body and keeps the request it got.
+    struct Canned {
+        status: u16,
+        body: serde_json::Value,
+        sent: RefCell<Option<serde_json::Value>>,
+    }
+
+    impl Canned {
+        fn new(status: u16, body: serde_json::Value) -> Self {
+            Self {
+                status,
+                body,
+                sent: RefCell::new(None),
+            }
+        }
+    }
+
+    impl HttpClient for Canned {
+        fn send(&self, request: Request) -> Result<Response, TransportError> {
+            *self.sent.borrow_mut() = serde_json::from_slice(&request.body).ok();
+            Ok(Response {
+                status: self.status,
+                body: self.body.to_string().into_bytes(),
+            })
+        }
+
+        fn pause(&self, _ms: u64) {}
+    }
+
+    struct Token;
+    impl Config for Token {
+        fn get(&self, _key: &str) -> Result<Option<String>, String> {
+            Ok(Some("token".into()))
+        }
+    }
+
+    fn contact(id: &str, email: &str, trace: Option<&str>, new: bool) -> serde_json::Value {
+        let mut result = json!({
+            "id": id, "new": new, "archived": false,
+            "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z",
+            "properties": { "email": email, "firstname": "Ada", "lastname": "L" },
+        });
+        if let Some(trace) = trace {
+            result["objectWriteTraceId"] = json!(trace);
+        }
+        result
+    }
+
+    fn emails(list: &[&str]) -> Vec<String> {
+        list.iter().map(|e| (*e).to_owned()).collect()
+    }
+
+    #[test]
+    fn r7_upsert_results_in_another_order_are_matched_by_their_trace_id() {
+        // The second input is a secondary email of contact 3 (R17): its
+        // result carries the primary email, so only the trace id says whose it is.
+        let answer = json!({
+            "status": "COMPLETE",
+            "startedAt": "2026-01-01T00:00:00Z", "completedAt": "2026-01-01T00:00:00Z",
+            "results": [
+                contact("3", "primary@c.example", Some("second@c.example"), false),
+                contact("4", "third@c.example", Some("third@c.example"), true),
+                contact("2", "first@c.example", Some("first@c.example"), true),
+            ],
+        });
+        let http = Canned::new(200, answer);
+        let crm = CrmClient::connect(&http, &Token).unwrap();
+        let (mut contacts, refused) = crm
+            .upsert_emails(&emails(&[
+                "first@c.example",
+                "second@c.example",
+                "third@c.example",
+            ]))
+            .unwrap();
+        assert!(refused.is_empty(), "{refused:?}");
+        contacts.sort_by(|a, b| a.email.cmp(&b.email));
+        let seen: Vec<(&str, &str, &str)> = contacts
+            .iter()
+            .map(|c| (c.email.as_str(), c.id.as_str(), c.primary_email.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("first@c.example", "2", "first@c.example"),
+                ("second@c.example", "3", "primary@c.example"),
+                ("third@c.example", "4", "third@c.example"),
+            ]
+        );
+        // Each input carried its trace id.
+        let sent = http.sent.borrow().clone().unwrap();
+        let traces: Vec<&str> = sent["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["objectWriteTraceId"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            traces,
+            ["first@c.example", "second@c.example", "third@c.example"]
+        );
+    }
+
+    #[test]
+    fn r7_upsert_results_without_trace_ids_are_matched_by_email_and_a_207_by_its_context() {
+        // No trace ids echoed; the refused input is not the last one, and
+        // the results come back reversed.
+        let mut error = json!({
+            "status": "error", "category": "VALIDATION_ERROR",
+            "message": "Email address not-an-email is invalid",
+            "context": { "ids": ["not-an-email"] }, "links": {}, "errors": [],
+        });
+        error["id"] = json!("x");
+        let answer = json!({
+            "status": "COMPLETE", "numErrors": 1, "errors": [error],
+            "startedAt": "2026-01-01T00:00:00Z", "completedAt": "2026-01-01T00:00:00Z",
+            "results": [
+                contact("5", "B@c.example", None, false),
+                contact("4", "a@c.example", None, true),
+            ],
+        });
+        let http = Canned::new(207, answer);
+        let crm = CrmClient::connect(&http, &Token).unwrap();
+        let (mut contacts, refused) = crm
+            .upsert_emails(&emails(&["a@c.example", "not-an-email", "b@c.example"]))
+            .unwrap();
+        contacts.sort_by(|a, b| a.email.cmp(&b.email));
+        let seen: Vec<(&str, &str)> = contacts
+            .iter()
+            .map(|c| (c.email.as_str(), c.id.as_str()))
+            .collect();
+        assert_eq!(seen, [("a@c.example", "4"), ("b@c.example", "5")]);
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].0, "not-an-email");
+    }
+
+    #[test]
+    fn r7_an_upsert_answer_that_names_no_input_stops_the_run_instead_of_guessing() {
+        // Two results with neither a trace id nor an email sent: which is
+        // whose cannot be told, and a guess writes to the wrong contact.
+        let answer = json!({
+            "status": "COMPLETE",
+            "startedAt": "2026-01-01T00:00:00Z", "completedAt": "2026-01-01T00:00:00Z",
+            "results": [
+                contact("7", "p1@c.example", None, false),
+                contact("8", "p2@c.example", None, false),
+            ],
+        });
+        let http = Canned::new(200, answer);
+        let crm = CrmClient::connect(&http, &Token).unwrap();
+        let error = crm
+            .upsert_emails(&emails(&["s1@c.example", "s2@c.example"]))
+            .unwrap_err();
+        assert!(matches!(error, PluginError::CrmUnavailable(_)), "{error:?}");
+        assert!(error.to_string().contains("2 email(s)"), "{error}");
+    }
+
+    #[test]
+    fn r18_deleted_contacts_are_read_by_email_whatever_the_order() {
+        let answer = json!({
+            "status": "COMPLETE",
+            "startedAt": "2026-01-01T00:00:00Z", "completedAt": "2026-01-01T00:00:00Z",
+            "results": [
+                contact("9", "Z@c.example", None, false),
+                contact("6", "y@c.example", None, false),
+                contact("1", "not-asked@c.example", None, false),
+            ],
+        });
+        let http = Canned::new(200, answer);
+        let crm = CrmClient::connect(&http, &Token).unwrap();
+        let mut found = crm
+            .archived_contacts(&emails(&["y@c.example", "x@c.example", "z@c.example"]))
+            .unwrap();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("y@c.example".to_owned(), "6".to_owned()),
+                ("z@c.example".to_owned(), "9".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn r32_batch_errors_are_matched_by_context_or_else_by_message() {
+        let answer = BatchAnswer {
+            results: Vec::new(),
+            errors: vec![
+                json!({ "message": "Contact 102 was merged", "context": { "ids": ["102"] } }),
+                json!({ "message": "Email address ADA@x.example is invalid" }),
+                json!({ "message": "Token t is not defined", "context": { "id": ["ev-3"] } }),
+            ],
+        };
+        let failed = answer.failed([
+            "101",
+            "102",
+            "ada@x.example",
+            "ev-3",
+            "ev-30",
+            "da@x.example",
+        ]);
+        let names: Vec<&str> = failed.keys().map(String::as_str).collect();
+        assert_eq!(names, ["102", "ada@x.example", "ev-3"]);
+        assert_eq!(failed["102"], "Contact 102 was merged");
+    }
+
+    #[test]
+    fn r11_calls_made_are_matched_by_trace_id_or_call_key_whatever_the_order() {
+        use crate::core::definitions::CALL_KEY;
+        let answer = BatchAnswer {
+            results: vec![
+                json!({ "id": "12", "properties": { CALL_KEY: "w/3" } }),
+                json!({ "id": "11", "objectWriteTraceId": "1", "properties": {} }),
+            ],
+            errors: vec![
+                json!({ "message": "Contact 2 to associate does not exist", "context": { "objectWriteTraceId": ["2"] } }),
+            ],
+        };
+        let made = answer.answered([("1", "w/1"), ("2", "w/2"), ("3", "w/3")], CALL_KEY);
+        assert_eq!(made.into_iter().collect::<Vec<_>>(), ["1", "3"]);
     }
 }

@@ -721,13 +721,13 @@ impl<'a> Run<'a> {
                 inputs,
                 "creating timeline events",
             )?;
-            let mut failed = BTreeSet::new();
-            for error in &answer.errors {
-                // CONFLICT: written before (by an earlier, interrupted run).
-                if error.get("category").and_then(Value::as_str) != Some("CONFLICT") {
-                    failed.extend(BatchAnswer::error_subjects(error));
-                }
-            }
+            // CONFLICT: written before (by an earlier, interrupted run).
+            let failed: BTreeSet<String> = answer
+                .failed_where(chunk.iter().map(|(t, _)| t.id.as_str()), |error| {
+                    error.get("category").and_then(Value::as_str) != Some("CONFLICT")
+                })
+                .into_keys()
+                .collect();
             for (t, _) in chunk {
                 if failed.contains(&t.id) {
                     continue;
@@ -831,10 +831,8 @@ impl<'a> Run<'a> {
                     "recording attendance on the marketing event",
                 )?;
                 let failed: BTreeSet<String> = answer
-                    .errors
-                    .iter()
-                    .flat_map(BatchAnswer::error_subjects)
-                    .map(|e| e.to_ascii_lowercase())
+                    .failed(chunk.iter().map(|p| p.email.as_str()))
+                    .into_keys()
                     .collect();
                 for p in chunk {
                     if failed.contains(&p.email) {
@@ -968,9 +966,12 @@ impl<'a> Run<'a> {
             "updating contact properties",
         )?;
         let failed: BTreeSet<String> = answer
-            .errors
-            .iter()
-            .flat_map(BatchAnswer::error_subjects)
+            .failed(
+                chunk
+                    .iter()
+                    .map(|(_, person, _)| person.contact_id.as_str()),
+            )
+            .into_keys()
             .collect();
         let mut failed_emails = Vec::new();
         let mut written = Vec::new();

@@ -6,8 +6,11 @@
 
 mod common;
 
+mod api_conformance;
 mod chaos;
 mod contract;
+mod crm_batches;
+mod crm_contract;
 mod fake_server;
 mod faults;
 mod install_and_outbound;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::{Contact, State, batch_inputs, body_json, valid_email};
+use super::{Contact, State, batch_inputs, body_json, query_flag, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
 /// Search: at most 200 a page, and never past the 10,000th result.
@@ -71,28 +71,16 @@ fn string_properties(value: Option<&Value>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// A batch answer: 200 when everything worked, 207 with the per-item errors otherwise.
-pub(crate) fn batch_answer(
-    results: Vec<Value>,
-    errors: Vec<Value>,
-    ok_status: u16,
-    now: i64,
-) -> FakeResponse {
-    let stamp = crate::clock::rfc3339(now);
-    let mut body = json!({ "status": "COMPLETE", "results": results, "startedAt": stamp, "completedAt": stamp });
-    if errors.is_empty() {
-        FakeResponse::json(ok_status, &body)
-    } else {
-        body["numErrors"] = json!(errors.len());
-        body["errors"] = json!(errors);
-        FakeResponse::json(207, &body)
-    }
+fn item_error(state: &mut State, category: &str, message: &str, ids: &[&str]) -> Value {
+    state.item_error(category, message, json!({ "ids": ids }))
 }
 
-fn item_error(state: &mut State, category: &str, message: &str, ids: &[&str]) -> Value {
-    let mut error = state.error_body(category, message);
-    error["context"] = json!({ "ids": ids });
-    error
+/// A batch input's `objectWriteTraceId`, echoed in its result so a caller
+/// can tell which input a result answers (results are not in input order).
+pub(crate) fn echo_trace(input: &Value, result: &mut Value) {
+    if let Some(trace) = input.get("objectWriteTraceId").filter(|t| !t.is_null()) {
+        result["objectWriteTraceId"] = trace.clone();
+    }
 }
 
 /// The active contact whose primary email is `email`.
@@ -284,10 +272,11 @@ fn upsert(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
         contact.updated_ms = now;
         let mut result = contact_json(contact, &[]);
         result["new"] = json!(new);
+        echo_trace(input, &mut result);
         results.push(result);
     }
     state.keep_emails(index);
-    batch_answer(results, errors, 200, now)
+    state.batch_answer(results, errors, 200, now)
 }
 
 fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
@@ -295,7 +284,7 @@ fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
         Ok(parsed) => parsed,
         Err(answer) => return answer,
     };
-    let archived = request.query_param("archived").as_deref() == Some("true");
+    let archived = query_flag(request, "archived");
     let by_email = body.get("idProperty").and_then(Value::as_str) == Some("email");
     let requested = requested_properties(&body);
     let mut results = Vec::new();
@@ -331,7 +320,7 @@ fn batch_read(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
             &ids,
         )]
     };
-    batch_answer(results, errors, 200, now)
+    state.batch_answer(results, errors, 200, now)
 }
 
 fn batch_update(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
@@ -370,7 +359,9 @@ fn batch_update(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespo
                     || properties.contains_key("hs_additional_emails");
                 contact.properties.extend(properties);
                 contact.updated_ms = now;
-                results.push(contact_json(contact, &[]));
+                let mut result = contact_json(contact, &[]);
+                echo_trace(input, &mut result);
+                results.push(result);
                 if emails_changed {
                     state.contacts_changed();
                 }
@@ -383,11 +374,11 @@ fn batch_update(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespo
             )),
         }
     }
-    batch_answer(results, errors, 200, now)
+    state.batch_answer(results, errors, 200, now)
 }
 
 fn get(state: &mut State, request: &FakeRequest, id: &str) -> FakeResponse {
-    let archived = request.query_param("archived").as_deref() == Some("true");
+    let archived = query_flag(request, "archived");
     let requested: Vec<String> = request
         .query_param("properties")
         .map(|p| p.split(',').map(str::to_owned).collect())

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::contacts::{batch_answer, by_primary_email};
+use super::contacts::{by_primary_email, echo_trace};
 use super::{Contact, State, batch_inputs, body_json, str_field, valid_email};
 use crate::outbound::{FakeRequest, FakeResponse};
 
@@ -18,8 +18,27 @@ fn event_key(event: &Value) -> (String, String) {
     (field("externalAccountId"), field("externalEventId"))
 }
 
-/// Creates or replaces the fields given, keeping the CRM's object id.
-fn upsert_event(state: &mut State, input: &Value) -> Result<Value, String> {
+/// A marketing event as the API answers it, HubSpot's
+/// `MarketingEventPublicDefaultResponse`: the fields stored, with the
+/// CRM's `id`, `createdAt` and `updatedAt` (required by the model).
+fn event_view(state: &State, event: &Value) -> Value {
+    let mut view = event.clone();
+    let id = event["objectId"].as_str().unwrap_or_default().to_owned();
+    let (created, updated) = state
+        .marketing_event_times
+        .get(&id)
+        .copied()
+        .unwrap_or_default();
+    view["id"] = json!(id);
+    view["createdAt"] = json!(crate::clock::rfc3339(created));
+    view["updatedAt"] = json!(crate::clock::rfc3339(updated));
+    view["customProperties"] = json!([]);
+    view
+}
+
+/// Creates or replaces the fields given, keeping the CRM's object id;
+/// answers the event as the API shows it.
+fn upsert_event(state: &mut State, input: &Value, now: i64) -> Result<Value, String> {
     let missing: Vec<&str> = EVENT_REQUIRED
         .iter()
         .copied()
@@ -43,9 +62,14 @@ fn upsert_event(state: &mut State, input: &Value) -> Result<Value, String> {
             target.insert(k.clone(), v.clone());
         }
     }
-    event["objectId"] = object_id;
+    event["objectId"] = object_id.clone();
     state.marketing_events.insert(key, event.clone());
-    Ok(event)
+    let times = state
+        .marketing_event_times
+        .entry(object_id.as_str().unwrap_or_default().to_owned())
+        .or_insert((now, now));
+    times.1 = now;
+    Ok(event_view(state, &event))
 }
 
 fn attendance_state(path_state: &str) -> Option<&'static str> {
@@ -116,11 +140,11 @@ fn attendance(
             .unwrap_or_default()
             .to_ascii_lowercase();
         if !valid_email(&email) {
-            let mut error = state.error_body(
+            let error = state.item_error(
                 "VALIDATION_ERROR",
                 &format!("Email address {email} is invalid"),
+                json!({ "emails": [email] }),
             );
-            error["context"] = json!({ "emails": [email] });
             errors.push(error);
             continue;
         }
@@ -159,11 +183,12 @@ fn attendance(
         if seen.insert(participation_key(&participation)) {
             state.participations.push(participation);
         }
-        results.push(json!({ "email": email, "contactId": contact_id.to_string() }));
+        // HubSpot's `SubscriberEmailResponse`: the contact as `vid`, a number.
+        results.push(json!({ "vid": contact_id, "email": email }));
     }
     state.keep_emails(index);
     state.participation_keys = Some(seen);
-    batch_answer(results, errors, 200, now)
+    state.batch_answer(results, errors, 200, now)
 }
 
 pub(crate) fn marketing_events(
@@ -180,7 +205,7 @@ pub(crate) fn marketing_events(
             if state.marketing_events.contains_key(&event_key(&body)) {
                 return state.error(409, "CONFLICT", "A marketing event with this externalEventId already exists for this externalAccountId.");
             }
-            match upsert_event(state, &body) {
+            match upsert_event(state, &body, now) {
                 Ok(event) => FakeResponse::json(200, &event),
                 Err(message) => state.error(400, "VALIDATION_ERROR", &message),
             }
@@ -192,12 +217,12 @@ pub(crate) fn marketing_events(
             };
             let mut results = Vec::new();
             for input in &inputs {
-                match upsert_event(state, input) {
+                match upsert_event(state, input, now) {
                     Ok(event) => results.push(event),
                     Err(message) => return state.error(400, "VALIDATION_ERROR", &message),
                 }
             }
-            FakeResponse::json(200, &json!({ "results": results }))
+            state.batch_answer(results, Vec::new(), 200, now)
         }
         ("PATCH", ["events", external_event_id]) => {
             let Some(account) = request.query_param("externalAccountId") else {
@@ -217,7 +242,7 @@ pub(crate) fn marketing_events(
                 target.extend(fields);
             }
             state.marketing_events.insert(key, event.clone());
-            FakeResponse::json(200, &event)
+            FakeResponse::json(200, &event_view(state, &event))
         }
         ("POST", ["events", external_event_id, "complete"]) => {
             let Some(account) = request.query_param("externalAccountId") else {
@@ -235,7 +260,8 @@ pub(crate) fn marketing_events(
                             event[field] = v.clone();
                         }
                     }
-                    FakeResponse::json(200, &event.clone())
+                    let event = event.clone();
+                    FakeResponse::json(200, &event_view(state, &event))
                 }
                 None => state.error(
                     404,
@@ -250,7 +276,7 @@ pub(crate) fn marketing_events(
                 .marketing_events
                 .get(&(account, external_event_id.to_string()))
             {
-                Some(event) => FakeResponse::json(200, &event.clone()),
+                Some(event) => FakeResponse::json(200, &event_view(state, event)),
                 None => state.error(
                     404,
                     "OBJECT_NOT_FOUND",
@@ -330,9 +356,7 @@ pub(crate) fn timeline(
             .map(str::to_owned)
             .unwrap_or_else(|| format!("generated-{}", state.id()));
         let mut fail = |state: &mut State, category: &str, message: String| {
-            let mut error = state.error_body(category, &message);
-            error["context"] = json!({ "id": [id.clone()] });
-            errors.push(error);
+            errors.push(state.item_error(category, &message, json!({ "id": [id.clone()] })));
         };
         let Some(tokens) = template_tokens(state, &template_id) else {
             fail(
@@ -390,9 +414,13 @@ pub(crate) fn timeline(
             "timestamp": input.get("timestamp").cloned().unwrap_or_else(|| json!(crate::clock::rfc3339(now))),
         });
         state.timeline_events.insert(id.clone(), event.clone());
-        results.push(event);
+        // HubSpot's `TimelineEventResponse` requires `objectType`.
+        let mut result = event;
+        result["objectType"] = json!("contacts");
+        result["createdAt"] = json!(crate::clock::rfc3339(now));
+        results.push(result);
     }
-    batch_answer(results, errors, 201, now)
+    state.batch_answer(results, errors, 201, now)
 }
 
 fn create_call(state: &mut State, input: &Value, now: i64) -> Result<Value, String> {
@@ -448,7 +476,16 @@ fn create_call(state: &mut State, input: &Value, now: i64) -> Result<Value, Stri
         "createdAt": crate::clock::rfc3339(now),
     });
     state.calls.insert(id, call.clone());
-    Ok(call)
+    Ok(call_view(&call))
+}
+
+/// A call as the API answers it, HubSpot's `SimplePublicObject`:
+/// `updatedAt` is required (a call is never changed here: its creation).
+fn call_view(call: &Value) -> Value {
+    let mut view = call.clone();
+    view["updatedAt"] = call["createdAt"].clone();
+    view["archived"] = json!(false);
+    view
 }
 
 pub(crate) fn calls(
@@ -477,21 +514,19 @@ pub(crate) fn calls(
                 let trace = input.get("objectWriteTraceId").cloned();
                 match create_call(state, input, now) {
                     Ok(mut call) => {
-                        if let Some(trace) = trace {
-                            call["objectWriteTraceId"] = trace;
-                        }
+                        echo_trace(input, &mut call);
                         results.push(call)
                     }
                     Err(message) => {
-                        let mut error = state.error_body("VALIDATION_ERROR", &message);
-                        if let Some(trace) = trace {
-                            error["context"] = json!({ "objectWriteTraceId": [trace] });
-                        }
-                        errors.push(error)
+                        let context = match trace {
+                            Some(trace) => json!({ "objectWriteTraceId": [trace] }),
+                            None => json!({}),
+                        };
+                        errors.push(state.item_error("VALIDATION_ERROR", &message, context))
                     }
                 }
             }
-            batch_answer(results, errors, 201, now)
+            state.batch_answer(results, errors, 201, now)
         }
         ("POST", ["search"]) => search_calls(state, &body),
         _ => state.error(
@@ -528,6 +563,9 @@ fn search_calls(state: &mut State, body: &Value) -> FakeResponse {
             .iter()
             .filter_map(|p| Some((p.clone(), call["properties"].get(p)?.clone())))
             .collect();
-        json!({ "id": call["id"], "properties": properties, "createdAt": call["createdAt"] })
+        json!({
+            "id": call["id"], "properties": properties, "createdAt": call["createdAt"],
+            "updatedAt": call["createdAt"], "archived": false,
+        })
     })
 }

@@ -45,6 +45,49 @@ impl CrmRateLimits {
     };
 }
 
+/// The order a batch's `results` and `errors` come back in.
+///
+/// HubSpot's batch endpoints do not promise that results follow inputs:
+/// the reference pages are silent on order, and HubSpot's own client
+/// maintainers answer that a batch create's results come in "a random
+/// order" and that "there is no way" to rely on it (hubspot-api-nodejs
+/// issue 190; API-NOTES, "Batch results are unordered"). The fake takes
+/// that harsher reading by default: every batch answer is shuffled,
+/// seeded, so a test's run is the same every time, and a client that
+/// pairs results with inputs by position fails here as it would there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchOrder {
+    /// Results and errors in an order drawn from `seed` and their content.
+    Shuffled { seed: u64 },
+    /// In input order: only for comparing a run with a shuffled one.
+    AsSent,
+}
+
+impl Default for BatchOrder {
+    fn default() -> Self {
+        Self::Shuffled { seed: 0x5EED_0190 }
+    }
+}
+
+impl BatchOrder {
+    /// `items` in this order: each placed by an FNV-1a hash of the seed
+    /// and its JSON, so the order is stable for the same answer and
+    /// unrelated to the inputs'.
+    pub(crate) fn arrange(self, items: &mut [Value]) {
+        let Self::Shuffled { seed } = self else {
+            return;
+        };
+        items.sort_by_cached_key(|item| {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+            for byte in item.to_string().bytes() {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            hash
+        });
+    }
+}
+
 /// Contacts and users a scenario starts the CRM with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -141,6 +184,13 @@ pub(crate) struct State {
     /// The participations already recorded, for the duplicate check.
     #[serde(skip)]
     participation_keys: Option<std::collections::HashSet<engagements::ParticipationKey>>,
+    /// When each marketing event (by its CRM object id) was created and
+    /// last updated, for the answers' `createdAt` and `updatedAt`.
+    #[serde(default)]
+    pub(crate) marketing_event_times: BTreeMap<String, (i64, i64)>,
+    /// How batch answers are ordered; a setting of the fake, not a record.
+    #[serde(skip)]
+    pub(crate) batch_order: BatchOrder,
 }
 
 /// A map with tuple keys as a list of pairs: JSON keys are strings only.
@@ -201,6 +251,44 @@ impl State {
         FakeResponse::json(status, &self.error_body(category, message))
     }
 
+    /// A batch answer in HubSpot's `BatchResponse…` shape: 200 (or
+    /// `ok_status`) when everything worked, 207 with the per-item errors
+    /// otherwise; results and errors in [`BatchOrder`]'s order, never
+    /// promised to follow the inputs'.
+    pub(crate) fn batch_answer(
+        &self,
+        mut results: Vec<Value>,
+        mut errors: Vec<Value>,
+        ok_status: u16,
+        now: i64,
+    ) -> FakeResponse {
+        self.batch_order.arrange(&mut results);
+        self.batch_order.arrange(&mut errors);
+        let stamp = crate::clock::rfc3339(now);
+        let mut body = json!({
+            "status": "COMPLETE", "results": results,
+            "requestedAt": stamp, "startedAt": stamp, "completedAt": stamp,
+        });
+        if errors.is_empty() {
+            FakeResponse::json(ok_status, &body)
+        } else {
+            body["numErrors"] = json!(errors.len());
+            body["errors"] = json!(errors);
+            FakeResponse::json(207, &body)
+        }
+    }
+
+    /// One input's error in a 207, HubSpot's `StandardError`: its
+    /// `context` names the input (`ids`, `emails`, ...), and `links` and
+    /// `errors` are there even when empty (the model requires them).
+    pub(crate) fn item_error(&mut self, category: &str, message: &str, context: Value) -> Value {
+        let mut error = self.error_body(category, message);
+        error["context"] = context;
+        error["links"] = json!({});
+        error["errors"] = json!([]);
+        error
+    }
+
     pub fn error_body(&mut self, category: &str, message: &str) -> Value {
         self.correlation += 1;
         json!({
@@ -245,6 +333,14 @@ pub struct FakeCrm {
 
 pub(crate) fn body_json(request: &FakeRequest) -> Option<Value> {
     serde_json::from_slice(&request.body).ok()
+}
+
+/// A boolean query parameter as HubSpot reads it: `true`, or `True` as
+/// HubSpot's Python client writes a Python bool.
+pub(crate) fn query_flag(request: &FakeRequest, name: &str) -> bool {
+    request
+        .query_param(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 pub(crate) fn str_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
@@ -334,9 +430,13 @@ impl FakeCrm {
         let mut state = self.lock();
         for user in &seed.users {
             let id = state.id();
+            // HubSpot's `PublicOwner`: `createdAt`, `updatedAt` and `type`
+            // are required fields of the model.
+            let stamp = crate::clock::rfc3339(now);
             state.owners.push(json!({
                 "id": id.to_string(), "email": user.email, "firstName": user.first_name,
-                "lastName": user.last_name, "userId": id, "archived": false,
+                "lastName": user.last_name, "userId": id, "archived": false, "type": "PERSON",
+                "createdAt": stamp, "updatedAt": stamp, "teams": [],
             }));
         }
         for contact in &seed.contacts {
@@ -378,8 +478,17 @@ impl FakeCrm {
     }
 
     pub fn restore(&self, saved: Value) -> Result<(), serde_json::Error> {
-        *self.lock() = serde_json::from_value(saved)?;
+        let mut restored: State = serde_json::from_value(saved)?;
+        let mut state = self.lock();
+        restored.batch_order = state.batch_order;
+        *state = restored;
         Ok(())
+    }
+
+    /// How batch answers are ordered from now on (shuffled by default, see
+    /// [`BatchOrder`]).
+    pub fn set_batch_order(&self, order: BatchOrder) {
+        self.lock().batch_order = order;
     }
 
     /// The CRM's data as JSON, for snapshots: ids are the CRM's, in creation order.
@@ -564,9 +673,14 @@ fn create_property(state: &mut State, object: &str, request: &FakeRequest) -> Fa
             &format!("A property named '{name}' already exists."),
         );
     }
+    // HubSpot's `Property` model requires `options` (empty for a type
+    // without them) and `description`.
+    let options = body.get("options").cloned().unwrap_or_else(|| json!([]));
     let property = json!({
         "name": name, "label": label, "type": kind, "fieldType": field_type, "groupName": group,
-        "description": field("description").unwrap_or_default(), "hasUniqueValue": false, "archived": false,
+        "description": field("description").unwrap_or_default(), "options": options,
+        "hasUniqueValue": false, "archived": false, "hidden": false, "formField": false,
+        "calculated": false, "externalOptions": false, "hubspotDefined": false,
     });
     state
         .schema(object)

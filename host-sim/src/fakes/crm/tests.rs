@@ -140,12 +140,22 @@ fn upsert_creates_updates_and_reports_per_item_errors() {
     let b = body(&answer);
     assert_eq!(b["numErrors"], 1);
     assert_eq!(b["errors"][0]["context"]["ids"][0], "not-an-email");
-    let results = b["results"].as_array().unwrap();
+    // Found by email: results are not in input order.
+    let result = |email: &str| {
+        b["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["properties"]["email"] == email)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(result("new@example.com")["new"], true);
+    assert_eq!(result("ada@example.com")["new"], false);
     assert_eq!(
-        (results[0]["new"].as_bool(), results[1]["new"].as_bool()),
-        (Some(true), Some(false))
+        result("ada@example.com")["properties"]["firstname"],
+        "Ada Updated"
     );
-    assert_eq!(results[1]["properties"]["firstname"], "Ada Updated");
 
     let too_many: Vec<Value> = (0..101)
         .map(|i| upsert_input(&format!("p{i}@example.com"), "P"))
@@ -428,12 +438,13 @@ fn timeline_events_need_a_template_a_contact_and_are_idempotent_on_id() {
         ]}),
     );
     assert_eq!(again.status, 207);
-    let categories: Vec<_> = body(&again)["errors"]
+    let mut categories: Vec<_> = body(&again)["errors"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["category"].as_str().unwrap().to_owned())
         .collect();
+    categories.sort();
     assert_eq!(
         categories,
         ["CONFLICT", "OBJECT_NOT_FOUND", "VALIDATION_ERROR"]
@@ -631,4 +642,160 @@ fn a_contact_is_read_by_id_or_email_and_secondary_emails_stay_unique() {
         json!({ "inputs": [{ "id": bob, "properties": { "hs_additional_emails": "bob@home.example" } }] }),
     );
     assert_eq!(free.status, 200);
+}
+
+/// HubSpot does not promise that a batch's results follow its inputs
+/// (hubspot-api-nodejs issue 190): the fake answers in another order,
+/// seeded (the same answer every run), and echoes each input's
+/// `objectWriteTraceId` so a client can match results by identity.
+#[test]
+fn batch_answers_come_in_another_order_than_the_inputs_seeded_and_echo_trace_ids() {
+    let emails: Vec<String> = (0..30).map(|i| format!("p{i:02}@example.com")).collect();
+    let inputs: Vec<Value> = emails
+        .iter()
+        .map(|e| json!({ "id": e, "idProperty": "email", "objectWriteTraceId": e, "properties": {} }))
+        .collect();
+    let order = |crm: &FakeCrm| -> Vec<String> {
+        let answer = body(&post(
+            crm,
+            "/crm/v3/objects/contacts/batch/upsert",
+            json!({ "inputs": inputs }),
+        ));
+        answer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                assert_eq!(r["objectWriteTraceId"], r["properties"]["email"], "{r}");
+                r["objectWriteTraceId"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    let (first, _) = crm();
+    let shuffled = order(&first);
+    assert_ne!(shuffled, emails, "not in input order");
+    let mut sorted = shuffled.clone();
+    sorted.sort();
+    assert_eq!(sorted, emails, "every input answered once");
+    let (again, _) = crm();
+    assert_eq!(order(&again), shuffled, "seeded: the same order every run");
+
+    let (in_order, _) = crm();
+    in_order.set_batch_order(BatchOrder::AsSent);
+    assert_eq!(order(&in_order), emails, "the switch for comparisons");
+
+    // Every batch endpoint is shuffled, errors included.
+    let read = body(&post(
+        &first,
+        "/crm/v3/objects/contacts/batch/read",
+        json!({ "idProperty": "email", "inputs": emails.iter().map(|e| json!({ "id": e })).collect::<Vec<_>>() }),
+    ));
+    let read: Vec<&str> = read["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["properties"]["email"].as_str().unwrap())
+        .collect();
+    assert_ne!(read, emails);
+}
+
+/// The answers carry the fields HubSpot's models require (checked with
+/// HubSpot's Python client, `hubspot-api-client`, validation on: see
+/// `tests/contract/hubspot_client.py`).
+#[test]
+fn answers_carry_the_fields_hubspots_models_require() {
+    let (crm, _) = crm();
+    // PublicOwner: createdAt, updatedAt, type, archived, id.
+    let owners = body(&get(&crm, "/crm/v3/owners?limit=500"));
+    for field in ["createdAt", "updatedAt", "type", "archived", "id"] {
+        assert!(!owners["results"][0][field].is_null(), "owner {field}");
+    }
+    // Property: options, description.
+    post(
+        &crm,
+        "/crm/v3/properties/contacts/groups",
+        json!({ "name": "g", "label": "G" }),
+    );
+    let property = body(&post(
+        &crm,
+        "/crm/v3/properties/contacts",
+        json!({ "name": "p", "label": "P", "type": "number", "fieldType": "number", "groupName": "g" }),
+    ));
+    assert_eq!(property["options"], json!([]));
+    assert_eq!(property["description"], "");
+
+    // The marketing-events batch upsert: status, startedAt, completedAt;
+    // each result's id, createdAt, updatedAt.
+    let upserted = body(&post(
+        &crm,
+        "/marketing/v3/marketing-events/events/upsert",
+        json!({ "inputs": [event()] }),
+    ));
+    for field in ["status", "startedAt", "completedAt"] {
+        assert!(upserted[field].is_string(), "upsert {field}: {upserted}");
+    }
+    for field in [
+        "id",
+        "createdAt",
+        "updatedAt",
+        "eventName",
+        "eventOrganizer",
+    ] {
+        assert!(upserted["results"][0][field].is_string(), "event {field}");
+    }
+    // Attendance: SubscriberEmailResponse is { vid (a number), email }.
+    let attended = body(&post(
+        &crm,
+        "/marketing/v3/marketing-events/attendance/81234567890/attend/email-create?externalAccountId=zoom-acct",
+        json!({ "inputs": [
+            { "email": "ada@example.com", "interactionDateTime": 1795186800000_i64 },
+            { "email": "not-an-email", "interactionDateTime": 1795186800000_i64 },
+        ]}),
+    ));
+    assert!(attended["results"][0]["vid"].is_u64(), "{attended}");
+    assert_eq!(attended["results"][0]["email"], "ada@example.com");
+    // StandardError: status, category, message, context, links, errors.
+    let error = &attended["errors"][0];
+    for field in ["status", "category", "message"] {
+        assert!(error[field].is_string(), "error {field}: {error}");
+    }
+    assert_eq!(error["context"]["emails"], json!(["not-an-email"]));
+    assert!(
+        error["links"].is_object() && error["errors"].is_array(),
+        "{error}"
+    );
+
+    // Calls: SimplePublicObject's updatedAt.
+    let ada = crm
+        .contacts()
+        .into_iter()
+        .find(|c| c.email() == "ada@example.com")
+        .unwrap();
+    let made = body(&post(
+        &crm,
+        "/crm/v3/objects/calls/batch/create",
+        json!({ "inputs": [{ "properties": { "hs_timestamp": "2026-11-20T15:00:00Z" }, "objectWriteTraceId": "t1",
+            "associations": [{ "to": { "id": ada.id.to_string() }, "types": [] }] }] }),
+    ));
+    assert!(made["results"][0]["updatedAt"].is_string(), "{made}");
+    assert_eq!(made["results"][0]["objectWriteTraceId"], "t1");
+    let found = body(&post(
+        &crm,
+        "/crm/v3/objects/calls/search",
+        json!({ "filterGroups": [], "limit": 10 }),
+    ));
+    assert!(found["results"][0]["updatedAt"].is_string(), "{found}");
+
+    // `?archived=True`, as the Python client writes a bool.
+    let read = |archived: &str| {
+        body(&post(
+            &crm,
+            &format!("/crm/v3/objects/contacts/batch/read?archived={archived}"),
+            json!({ "idProperty": "email", "inputs": [{ "id": "gone@example.com" }] }),
+        ))["results"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!((read("true"), read("True"), read("false")), (1, 1, 0));
 }

@@ -2,13 +2,11 @@
 //! R19f): a "recording available" timeline event and a call record with
 //! the transcript for every contact that attended, each written once.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Value, json};
 
 use super::{Mode, Report, Run, retryable};
 use crate::core::audit::{AuditKind, Record};
-use crate::core::definitions::call_key;
+use crate::core::definitions::{CALL_KEY, call_key};
 use crate::core::intake::RecordingFacts;
 use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::{TimelineEvent, Webinar};
@@ -257,13 +255,16 @@ impl Run<'_> {
                 }
                 Err(e) => return Err(e),
             };
-            // Which calls were made: by the trace id the CRM echoes; all of
-            // them when nothing failed.
-            let made: BTreeSet<&str> = answer
-                .results
-                .iter()
-                .filter_map(|r| r.get("objectWriteTraceId").and_then(Value::as_str))
-                .collect();
+            // Which calls were made: by the trace id the CRM echoes or the
+            // call's key property, never by position; all of them when
+            // nothing failed.
+            let made = answer.answered(
+                todo.iter().map(|c| {
+                    let key = c.properties.get(CALL_KEY).map_or("", String::as_str);
+                    (c.contact_id.as_str(), key)
+                }),
+                CALL_KEY,
+            );
             let mut failed = Vec::new();
             for call in &todo {
                 if made.contains(call.contact_id.as_str()) || answer.errors.is_empty() {
