@@ -532,12 +532,20 @@ fn listening(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (Child, BufReader<ChildStdout>, String) {
-    let mut child = host_sim()
+    let mut command = host_sim();
+    command
         .arg("--state-dir")
         .arg(dir)
         .args(args)
         .args(["--listen", "127.0.0.1:0"])
-        .envs(env.iter().copied())
+        .envs(env.iter().copied());
+    listening_with(command)
+}
+
+/// Starts `command` (a server on a free port); the child, the rest of its
+/// output, and the address its first line names.
+fn listening_with(mut command: Command) -> (Child, BufReader<ChildStdout>, String) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -723,27 +731,14 @@ fn serve_refuses_every_caller_without_its_credential() {
 #[test]
 fn serve_answers_within_3_s_through_an_idle_flood_under_a_low_fd_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new("sh")
+    let mut under_limit = Command::new("sh");
+    under_limit
         .arg("-c")
         .arg("ulimit -n 256 && exec \"$0\" --state-dir \"$1\" serve --listen 127.0.0.1:0")
         .arg(env!("CARGO_BIN_EXE_host-sim"))
         .arg(dir.path())
-        .env_remove("HOST_SIM_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
-    let address = banner
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+        .env_remove("HOST_SIM_CONFIG");
+    let (mut child, _stdout, address) = listening_with(under_limit);
 
     // Slowloris: headers begun and never finished.
     let mut slow: Vec<std::net::TcpStream> = (0..5)
