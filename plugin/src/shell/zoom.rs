@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 
-use super::http::{HttpClient, Method, Patience, Request, Response};
+use super::http::{HttpClient, Method, Patience, Request, Response, send_following_redirects};
 use super::{Config, PluginError, keys, required};
 
 pub const OAUTH_TOKEN_URL: &str = "https://zoom.us/oauth/token";
@@ -138,7 +138,11 @@ impl<'a> ZoomClient<'a> {
     }
 
     /// A recording file's content (a transcript); none when Zoom has no such
-    /// file. The account's token goes to Zoom's own hosts only.
+    /// file. The account's token goes to Zoom's own hosts only, as the
+    /// Bearer header Zoom documents for downloads with an OAuth token (not
+    /// the `access_token` query parameter, which would carry it into the
+    /// redirect's URL and every log on the way); the storage host Zoom
+    /// redirects to gets the signed URL and no token (R11).
     pub fn download(&self, url: &str) -> Result<Option<Vec<u8>>, PluginError> {
         let host = url
             .strip_prefix("https://")
@@ -175,8 +179,10 @@ impl<'a> ZoomClient<'a> {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = match self.http.send(request) {
-                Ok(response) => response,
+            // R11: a recording file's `download_url` answers 302 to a
+            // storage host; the token goes to Zoom's first host only.
+            let response = match send_following_redirects(self.http, request) {
+                Ok((response, _headers)) => response,
                 Err(_) if attempts < 3 => {
                     self.patience.retried();
                     continue;

@@ -23,6 +23,13 @@ use model::{Registrant, Webinar, ZoomAccount};
 
 pub const OAUTH_HOST: &str = "zoom.us";
 pub const API_HOST: &str = "api.zoom.us";
+/// Where a recording file's `download_url` redirects: Zoom's file storage,
+/// a signed URL on another host (R11).
+pub const STORAGE_HOST: &str = "ssrweb.zoom.us";
+/// How long a storage URL's signature holds. Zoom documents none; real
+/// ones carry a CloudFront `Policy` a few hours long. The harsher reading:
+/// a minute, so a client must follow the redirect at once.
+pub const STORAGE_URL_LIFETIME_MS: i64 = 60_000;
 
 /// Zoom's page size limit for registrants and the participants report.
 pub const MAX_PAGE_SIZE: usize = 300;
@@ -712,7 +719,12 @@ impl FakeZoom {
         }
     }
 
-    /// `zoom.us/rec/download/{file id}`: the file's content, with a bearer or download token.
+    /// `zoom.us/rec/download/{file id}`, with a bearer or download token: a
+    /// 302 to the file on the storage host, as Zoom answers (a 302 whose
+    /// `Location` is a signed `ssrweb.zoom.us` URL: see the devforum thread
+    /// <https://devforum.zoom.us/t/zak-token-stopped-working-for-authenticating-file-downloads/53338>
+    /// and youtube-dl issue 25605). The content itself comes from
+    /// [`Self::storage`].
     fn download(&self, request: &FakeRequest) -> FakeResponse {
         if !self.token_valid(request)
             && request
@@ -732,12 +744,80 @@ impl FakeZoom {
             .find(|f| f.id == file_id);
         match file {
             Some(f) if f.status == "completed" => {
-                FakeResponse::bytes(200, "text/vtt", f.content.clone().into_bytes())
+                let expires = self.clock.now_ms() + STORAGE_URL_LIFETIME_MS;
+                let location = format!(
+                    "https://{STORAGE_HOST}/file/{}?Expires={expires}&Signature={}",
+                    f.id,
+                    storage_signature(&f.id, expires)
+                );
+                let mut answer = FakeResponse::empty(302);
+                answer.headers.push(("location".into(), location));
+                answer
             }
             Some(_) => zoom_error(404, 3303, "The recording file is still processing."),
             None => zoom_error(404, 3301, "This recording does not exist."),
         }
     }
+
+    /// `ssrweb.zoom.us/file/{file id}?Expires=&Signature=`: the file, for a
+    /// signed URL that has not expired. The URL is the credential; a request
+    /// that also carries an `Authorization` header is refused (400), as S3
+    /// refuses a presigned URL with a second credential ("Only one auth
+    /// mechanism allowed"). Zoom documents neither: the harsher reading, so
+    /// a client that forwards the account's token to the storage host fails
+    /// here instead of leaking it there.
+    fn storage(&self, request: &FakeRequest) -> FakeResponse {
+        let forbidden = |message: &str| {
+            FakeResponse::bytes(
+                403,
+                "application/xml",
+                format!("<Error><Code>AccessDenied</Code><Message>{message}</Message></Error>")
+                    .into_bytes(),
+            )
+        };
+        if request.header("authorization").is_some() {
+            return FakeResponse::bytes(
+                400,
+                "application/xml",
+                b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the Signature query parameter should be specified</Message></Error>".to_vec(),
+            );
+        }
+        let Some(file_id) = request.path().strip_prefix("/file/") else {
+            return forbidden("Not a file.");
+        };
+        let expires = request
+            .query_param("Expires")
+            .and_then(|e| e.parse::<i64>().ok());
+        let signed = expires.is_some_and(|expires| {
+            request.query_param("Signature") == Some(storage_signature(file_id, expires))
+        });
+        match expires {
+            Some(expires) if signed && expires > self.clock.now_ms() => {}
+            Some(_) if signed => return forbidden("Request has expired."),
+            _ => return forbidden("Invalid signature."),
+        }
+        let state = self.lock();
+        let file = state
+            .account
+            .webinars
+            .iter()
+            .filter_map(|w| w.recording.as_ref().filter(|r| !r.deleted))
+            .flat_map(|r| &r.files)
+            .find(|f| f.id == file_id);
+        match file {
+            Some(f) => FakeResponse::bytes(200, "text/vtt", f.content.clone().into_bytes()),
+            None => forbidden("The file does not exist."),
+        }
+    }
+}
+
+/// The storage URL's signature of a file until `expires` (the fake's own key).
+fn storage_signature(file_id: &str, expires: i64) -> String {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"fake-zoom-storage")
+        .expect("HMAC takes any key");
+    mac.update(format!("{file_id}:{expires}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn user_json(user: &model::User) -> Value {
@@ -901,6 +981,10 @@ fn recording_json(w: &Webinar, recording: &model::Recording) -> Value {
 }
 
 impl FakeService for FakeZoom {
+    fn also_serves(&self) -> &'static [&'static str] {
+        &[STORAGE_HOST]
+    }
+
     fn handle(&self, request: &FakeRequest) -> FakeResponse {
         let latency = Duration::from_millis(self.faults.plan().latency_ms);
         let answer = match self.faults.draw() {
@@ -921,6 +1005,10 @@ impl FakeService for FakeZoom {
                     self.download(request)
                 }
                 (Some(OAUTH_HOST), _) => zoom_error(404, 404, "Not found"),
+                (Some(STORAGE_HOST), _) if request.method == http::Method::GET => {
+                    self.storage(request)
+                }
+                (Some(STORAGE_HOST), _) => zoom_error(405, 405, "Method not allowed"),
                 _ => self.api(request),
             },
         };
