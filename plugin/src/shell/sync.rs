@@ -469,23 +469,7 @@ impl<'a> Run<'a> {
                 );
             }
             if ended {
-                let report = self
-                    .zoom
-                    .all_pages(
-                        &format!("/report/webinars/{id}/participants"),
-                        "participants",
-                        |p| {
-                            let field = |name: &str| text(p, name);
-                            Some(ParticipantRow {
-                                joined_ms: parse_rfc3339(&field("join_time"))?,
-                                left_ms: parse_rfc3339(&field("leave_time"))?,
-                                name: field("name"),
-                                email: field("user_email"),
-                                registrant_id: field("registrant_id"),
-                            })
-                        },
-                    )?
-                    .unwrap_or_default();
+                let report = self.zoom.participants_report(id)?.unwrap_or_default();
                 rows.extend(report);
             }
         }

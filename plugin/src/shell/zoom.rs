@@ -1,9 +1,12 @@
 //! The Zoom REST client (Server-to-Server OAuth, REST v2).
 
 use base64::Engine as _;
+use serde_json::Value;
 
 use super::http::{HttpClient, Method, Patience, Request, Response, send_following_redirects};
 use super::{Config, PluginError, keys, required};
+use crate::core::plan::ParticipantRow;
+use crate::core::time::parse_rfc3339;
 
 pub const OAUTH_TOKEN_URL: &str = "https://zoom.us/oauth/token";
 pub const API_BASE: &str = "https://api.zoom.us/v2";
@@ -213,19 +216,7 @@ impl<'a> ZoomClient<'a> {
     /// GET `path` (under /v2); none when Zoom says the object does not exist.
     pub fn get(&self, path: &str) -> Result<Option<serde_json::Value>, PluginError> {
         let response = self.call(Method::Get, path, None)?;
-        match response.status {
-            200..=299 => Ok(Some(response.json().unwrap_or_default())),
-            404 => Ok(None),
-            // Zoom answers 400 with code 3001 for a webinar that does not exist.
-            400 if zoom_code(&response) == Some(3001) => Ok(None),
-            429 => Err(PluginError::ZoomUnavailable(format!(
-                "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
-            ))),
-            status => Err(PluginError::ZoomUnavailable(format!(
-                "Zoom answered {status} for {path}: {}",
-                response.error_message()
-            ))),
-        }
+        read_json(path, &response)
     }
 
     /// Every item of a paged list (R31: pages of 300), each turned into a
@@ -258,6 +249,59 @@ impl<'a> ZoomClient<'a> {
                 return Ok(Some(items));
             }
         }
+    }
+}
+
+impl ZoomClient<'_> {
+    /// The participants report of a webinar that ended, a row per
+    /// join/leave segment (R8); none when Zoom has no such webinar.
+    /// `registrant_id` comes only when asked for with
+    /// `include_fields=registrant_id`: it joins a row to its registration
+    /// when the email the person joined with is not the one they
+    /// registered with, or is hidden.
+    /// <https://developers.zoom.us/docs/api/rest/reference/zoom-api/methods/#operation/reportWebinarParticipants>
+    pub fn participants_report(
+        &self,
+        webinar: &str,
+    ) -> Result<Option<Vec<ParticipantRow>>, PluginError> {
+        self.all_pages(
+            &format!("/report/webinars/{webinar}/participants?include_fields=registrant_id"),
+            "participants",
+            |p| {
+                Some(ParticipantRow {
+                    joined_ms: parse_rfc3339(&text(p, "join_time"))?,
+                    left_ms: parse_rfc3339(&text(p, "leave_time"))?,
+                    name: text(p, "name"),
+                    email: text(p, "user_email"),
+                    registrant_id: text(p, "registrant_id"),
+                })
+            },
+        )
+    }
+}
+
+fn text(object: &Value, name: &str) -> String {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A GET's JSON answer; none when Zoom says the object does not exist.
+fn read_json(path: &str, response: &Response) -> Result<Option<Value>, PluginError> {
+    match response.status {
+        200..=299 => Ok(Some(response.json().unwrap_or_default())),
+        404 => Ok(None),
+        // Zoom answers 400 with code 3001 for a webinar that does not exist.
+        400 if zoom_code(response) == Some(3001) => Ok(None),
+        429 => Err(PluginError::ZoomUnavailable(format!(
+            "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
+        ))),
+        status => Err(PluginError::ZoomUnavailable(format!(
+            "Zoom answered {status} for {path}: {}",
+            response.error_message()
+        ))),
     }
 }
 

@@ -688,7 +688,16 @@ impl FakeZoom {
         FakeResponse::empty(204)
     }
 
+    /// `GET /report/webinars/{id}/participants`: a row per join/leave
+    /// segment. `registrant_id` is in a row only when asked for with
+    /// `include_fields=registrant_id`, as Zoom documents
+    /// (<https://developers.zoom.us/docs/api/rest/reference/zoom-api/methods/#operation/reportWebinarParticipants>:
+    /// "include_fields: Provide `registrant_id` as the value for this field
+    /// if you would like to see the registrant ID attribute in the response").
     fn participants_report(&self, request: &FakeRequest, id: &str) -> FakeResponse {
+        let with_registrant_id = request
+            .query_param("include_fields")
+            .is_some_and(|fields| fields.split(',').any(|f| f.trim() == "registrant_id"));
         self.with_webinar(id, |webinar, _| {
             let listing = format!("report/{id}/participants");
             self.page_of(
@@ -697,7 +706,7 @@ impl FakeZoom {
                 participant_rows(webinar),
                 MAX_PAGE_SIZE,
                 "participants",
-                |row| row.json(),
+                |row| row.json(with_registrant_id),
             )
         })
     }
@@ -886,14 +895,14 @@ struct ReportRow<'a> {
 }
 
 impl ReportRow<'_> {
-    fn json(self) -> Value {
+    fn json(self, with_registrant_id: bool) -> Value {
         // Guests' emails are empty unless they registered.
         let email = if self.registrant.is_some() {
             self.participant.email.clone()
         } else {
             String::new()
         };
-        json!({
+        let mut row = json!({
             "id": format!("pu{:06}", self.index + 1),
             "user_id": format!("{}", 16_778_240 + self.index),
             "name": self.participant.name,
@@ -901,9 +910,16 @@ impl ReportRow<'_> {
             "join_time": rfc3339(self.join_ms),
             "leave_time": rfc3339(self.leave_ms),
             "duration": (self.leave_ms - self.join_ms) / 1000,
-            "registrant_id": self.registrant.map(|r| r.id.clone()).unwrap_or_default(),
             "status": "in_meeting",
-        })
+        });
+        if with_registrant_id {
+            row["registrant_id"] = self
+                .registrant
+                .map(|r| r.id.clone())
+                .unwrap_or_default()
+                .into();
+        }
+        row
     }
 }
 

@@ -390,7 +390,7 @@ fn the_participants_report_has_a_row_per_segment_and_hides_guests_emails() {
     let report = body(&get(
         &zoom,
         &auth,
-        "/report/webinars/81234567890/participants?page_size=300",
+        "/report/webinars/81234567890/participants?page_size=300&include_fields=registrant_id",
     ));
     let rows = report["participants"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
@@ -405,6 +405,25 @@ fn the_participants_report_has_a_row_per_segment_and_hides_guests_emails() {
     );
     assert_eq!(rows[2]["user_email"], "", "a guest who did not register");
     assert_eq!(rows[2]["registrant_id"], "");
+}
+
+/// R8: Zoom adds `registrant_id` to the report's rows only when asked.
+#[test]
+fn r8_the_participants_report_has_registrant_ids_only_with_include_fields() {
+    let (zoom, _) = zoom();
+    let auth = token(&zoom);
+    let report = body(&get(
+        &zoom,
+        &auth,
+        "/report/webinars/81234567890/participants?page_size=300",
+    ));
+    let rows = report["participants"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().all(|r| r.get("registrant_id").is_none()),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0]["user_email"], "person0@example.com");
 }
 
 /// R11: a download answers 302 to a signed URL on the storage host, which
