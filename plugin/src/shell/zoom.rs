@@ -1,5 +1,7 @@
 //! The Zoom REST client (Server-to-Server OAuth, REST v2).
 
+use std::collections::BTreeSet;
+
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -252,6 +254,9 @@ impl<'a> ZoomClient<'a> {
     }
 }
 
+/// Zoom's largest page of Zoom Events (`GET /zoom_events/events`).
+pub const EVENTS_PAGE_SIZE: u32 = 300;
+
 impl ZoomClient<'_> {
     /// The participants report of a webinar that ended, a row per
     /// join/leave segment (R8); none when Zoom has no such webinar.
@@ -278,6 +283,59 @@ impl ZoomClient<'_> {
             },
         )
     }
+
+    /// The ids of the webinars that are sessions of a Zoom Event (R14),
+    /// from every page of the account's events and each event's sessions.
+    /// A session names its webinar in `webinar_id` (`meeting_id` is a
+    /// meeting session's).
+    /// <https://developers.zoom.us/docs/api/rest/zoom-events-api/> (Events: List events; Sessions: List sessions)
+    ///
+    /// An account without Zoom Events (no licence, no scope) answers the
+    /// events list with a 4xx: it has no event webinars. Any other failure
+    /// is an error: guessing "none" would sync an event's webinar.
+    pub fn zoom_event_webinars(&self) -> Result<BTreeSet<String>, PluginError> {
+        let mut ids = BTreeSet::new();
+        let mut token = String::new();
+        loop {
+            let path =
+                format!("/zoom_events/events?page_size={EVENTS_PAGE_SIZE}&next_page_token={token}");
+            let response = self.call(Method::Get, &path, None)?;
+            // Only the first page says whether the account has Zoom Events.
+            if token.is_empty() && (400..=499).contains(&response.status) && response.status != 429
+            {
+                return Ok(ids);
+            }
+            let page = read_json(&path, &response)?.unwrap_or_default();
+            for event in page
+                .get("events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(event_id) = event.get("event_id").map(id_text) else {
+                    continue;
+                };
+                let sessions = self
+                    .get(&format!("/zoom_events/events/{event_id}/sessions"))?
+                    .unwrap_or_default();
+                for session in sessions
+                    .get("sessions")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let id = session.get("webinar_id").map(id_text).unwrap_or_default();
+                    if !id.is_empty() && id != "0" {
+                        ids.insert(id);
+                    }
+                }
+            }
+            token = text(&page, "next_page_token");
+            if token.is_empty() {
+                return Ok(ids);
+            }
+        }
+    }
 }
 
 fn text(object: &Value, name: &str) -> String {
@@ -286,6 +344,15 @@ fn text(object: &Value, name: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
+}
+
+/// An id Zoom sends as a number or a string.
+fn id_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 /// A GET's JSON answer; none when Zoom says the object does not exist.

@@ -88,3 +88,47 @@ async fn r8_attendance_joins_the_registration_by_registrant_id_not_the_joining_e
         "the email Ada joined with is not a second contact"
     );
 }
+
+/// The webinar of [`JOINED_WITH_ANOTHER_EMAIL`], a session of a Zoom Event
+/// listed after `before` other events.
+fn event_webinar_after(before: usize) -> String {
+    let mut toml = JOINED_WITH_ANOTHER_EMAIL.replace(
+        "[[steps]]",
+        "[[zoom.events]]\nid = \"summit-2026\"\nname = \"Annual summit\"\nwebinar_ids = [81234567890]\n\n[[steps]]",
+    );
+    let others: String = (0..before)
+        .map(|i| {
+            format!(
+                "[[zoom.events]]\nid = \"meetup-{i}\"\nname = \"Meetup {i}\"\nwebinar_ids = []\n\n"
+            )
+        })
+        .collect();
+    let at = toml.find("[[zoom.events]]").unwrap();
+    toml.insert_str(at, &others);
+    toml
+}
+
+/// R14: a webinar that is a session of a Zoom Event is never synced, found
+/// by the sessions' `webinar_id` on whichever page of events lists it (the
+/// plugin reads pages of 300).
+#[tokio::test]
+async fn r14_a_zoom_events_webinar_on_the_second_page_of_events_is_not_synced() {
+    let outcome = run(&event_webinar_after(300)).await;
+    assert_eq!(
+        contact_emails(&outcome),
+        Vec::<&str>::new(),
+        "{:#}",
+        outcome.crm
+    );
+    assert!(outcome.crm["participations"].as_array().unwrap().is_empty());
+    let audit: Vec<&str> = outcome.audit["81234567890"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        audit.iter().any(|m| m.contains("part of a Zoom Event")),
+        "{audit:?}"
+    );
+}

@@ -374,42 +374,68 @@ impl FakeZoom {
                 self.participants_report(request, id)
             }
             ("GET", ["v2", "meetings", id, "recordings"]) => self.recordings(id),
-            ("GET", ["v2", "zoom_events", "events"]) => {
-                let events: Vec<Value> = self
-                    .lock()
-                    .account
-                    .events
-                    .iter()
-                    .map(|e| json!({ "event_id": e.id, "name": e.name, "status": "published" }))
-                    .collect();
-                FakeResponse::json(
-                    200,
-                    &json!({ "total_records": events.len(), "events": events, "next_page_token": "" }),
-                )
-            }
+            ("GET", ["v2", "zoom_events", "events"]) => self.zoom_events(request),
             ("GET", ["v2", "zoom_events", "events", event, "sessions"]) => {
-                let state = self.lock();
-                match state.account.events.iter().find(|e| e.id == *event) {
-                    Some(e) => {
-                        let sessions: Vec<Value> = e
-                            .webinar_ids
-                            .iter()
-                            .enumerate()
-                            .map(|(i, id)| json!({ "session_id": format!("{}-s{}", e.id, i + 1), "name": format!("Session {}", i + 1), "meeting_id": id, "type": 2 }))
-                            .collect();
-                        FakeResponse::json(
-                            200,
-                            &json!({ "total_records": sessions.len(), "sessions": sessions }),
-                        )
-                    }
-                    None => zoom_error(404, 3001, &format!("Event does not exist: {event}.")),
-                }
+                self.zoom_event_sessions(event)
             }
             _ => zoom_error(
                 404,
                 300,
                 &format!("Invalid api {} {}", request.method, request.path()),
             ),
+        }
+    }
+
+    /// `GET /zoom_events/events`: the account's events, in pages (at most
+    /// 300, 30 unless asked) with `next_page_token`s, as Zoom's list APIs
+    /// page (<https://developers.zoom.us/docs/api/rest/zoom-events-api/>,
+    /// Events: List events; <https://developers.zoom.us/docs/api/pagination/>).
+    fn zoom_events(&self, request: &FakeRequest) -> FakeResponse {
+        let events: Vec<Value> = self
+            .lock()
+            .account
+            .events
+            .iter()
+            .map(|e| json!({ "event_id": e.id, "name": e.name, "status": "published", "hub_id": "hub1" }))
+            .collect();
+        self.page(
+            request,
+            "zoom_events/events",
+            events,
+            MAX_PAGE_SIZE,
+            "events",
+        )
+    }
+
+    /// `GET /zoom_events/events/{eventId}/sessions`: a webinar session names
+    /// its webinar in `webinar_id` (Zoom's changelog of 2023-05-29 added
+    /// `webinar_id` and `meeting_id`:
+    /// <https://developers.zoom.us/changelog/webinars-plus-events/may-29-2023/>).
+    /// The docs do not say what `meeting_id` holds for a webinar session:
+    /// the harsher reading, nothing (the field is absent).
+    fn zoom_event_sessions(&self, event: &str) -> FakeResponse {
+        let state = self.lock();
+        match state.account.events.iter().find(|e| e.id == event) {
+            Some(e) => {
+                let sessions: Vec<Value> = e
+                    .webinar_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        json!({
+                            "session_id": format!("{}-s{}", e.id, i + 1),
+                            "name": format!("Session {}", i + 1),
+                            "type": 2,
+                            "webinar_id": id,
+                        })
+                    })
+                    .collect();
+                FakeResponse::json(
+                    200,
+                    &json!({ "total_records": sessions.len(), "sessions": sessions }),
+                )
+            }
+            None => zoom_error(404, 3001, &format!("Event does not exist: {event}.")),
         }
     }
 
