@@ -153,7 +153,10 @@ impl Default for CrmConfig {
 }
 
 /// The hosts the plugin talks to.
-pub const ZOOM_HOSTS: &[&str] = &["zoom.us", "api.zoom.us"];
+/// Zoom's hosts: OAuth and downloads on `zoom.us`; the API, the regional
+/// download hosts and the file storage downloads redirect to
+/// (`ssrweb.zoom.us`) under it (R11).
+pub const ZOOM_HOSTS: &[&str] = &["zoom.us", "*.zoom.us"];
 pub const CRM_HOSTS: &[&str] = &["api.hubapi.com"];
 
 impl Default for ConnectionConfig {

@@ -34,7 +34,12 @@ pub async fn answer(fakes: &Fakes, request: hyper::Request<hyper::body::Incoming
     let trimmed = path_and_query.trim_start_matches('/');
     let (host, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     let host = host.split('?').next().unwrap_or_default();
-    let Some(fake) = fakes.get(host) else {
+    // A fake also answers for the hosts it names (the fake Zoom's storage host).
+    let fake = fakes.get(host).or_else(|| {
+        let mut also = fakes.values().filter(|f| f.also_serves().contains(&host));
+        also.next()
+    });
+    let Some(fake) = fake else {
         let mut hosts: Vec<&str> = fakes.keys().map(String::as_str).collect();
         hosts.sort();
         return plain(

@@ -140,6 +140,14 @@ impl FakeResponse {
 /// An in-process stand-in for a remote service.
 pub trait FakeService: Send + Sync {
     fn handle(&self, request: &FakeRequest) -> FakeResponse;
+
+    /// Other hosts the service answers for, besides the ones it is
+    /// registered under: the fake Zoom's file storage, where its downloads
+    /// redirect (R11). Served by it wherever it is registered, still only
+    /// when the allow-list lets them out.
+    fn also_serves(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Asks `fake`, waits out the answer's latency; none when the fake times out.
@@ -209,9 +217,22 @@ impl RequestLog {
 /// The service a host belongs to.
 pub fn service_of(host: &str) -> &str {
     match host {
-        "zoom.us" | "api.zoom.us" => "zoom",
+        "zoom.us" => "zoom",
+        zoom if zoom.ends_with(".zoom.us") => "zoom",
         "api.hubapi.com" => "crm",
         other => other,
+    }
+}
+
+/// Whether an allow-list entry lets `host` out: an exact name, or a
+/// pattern `*.domain` for any name under `domain` (not `domain` itself,
+/// as in Spin's `allowed_outbound_hosts`). Both are lower-case.
+fn allows(entry: &str, host: &str) -> bool {
+    match entry.strip_prefix("*.") {
+        Some(domain) if !domain.is_empty() => host
+            .strip_suffix(domain)
+            .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+        _ => entry == host,
     }
 }
 
@@ -233,14 +254,22 @@ impl Outbound {
         Self::default()
     }
 
-    /// Allows `host` (exact match, no port).
+    /// Allows `host`: an exact name (no port), or `*.domain` for every
+    /// name under the domain (`*.zoom.us`: Zoom's regional and storage hosts).
     pub fn allow(mut self, host: &str) -> Self {
         self.allowed_hosts.push(host.to_ascii_lowercase());
         self
     }
 
-    /// Serves `host` with an in-process fake. The host must also be allowed.
+    /// Serves `host` with an in-process fake, and the other hosts the fake
+    /// says it serves (unless another fake has them). The hosts must also
+    /// be allowed.
     pub fn fake(mut self, host: &str, service: Arc<dyn FakeService>) -> Self {
+        for also in service.also_serves() {
+            self.fakes
+                .entry(also.to_ascii_lowercase())
+                .or_insert_with(|| service.clone());
+        }
         self.fakes.insert(host.to_ascii_lowercase(), service);
         self
     }
@@ -281,7 +310,7 @@ impl Outbound {
     /// Where a request to `host` goes, or why it may not.
     fn route(&self, host: &str) -> Result<Route, String> {
         let host = host.to_ascii_lowercase();
-        if !self.allowed_hosts.contains(&host) {
+        if !self.allowed_hosts.iter().any(|entry| allows(entry, &host)) {
             return Err(format!("{host} is not on this installation's allow-list"));
         }
         if let Some(fake) = self.fakes.get(&host) {
@@ -524,6 +553,58 @@ mod tests {
         assert!(reason.contains("allow-list"), "{reason}");
         let outbound = outbound.allow("API.zoom.us");
         assert!(matches!(outbound.route("api.zoom.us"), Ok(Route::Fake(_))));
+    }
+
+    struct WithStorage;
+    impl FakeService for WithStorage {
+        fn handle(&self, _request: &FakeRequest) -> FakeResponse {
+            FakeResponse::json(200, &serde_json::json!({}))
+        }
+        fn also_serves(&self) -> &'static [&'static str] {
+            &["ssrweb.zoom.us"]
+        }
+    }
+
+    #[test]
+    fn r11_host_patterns_allow_the_names_under_a_domain_only() {
+        let outbound = Outbound::deny_all()
+            .allow("zoom.us")
+            .allow("*.ZOOM.us")
+            .fake("zoom.us", Arc::new(WithStorage));
+        for allowed in [
+            "zoom.us",
+            "ssrweb.zoom.us",
+            "us06web.zoom.us",
+            "a.b.zoom.us",
+        ] {
+            assert!(
+                !matches!(outbound.route(allowed), Err(ref r) if r.contains("allow-list")),
+                "{allowed}"
+            );
+        }
+        for denied in ["evilzoom.us", "zoom.us.evil.example", ".zoom.us", "us"] {
+            let reason = outbound.route(denied).err().unwrap();
+            assert!(reason.contains("allow-list"), "{denied}: {reason}");
+        }
+        // Only a leading `*.` is a pattern; a bare `*` allows nothing.
+        assert!(Outbound::deny_all().allow("*").route("zoom.us").is_err());
+        assert!(Outbound::deny_all().allow("*.").route("zoom.us").is_err());
+    }
+
+    #[test]
+    fn r11_a_fake_serves_the_storage_host_it_redirects_to_when_allowed() {
+        let outbound = Outbound::deny_all()
+            .allow("zoom.us")
+            .fake("zoom.us", Arc::new(WithStorage));
+        let reason = outbound.route("ssrweb.zoom.us").err().unwrap();
+        assert!(reason.contains("allow-list"), "{reason}");
+        let outbound = outbound.allow("ssrweb.zoom.us");
+        assert!(matches!(
+            outbound.route("ssrweb.zoom.us"),
+            Ok(Route::Fake(_))
+        ));
+        assert_eq!(service_of("ssrweb.zoom.us"), "zoom");
+        assert_eq!(service_of("notzoom.us"), "notzoom.us");
     }
 
     #[test]

@@ -84,6 +84,14 @@ struct WakiHttp;
 
 impl http::HttpClient for WakiHttp {
     fn send(&self, request: http::Request) -> Result<http::Response, http::TransportError> {
+        self.send_with_headers(request)
+            .map(|(response, _)| response)
+    }
+
+    fn send_with_headers(
+        &self,
+        request: http::Request,
+    ) -> Result<(http::Response, http::Headers), http::TransportError> {
         let method = match request.method {
             http::Method::Get => waki::Method::Get,
             http::Method::Post => waki::Method::Post,
@@ -104,10 +112,19 @@ impl http::HttpClient for WakiHttp {
             .send()
             .map_err(|e| http::TransportError(format!("{e:#}")))?;
         let status = response.status_code();
+        let headers = http::Headers(
+            response
+                .headers()
+                .iter()
+                .filter_map(|(name, value)| {
+                    Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                })
+                .collect(),
+        );
         let body = response
             .body()
             .map_err(|e| http::TransportError(format!("reading the answer: {e:#}")))?;
-        Ok(http::Response { status, body })
+        Ok((http::Response { status, body }, headers))
     }
 
     fn pause(&self, ms: u64) {

@@ -80,9 +80,30 @@ impl Response {
 #[error("{0}")]
 pub struct TransportError(pub String);
 
+/// An answer's headers, as sent (names compared without case).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(String, String)>);
+
+impl Headers {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Sends one request and waits for the whole answer.
 pub trait HttpClient {
     fn send(&self, request: Request) -> Result<Response, TransportError>;
+
+    /// The answer with its headers (R32: `Retry-After`, `X-RateLimit-*`;
+    /// R11: a redirect's `Location`). A port that keeps no headers (most
+    /// of the shell's tests) answers with none.
+    fn send_with_headers(&self, request: Request) -> Result<(Response, Headers), TransportError> {
+        self.send(request).map(|r| (r, Headers::default()))
+    }
 
     /// Waits before trying again after a rate limit. A port without a
     /// clock (the shell's tests) does not wait.
@@ -127,5 +148,262 @@ impl Patience {
 
     pub fn retries(&self) -> u32 {
         self.retries.get()
+    }
+}
+
+/// Redirects followed for one request before giving up (R11).
+pub const MAX_REDIRECTS: usize = 5;
+
+/// `scheme://authority` and the rest (`/path?query`) of an absolute URL.
+fn origin_and_rest(url: &str) -> Option<(&str, &str)> {
+    let scheme_end = url.find("://")? + 3;
+    let rest_start = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let origin = &url[..rest_start];
+    (rest_start > scheme_end).then_some((origin, &url[rest_start..]))
+}
+
+/// The lower-case host of an absolute URL (no user info, no port).
+pub fn host_of(url: &str) -> Option<String> {
+    let (origin, _) = origin_and_rest(url)?;
+    let authority = &origin[origin.find("://")? + 3..];
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = authority.split(':').next().unwrap_or(authority);
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Where a `Location` points, from the URL that answered it.
+fn resolve(base: &str, location: &str) -> Option<String> {
+    let location = location.trim();
+    if location.contains("://") {
+        return origin_and_rest(location).map(|_| location.to_owned());
+    }
+    let (origin, rest) = origin_and_rest(base)?;
+    if let Some(scheme_relative) = location.strip_prefix("//") {
+        let scheme = &origin[..origin.find("://")?];
+        return resolve(base, &format!("{scheme}://{scheme_relative}"));
+    }
+    if location.starts_with('/') {
+        return Some(format!("{origin}{location}"));
+    }
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
+    Some(format!("{origin}{dir}{location}"))
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    match (origin_and_rest(a), origin_and_rest(b)) {
+        (Some((a, _)), Some((b, _))) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+/// Sends `request` and follows the answer's redirects (301, 302, 303, 307,
+/// 308), at most [`MAX_REDIRECTS`]: a recording's `download_url` answers
+/// 302 to a storage host (R11). Each hop is a new request, which the host
+/// checks against its allow-list like any other.
+///
+/// The credentials (`authorization`, `cookie`) go to the first origin
+/// only: a redirect to another host gets none. Zoom's storage redirects
+/// carry their own signature in the URL, and Zoom documents nothing that
+/// asks for the token to follow (curl and browsers drop it too). A
+/// redirect from https to plain http is refused rather than followed.
+pub fn send_following_redirects(
+    http: &dyn HttpClient,
+    request: Request,
+) -> Result<(Response, Headers), TransportError> {
+    let first = request.url.clone();
+    let mut request = request;
+    let mut hops = 0;
+    loop {
+        let url = request.url.clone();
+        let (response, headers) = http.send_with_headers(request.clone())?;
+        let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
+        let Some(location) = headers.get("location").filter(|_| redirect) else {
+            return Ok((response, headers));
+        };
+        if hops == MAX_REDIRECTS {
+            return Err(TransportError(format!(
+                "more than {MAX_REDIRECTS} redirects from {}",
+                host_of(&first).unwrap_or_default()
+            )));
+        }
+        hops += 1;
+        let Some(next) = resolve(&url, location) else {
+            return Err(TransportError(format!(
+                "{} redirected to an address that is not a URL: {location:?}",
+                host_of(&url).unwrap_or_default()
+            )));
+        };
+        if url.starts_with("https://") && !next.starts_with("https://") {
+            return Err(TransportError(format!(
+                "{} redirected to an address that is not https: {}",
+                host_of(&url).unwrap_or_default(),
+                host_of(&next).unwrap_or_default()
+            )));
+        }
+        if !same_origin(&url, &next) {
+            request.headers.retain(|(name, _)| {
+                !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("cookie")
+            });
+        }
+        // 303, and 301/302 after a POST as every client does: a GET without the body.
+        if response.status == 303
+            || (matches!(response.status, 301 | 302) && request.method != Method::Get)
+        {
+            request.method = Method::Get;
+            request.body.clear();
+            request
+                .headers
+                .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+        }
+        request.url = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// A URL, the status it answers and its headers.
+    type Answer = (&'static str, u16, Vec<(&'static str, &'static str)>);
+
+    /// Answers from a script (the body is the URL); records what it was sent.
+    struct Scripted {
+        answers: Vec<Answer>,
+        sent: RefCell<Vec<Request>>,
+    }
+
+    impl HttpClient for Scripted {
+        fn send(&self, request: Request) -> Result<Response, TransportError> {
+            self.send_with_headers(request).map(|(r, _)| r)
+        }
+
+        fn send_with_headers(
+            &self,
+            request: Request,
+        ) -> Result<(Response, Headers), TransportError> {
+            self.sent.borrow_mut().push(request.clone());
+            let (_, status, headers) = self
+                .answers
+                .iter()
+                .find(|(url, ..)| *url == request.url)
+                .ok_or_else(|| TransportError(format!("no answer for {}", request.url)))?;
+            let headers = headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            Ok((
+                Response {
+                    status: *status,
+                    body: request.url.clone().into_bytes(),
+                },
+                Headers(headers),
+            ))
+        }
+    }
+
+    fn scripted(answers: Vec<Answer>) -> Scripted {
+        Scripted {
+            answers,
+            sent: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn authorization(request: &Request) -> Option<&str> {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn r11_a_download_follows_a_302_to_a_storage_host_without_the_token() {
+        let http = scripted(vec![
+            (
+                "https://zoom.us/rec/download/f1",
+                302,
+                vec![("Location", "https://ssrweb.zoom.us/file/f1?Signature=s")],
+            ),
+            ("https://ssrweb.zoom.us/file/f1?Signature=s", 200, vec![]),
+        ]);
+        let request = Request::new(Method::Get, "https://zoom.us/rec/download/f1")
+            .header("authorization", "Bearer secret");
+        let (response, _) = send_following_redirects(&http, request).unwrap();
+        assert_eq!(response.status, 200);
+        assert_eq!(response.body, b"https://ssrweb.zoom.us/file/f1?Signature=s");
+        let sent = http.sent.borrow();
+        assert_eq!(authorization(&sent[0]), Some("Bearer secret"));
+        assert_eq!(
+            authorization(&sent[1]),
+            None,
+            "the token stays with zoom.us"
+        );
+    }
+
+    #[test]
+    fn r11_a_redirect_on_the_same_host_keeps_the_token_and_relative_locations_resolve() {
+        let http = scripted(vec![
+            ("https://zoom.us/a/b", 307, vec![("location", "/c?x=1")]),
+            ("https://zoom.us/c?x=1", 302, vec![("location", "d")]),
+            ("https://zoom.us/d", 200, vec![]),
+        ]);
+        let request =
+            Request::new(Method::Get, "https://zoom.us/a/b").header("Authorization", "Bearer t");
+        let (response, _) = send_following_redirects(&http, request).unwrap();
+        assert_eq!(response.status, 200);
+        assert!(
+            http.sent
+                .borrow()
+                .iter()
+                .all(|r| authorization(r) == Some("Bearer t"))
+        );
+    }
+
+    #[test]
+    fn r11_redirects_are_bounded_and_never_downgrade_to_http() {
+        let looping = scripted(vec![(
+            "https://zoom.us/loop",
+            302,
+            vec![("location", "/loop")],
+        )]);
+        let e =
+            send_following_redirects(&looping, Request::new(Method::Get, "https://zoom.us/loop"))
+                .unwrap_err();
+        assert!(e.0.contains("more than 5 redirects from zoom.us"), "{e}");
+        assert_eq!(looping.sent.borrow().len(), MAX_REDIRECTS + 1);
+
+        let downgrade = scripted(vec![(
+            "https://zoom.us/x",
+            301,
+            vec![("location", "http://zoom.us/x")],
+        )]);
+        let e =
+            send_following_redirects(&downgrade, Request::new(Method::Get, "https://zoom.us/x"))
+                .unwrap_err();
+        assert!(e.0.contains("not https"), "{e}");
+    }
+
+    #[test]
+    fn a_3xx_without_a_location_and_any_other_answer_are_returned_as_they_are() {
+        let http = scripted(vec![("https://zoom.us/x", 304, vec![])]);
+        let (response, _) =
+            send_following_redirects(&http, Request::new(Method::Get, "https://zoom.us/x"))
+                .unwrap();
+        assert_eq!(response.status, 304);
+    }
+
+    #[test]
+    fn hosts_of_urls() {
+        assert_eq!(
+            host_of("https://User@SSRWEB.zoom.us:443/f?x").as_deref(),
+            Some("ssrweb.zoom.us")
+        );
+        assert_eq!(host_of("https://zoom.us").as_deref(), Some("zoom.us"));
+        assert_eq!(host_of("zoom.us/x"), None);
+        assert_eq!(host_of("https:///x"), None);
     }
 }

@@ -225,38 +225,7 @@ impl<'a> Run<'a> {
     /// Webinars that are sessions of a Zoom Event (R14).
     fn zoom_event_webinars(&mut self) -> Result<&BTreeSet<String>, PluginError> {
         if self.zoom_event_webinars.is_none() {
-            let mut ids = BTreeSet::new();
-            // An account without Zoom Events answers 4xx: it has no event webinars.
-            let events = self
-                .zoom
-                .get("/zoom_events/events")
-                .unwrap_or(None)
-                .unwrap_or_default();
-            for event in events
-                .get("events")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let Some(event_id) = event.get("event_id").and_then(Value::as_str) else {
-                    continue;
-                };
-                let sessions = self
-                    .zoom
-                    .get(&format!("/zoom_events/events/{event_id}/sessions"))?
-                    .unwrap_or_default();
-                for session in sessions
-                    .get("sessions")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = session.get("meeting_id").map(id_text) {
-                        ids.insert(id);
-                    }
-                }
-            }
-            self.zoom_event_webinars = Some(ids);
+            self.zoom_event_webinars = Some(self.zoom.zoom_event_webinars()?);
         }
         Ok(self.zoom_event_webinars.get_or_insert_default())
     }
@@ -484,23 +453,7 @@ impl<'a> Run<'a> {
                 );
             }
             if ended {
-                let report = self
-                    .zoom
-                    .all_pages(
-                        &format!("/report/webinars/{id}/participants"),
-                        "participants",
-                        |p| {
-                            let field = |name: &str| text(p, name);
-                            Some(ParticipantRow {
-                                joined_ms: parse_rfc3339(&field("join_time"))?,
-                                left_ms: parse_rfc3339(&field("leave_time"))?,
-                                name: field("name"),
-                                email: field("user_email"),
-                                registrant_id: field("registrant_id"),
-                            })
-                        },
-                    )?
-                    .unwrap_or_default();
+                let report = self.zoom.participants_report(id)?.unwrap_or_default();
                 rows.extend(report);
             }
         }

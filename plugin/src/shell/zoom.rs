@@ -1,9 +1,14 @@
 //! The Zoom REST client (Server-to-Server OAuth, REST v2).
 
-use base64::Engine as _;
+use std::collections::BTreeSet;
 
-use super::http::{HttpClient, Method, Patience, Request, Response};
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::http::{HttpClient, Method, Patience, Request, Response, send_following_redirects};
 use super::{Config, PluginError, keys, required};
+use crate::core::plan::ParticipantRow;
+use crate::core::time::parse_rfc3339;
 
 pub const OAUTH_TOKEN_URL: &str = "https://zoom.us/oauth/token";
 pub const API_BASE: &str = "https://api.zoom.us/v2";
@@ -138,7 +143,11 @@ impl<'a> ZoomClient<'a> {
     }
 
     /// A recording file's content (a transcript); none when Zoom has no such
-    /// file. The account's token goes to Zoom's own hosts only.
+    /// file. The account's token goes to Zoom's own hosts only, as the
+    /// Bearer header Zoom documents for downloads with an OAuth token (not
+    /// the `access_token` query parameter, which would carry it into the
+    /// redirect's URL and every log on the way); the storage host Zoom
+    /// redirects to gets the signed URL and no token (R11).
     pub fn download(&self, url: &str) -> Result<Option<Vec<u8>>, PluginError> {
         let host = url
             .strip_prefix("https://")
@@ -175,8 +184,10 @@ impl<'a> ZoomClient<'a> {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = match self.http.send(request) {
-                Ok(response) => response,
+            // R11: a recording file's `download_url` answers 302 to a
+            // storage host; the token goes to Zoom's first host only.
+            let response = match send_following_redirects(self.http, request) {
+                Ok((response, _headers)) => response,
                 Err(_) if attempts < 3 => {
                     self.patience.retried();
                     continue;
@@ -207,19 +218,7 @@ impl<'a> ZoomClient<'a> {
     /// GET `path` (under /v2); none when Zoom says the object does not exist.
     pub fn get(&self, path: &str) -> Result<Option<serde_json::Value>, PluginError> {
         let response = self.call(Method::Get, path, None)?;
-        match response.status {
-            200..=299 => Ok(Some(response.json().unwrap_or_default())),
-            404 => Ok(None),
-            // Zoom answers 400 with code 3001 for a webinar that does not exist.
-            400 if zoom_code(&response) == Some(3001) => Ok(None),
-            429 => Err(PluginError::ZoomUnavailable(format!(
-                "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
-            ))),
-            status => Err(PluginError::ZoomUnavailable(format!(
-                "Zoom answered {status} for {path}: {}",
-                response.error_message()
-            ))),
-        }
+        read_json(path, &response)
     }
 
     /// Every item of a paged list (R31: pages of 300), each turned into a
@@ -252,6 +251,124 @@ impl<'a> ZoomClient<'a> {
                 return Ok(Some(items));
             }
         }
+    }
+}
+
+/// Zoom's largest page of Zoom Events (`GET /zoom_events/events`).
+pub const EVENTS_PAGE_SIZE: u32 = 300;
+
+impl ZoomClient<'_> {
+    /// The participants report of a webinar that ended, a row per
+    /// join/leave segment (R8); none when Zoom has no such webinar.
+    /// `registrant_id` comes only when asked for with
+    /// `include_fields=registrant_id`: it joins a row to its registration
+    /// when the email the person joined with is not the one they
+    /// registered with, or is hidden.
+    /// <https://developers.zoom.us/docs/api/rest/reference/zoom-api/methods/#operation/reportWebinarParticipants>
+    pub fn participants_report(
+        &self,
+        webinar: &str,
+    ) -> Result<Option<Vec<ParticipantRow>>, PluginError> {
+        self.all_pages(
+            &format!("/report/webinars/{webinar}/participants?include_fields=registrant_id"),
+            "participants",
+            |p| {
+                Some(ParticipantRow {
+                    joined_ms: parse_rfc3339(&text(p, "join_time"))?,
+                    left_ms: parse_rfc3339(&text(p, "leave_time"))?,
+                    name: text(p, "name"),
+                    email: text(p, "user_email"),
+                    registrant_id: text(p, "registrant_id"),
+                })
+            },
+        )
+    }
+
+    /// The ids of the webinars that are sessions of a Zoom Event (R14),
+    /// from every page of the account's events and each event's sessions.
+    /// A session names its webinar in `webinar_id` (`meeting_id` is a
+    /// meeting session's).
+    /// <https://developers.zoom.us/docs/api/rest/zoom-events-api/> (Events: List events; Sessions: List sessions)
+    ///
+    /// An account without Zoom Events (no licence, no scope) answers the
+    /// events list with a 4xx: it has no event webinars. Any other failure
+    /// is an error: guessing "none" would sync an event's webinar.
+    pub fn zoom_event_webinars(&self) -> Result<BTreeSet<String>, PluginError> {
+        let mut ids = BTreeSet::new();
+        let mut token = String::new();
+        loop {
+            let path =
+                format!("/zoom_events/events?page_size={EVENTS_PAGE_SIZE}&next_page_token={token}");
+            let response = self.call(Method::Get, &path, None)?;
+            // Only the first page says whether the account has Zoom Events.
+            if token.is_empty() && (400..=499).contains(&response.status) && response.status != 429
+            {
+                return Ok(ids);
+            }
+            let page = read_json(&path, &response)?.unwrap_or_default();
+            for event in page
+                .get("events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(event_id) = event.get("event_id").map(id_text) else {
+                    continue;
+                };
+                let sessions = self
+                    .get(&format!("/zoom_events/events/{event_id}/sessions"))?
+                    .unwrap_or_default();
+                for session in sessions
+                    .get("sessions")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let id = session.get("webinar_id").map(id_text).unwrap_or_default();
+                    if !id.is_empty() && id != "0" {
+                        ids.insert(id);
+                    }
+                }
+            }
+            token = text(&page, "next_page_token");
+            if token.is_empty() {
+                return Ok(ids);
+            }
+        }
+    }
+}
+
+fn text(object: &Value, name: &str) -> String {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// An id Zoom sends as a number or a string.
+fn id_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A GET's JSON answer; none when Zoom says the object does not exist.
+fn read_json(path: &str, response: &Response) -> Result<Option<Value>, PluginError> {
+    match response.status {
+        200..=299 => Ok(Some(response.json().unwrap_or_default())),
+        404 => Ok(None),
+        // Zoom answers 400 with code 3001 for a webinar that does not exist.
+        400 if zoom_code(response) == Some(3001) => Ok(None),
+        429 => Err(PluginError::ZoomUnavailable(format!(
+            "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
+        ))),
+        status => Err(PluginError::ZoomUnavailable(format!(
+            "Zoom answered {status} for {path}: {}",
+            response.error_message()
+        ))),
     }
 }
 

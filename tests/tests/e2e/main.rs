@@ -20,3 +20,4 @@ mod scenarios;
 mod settings;
 mod webhook_verification;
 mod workflow_action;
+mod zoom_api;

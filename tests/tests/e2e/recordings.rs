@@ -249,3 +249,59 @@ async fn a_call_the_crm_refuses_is_in_the_audit_log_with_its_reason() {
         assert_eq!(entry["records"].as_array().unwrap().len(), 1, "{entry}");
     }
 }
+
+/// R11: Zoom's `download_url` answers 302 to its file storage, a host that
+/// is not the API's; the plugin follows it (the token stays with zoom.us)
+/// and the call holds the transcript.
+#[tokio::test]
+async fn r11_a_transcript_whose_download_redirects_to_the_storage_host_reaches_the_call() {
+    use host_sim::outbound::Disposition;
+    let mut scenario = example("recording-rules");
+    scenario.steps = vec![Step::SyncNow {
+        webinar: "88000000001".into(),
+    }];
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    let outcome = scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let downloads: Vec<(String, String, Disposition)> = sim
+        .installation
+        .outbound
+        .log()
+        .records()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/rec/download/") || r.host == "ssrweb.zoom.us")
+        .map(|r| (r.host, r.path, r.disposition))
+        .collect();
+    assert_eq!(
+        downloads,
+        [
+            (
+                "zoom.us".to_owned(),
+                "/rec/download/rf88000000001x2".to_owned(),
+                Disposition::Faked(302)
+            ),
+            (
+                "ssrweb.zoom.us".to_owned(),
+                "/file/rf88000000001x2".to_owned(),
+                Disposition::Faked(200)
+            ),
+        ]
+    );
+    let calls = calls(&outcome);
+    assert_eq!(calls.len(), 2, "{:?}", outcome.audit);
+    for call in calls {
+        let body = call["properties"]["hs_call_body"].as_str().unwrap();
+        assert!(body.ends_with("Alan Turing: Can machines think?"), "{body}");
+    }
+    assert!(
+        !audit(&outcome, "88000000001")
+            .iter()
+            .any(|e| e.contains("Transcript not found") || e.contains("retried")),
+        "{:?}",
+        outcome.audit
+    );
+}

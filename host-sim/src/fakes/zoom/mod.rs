@@ -23,6 +23,13 @@ use model::{Registrant, Webinar, ZoomAccount};
 
 pub const OAUTH_HOST: &str = "zoom.us";
 pub const API_HOST: &str = "api.zoom.us";
+/// Where a recording file's `download_url` redirects: Zoom's file storage,
+/// a signed URL on another host (R11).
+pub const STORAGE_HOST: &str = "ssrweb.zoom.us";
+/// How long a storage URL's signature holds. Zoom documents none; real
+/// ones carry a CloudFront `Policy` a few hours long. The harsher reading:
+/// a minute, so a client must follow the redirect at once.
+pub const STORAGE_URL_LIFETIME_MS: i64 = 60_000;
 
 /// Zoom's page size limit for registrants and the participants report.
 pub const MAX_PAGE_SIZE: usize = 300;
@@ -367,42 +374,68 @@ impl FakeZoom {
                 self.participants_report(request, id)
             }
             ("GET", ["v2", "meetings", id, "recordings"]) => self.recordings(id),
-            ("GET", ["v2", "zoom_events", "events"]) => {
-                let events: Vec<Value> = self
-                    .lock()
-                    .account
-                    .events
-                    .iter()
-                    .map(|e| json!({ "event_id": e.id, "name": e.name, "status": "published" }))
-                    .collect();
-                FakeResponse::json(
-                    200,
-                    &json!({ "total_records": events.len(), "events": events, "next_page_token": "" }),
-                )
-            }
+            ("GET", ["v2", "zoom_events", "events"]) => self.zoom_events(request),
             ("GET", ["v2", "zoom_events", "events", event, "sessions"]) => {
-                let state = self.lock();
-                match state.account.events.iter().find(|e| e.id == *event) {
-                    Some(e) => {
-                        let sessions: Vec<Value> = e
-                            .webinar_ids
-                            .iter()
-                            .enumerate()
-                            .map(|(i, id)| json!({ "session_id": format!("{}-s{}", e.id, i + 1), "name": format!("Session {}", i + 1), "meeting_id": id, "type": 2 }))
-                            .collect();
-                        FakeResponse::json(
-                            200,
-                            &json!({ "total_records": sessions.len(), "sessions": sessions }),
-                        )
-                    }
-                    None => zoom_error(404, 3001, &format!("Event does not exist: {event}.")),
-                }
+                self.zoom_event_sessions(event)
             }
             _ => zoom_error(
                 404,
                 300,
                 &format!("Invalid api {} {}", request.method, request.path()),
             ),
+        }
+    }
+
+    /// `GET /zoom_events/events`: the account's events, in pages (at most
+    /// 300, 30 unless asked) with `next_page_token`s, as Zoom's list APIs
+    /// page (<https://developers.zoom.us/docs/api/rest/zoom-events-api/>,
+    /// Events: List events; <https://developers.zoom.us/docs/api/pagination/>).
+    fn zoom_events(&self, request: &FakeRequest) -> FakeResponse {
+        let events: Vec<Value> = self
+            .lock()
+            .account
+            .events
+            .iter()
+            .map(|e| json!({ "event_id": e.id, "name": e.name, "status": "published", "hub_id": "hub1" }))
+            .collect();
+        self.page(
+            request,
+            "zoom_events/events",
+            events,
+            MAX_PAGE_SIZE,
+            "events",
+        )
+    }
+
+    /// `GET /zoom_events/events/{eventId}/sessions`: a webinar session names
+    /// its webinar in `webinar_id` (Zoom's changelog of 2023-05-29 added
+    /// `webinar_id` and `meeting_id`:
+    /// <https://developers.zoom.us/changelog/webinars-plus-events/may-29-2023/>).
+    /// The docs do not say what `meeting_id` holds for a webinar session:
+    /// the harsher reading, nothing (the field is absent).
+    fn zoom_event_sessions(&self, event: &str) -> FakeResponse {
+        let state = self.lock();
+        match state.account.events.iter().find(|e| e.id == event) {
+            Some(e) => {
+                let sessions: Vec<Value> = e
+                    .webinar_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        json!({
+                            "session_id": format!("{}-s{}", e.id, i + 1),
+                            "name": format!("Session {}", i + 1),
+                            "type": 2,
+                            "webinar_id": id,
+                        })
+                    })
+                    .collect();
+                FakeResponse::json(
+                    200,
+                    &json!({ "total_records": sessions.len(), "sessions": sessions }),
+                )
+            }
+            None => zoom_error(404, 3001, &format!("Event does not exist: {event}.")),
         }
     }
 
@@ -681,7 +714,16 @@ impl FakeZoom {
         FakeResponse::empty(204)
     }
 
+    /// `GET /report/webinars/{id}/participants`: a row per join/leave
+    /// segment. `registrant_id` is in a row only when asked for with
+    /// `include_fields=registrant_id`, as Zoom documents
+    /// (<https://developers.zoom.us/docs/api/rest/reference/zoom-api/methods/#operation/reportWebinarParticipants>:
+    /// "include_fields: Provide `registrant_id` as the value for this field
+    /// if you would like to see the registrant ID attribute in the response").
     fn participants_report(&self, request: &FakeRequest, id: &str) -> FakeResponse {
+        let with_registrant_id = request
+            .query_param("include_fields")
+            .is_some_and(|fields| fields.split(',').any(|f| f.trim() == "registrant_id"));
         self.with_webinar(id, |webinar, _| {
             let listing = format!("report/{id}/participants");
             self.page_of(
@@ -690,7 +732,7 @@ impl FakeZoom {
                 participant_rows(webinar),
                 MAX_PAGE_SIZE,
                 "participants",
-                |row| row.json(),
+                |row| row.json(with_registrant_id),
             )
         })
     }
@@ -712,7 +754,12 @@ impl FakeZoom {
         }
     }
 
-    /// `zoom.us/rec/download/{file id}`: the file's content, with a bearer or download token.
+    /// `zoom.us/rec/download/{file id}`, with a bearer or download token: a
+    /// 302 to the file on the storage host, as Zoom answers (a 302 whose
+    /// `Location` is a signed `ssrweb.zoom.us` URL: see the devforum thread
+    /// <https://devforum.zoom.us/t/zak-token-stopped-working-for-authenticating-file-downloads/53338>
+    /// and youtube-dl issue 25605). The content itself comes from
+    /// [`Self::storage`].
     fn download(&self, request: &FakeRequest) -> FakeResponse {
         if !self.token_valid(request)
             && request
@@ -732,12 +779,80 @@ impl FakeZoom {
             .find(|f| f.id == file_id);
         match file {
             Some(f) if f.status == "completed" => {
-                FakeResponse::bytes(200, "text/vtt", f.content.clone().into_bytes())
+                let expires = self.clock.now_ms() + STORAGE_URL_LIFETIME_MS;
+                let location = format!(
+                    "https://{STORAGE_HOST}/file/{}?Expires={expires}&Signature={}",
+                    f.id,
+                    storage_signature(&f.id, expires)
+                );
+                let mut answer = FakeResponse::empty(302);
+                answer.headers.push(("location".into(), location));
+                answer
             }
             Some(_) => zoom_error(404, 3303, "The recording file is still processing."),
             None => zoom_error(404, 3301, "This recording does not exist."),
         }
     }
+
+    /// `ssrweb.zoom.us/file/{file id}?Expires=&Signature=`: the file, for a
+    /// signed URL that has not expired. The URL is the credential; a request
+    /// that also carries an `Authorization` header is refused (400), as S3
+    /// refuses a presigned URL with a second credential ("Only one auth
+    /// mechanism allowed"). Zoom documents neither: the harsher reading, so
+    /// a client that forwards the account's token to the storage host fails
+    /// here instead of leaking it there.
+    fn storage(&self, request: &FakeRequest) -> FakeResponse {
+        let forbidden = |message: &str| {
+            FakeResponse::bytes(
+                403,
+                "application/xml",
+                format!("<Error><Code>AccessDenied</Code><Message>{message}</Message></Error>")
+                    .into_bytes(),
+            )
+        };
+        if request.header("authorization").is_some() {
+            return FakeResponse::bytes(
+                400,
+                "application/xml",
+                b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the Signature query parameter should be specified</Message></Error>".to_vec(),
+            );
+        }
+        let Some(file_id) = request.path().strip_prefix("/file/") else {
+            return forbidden("Not a file.");
+        };
+        let expires = request
+            .query_param("Expires")
+            .and_then(|e| e.parse::<i64>().ok());
+        let signed = expires.is_some_and(|expires| {
+            request.query_param("Signature") == Some(storage_signature(file_id, expires))
+        });
+        match expires {
+            Some(expires) if signed && expires > self.clock.now_ms() => {}
+            Some(_) if signed => return forbidden("Request has expired."),
+            _ => return forbidden("Invalid signature."),
+        }
+        let state = self.lock();
+        let file = state
+            .account
+            .webinars
+            .iter()
+            .filter_map(|w| w.recording.as_ref().filter(|r| !r.deleted))
+            .flat_map(|r| &r.files)
+            .find(|f| f.id == file_id);
+        match file {
+            Some(f) => FakeResponse::bytes(200, "text/vtt", f.content.clone().into_bytes()),
+            None => forbidden("The file does not exist."),
+        }
+    }
+}
+
+/// The storage URL's signature of a file until `expires` (the fake's own key).
+fn storage_signature(file_id: &str, expires: i64) -> String {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"fake-zoom-storage")
+        .expect("HMAC takes any key");
+    mac.update(format!("{file_id}:{expires}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn user_json(user: &model::User) -> Value {
@@ -806,14 +921,14 @@ struct ReportRow<'a> {
 }
 
 impl ReportRow<'_> {
-    fn json(self) -> Value {
+    fn json(self, with_registrant_id: bool) -> Value {
         // Guests' emails are empty unless they registered.
         let email = if self.registrant.is_some() {
             self.participant.email.clone()
         } else {
             String::new()
         };
-        json!({
+        let mut row = json!({
             "id": format!("pu{:06}", self.index + 1),
             "user_id": format!("{}", 16_778_240 + self.index),
             "name": self.participant.name,
@@ -821,9 +936,16 @@ impl ReportRow<'_> {
             "join_time": rfc3339(self.join_ms),
             "leave_time": rfc3339(self.leave_ms),
             "duration": (self.leave_ms - self.join_ms) / 1000,
-            "registrant_id": self.registrant.map(|r| r.id.clone()).unwrap_or_default(),
             "status": "in_meeting",
-        })
+        });
+        if with_registrant_id {
+            row["registrant_id"] = self
+                .registrant
+                .map(|r| r.id.clone())
+                .unwrap_or_default()
+                .into();
+        }
+        row
     }
 }
 
@@ -901,6 +1023,10 @@ fn recording_json(w: &Webinar, recording: &model::Recording) -> Value {
 }
 
 impl FakeService for FakeZoom {
+    fn also_serves(&self) -> &'static [&'static str] {
+        &[STORAGE_HOST]
+    }
+
     fn handle(&self, request: &FakeRequest) -> FakeResponse {
         let latency = Duration::from_millis(self.faults.plan().latency_ms);
         let answer = match self.faults.draw() {
@@ -921,6 +1047,10 @@ impl FakeService for FakeZoom {
                     self.download(request)
                 }
                 (Some(OAUTH_HOST), _) => zoom_error(404, 404, "Not found"),
+                (Some(STORAGE_HOST), _) if request.method == http::Method::GET => {
+                    self.storage(request)
+                }
+                (Some(STORAGE_HOST), _) => zoom_error(405, 405, "Method not allowed"),
                 _ => self.api(request),
             },
         };

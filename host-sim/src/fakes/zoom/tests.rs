@@ -390,7 +390,7 @@ fn the_participants_report_has_a_row_per_segment_and_hides_guests_emails() {
     let report = body(&get(
         &zoom,
         &auth,
-        "/report/webinars/81234567890/participants?page_size=300",
+        "/report/webinars/81234567890/participants?page_size=300&include_fields=registrant_id",
     ));
     let rows = report["participants"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
@@ -407,6 +407,88 @@ fn the_participants_report_has_a_row_per_segment_and_hides_guests_emails() {
     assert_eq!(rows[2]["registrant_id"], "");
 }
 
+/// R8: Zoom adds `registrant_id` to the report's rows only when asked.
+#[test]
+fn r8_the_participants_report_has_registrant_ids_only_with_include_fields() {
+    let (zoom, _) = zoom();
+    let auth = token(&zoom);
+    let report = body(&get(
+        &zoom,
+        &auth,
+        "/report/webinars/81234567890/participants?page_size=300",
+    ));
+    let rows = report["participants"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().all(|r| r.get("registrant_id").is_none()),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0]["user_email"], "person0@example.com");
+}
+
+/// R11: a download answers 302 to a signed URL on the storage host, which
+/// serves the file to the URL alone: no token, not after it expires.
+#[test]
+fn r11_a_download_redirects_to_a_signed_storage_url_that_takes_no_token() {
+    let (zoom, clock) = zoom();
+    let auth = token(&zoom);
+    let recording = body(&get(&zoom, &auth, "/meetings/81234567890/recordings"));
+    let url = recording["recording_files"][1]["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        zoom.handle(&request("GET", &url, None, None)).status,
+        401,
+        "the download needs the account's token"
+    );
+    let redirect = zoom.handle(&request("GET", &url, Some(&auth), None));
+    assert_eq!(redirect.status, 302);
+    let location = redirect
+        .headers
+        .iter()
+        .find(|(n, _)| n == "location")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(
+        location.starts_with("https://ssrweb.zoom.us/file/"),
+        "{location}"
+    );
+    assert_eq!(zoom.also_serves(), [STORAGE_HOST]);
+
+    let file = zoom.handle(&request("GET", &location, None, None));
+    assert_eq!(file.status, 200);
+    assert!(String::from_utf8_lossy(&file.body).contains("Hannah Host: Welcome!"));
+    // The token does not belong there.
+    assert_eq!(
+        zoom.handle(&request("GET", &location, Some(&auth), None))
+            .status,
+        400
+    );
+    // A forged or expired signature is refused.
+    let forged = location.replace("Signature=", "Signature=0");
+    assert_eq!(
+        zoom.handle(&request("GET", &forged, None, None)).status,
+        403
+    );
+    clock.advance(Duration::from_millis(STORAGE_URL_LIFETIME_MS as u64));
+    assert_eq!(
+        zoom.handle(&request("GET", &location, None, None)).status,
+        403
+    );
+}
+
+/// Follows the fake's download redirect as a client would (without the token).
+fn download(zoom: &FakeZoom, url: &str, auth: &str) -> FakeResponse {
+    let answer = zoom.handle(&request("GET", url, Some(auth), None));
+    match answer.headers.iter().find(|(n, _)| n == "location") {
+        Some((_, location)) if answer.status == 302 => {
+            zoom.handle(&request("GET", location, None, None))
+        }
+        _ => answer,
+    }
+}
+
 #[test]
 fn recordings_list_their_files_and_download_transcripts() {
     let (zoom, _) = zoom();
@@ -421,7 +503,7 @@ fn recordings_list_their_files_and_download_transcripts() {
         ["MP4", "TRANSCRIPT"]
     );
     let url = files[1]["download_url"].as_str().unwrap();
-    let vtt = zoom.handle(&request("GET", url, Some(&auth), None));
+    let vtt = download(&zoom, url, &auth);
     assert!(String::from_utf8_lossy(&vtt.body).contains("Hannah Host: Welcome!"));
 
     let none = get(&zoom, &auth, "/meetings/89999999999/recordings");
@@ -473,7 +555,43 @@ fn users_and_zoom_events_are_listed() {
     let events = body(&get(&zoom, &auth, "/zoom_events/events"));
     assert_eq!(events["events"][0]["event_id"], "ev1");
     let sessions = body(&get(&zoom, &auth, "/zoom_events/events/ev1/sessions"));
-    assert_eq!(sessions["sessions"][0]["meeting_id"], 89999999999u64);
+    assert_eq!(sessions["sessions"][0]["webinar_id"], 89999999999u64);
+}
+
+/// R14: sessions name their webinar in `webinar_id`, not `meeting_id`,
+/// and the events list is paged.
+#[test]
+fn r14_zoom_events_are_paged_and_sessions_name_their_webinar_in_webinar_id() {
+    let (zoom, _) = zoom();
+    zoom.update(|a| {
+        for i in 0..40 {
+            a.events.push(ZoomEvent {
+                id: format!("more{i}"),
+                name: format!("Event {i}"),
+                webinar_ids: vec![],
+            });
+        }
+    });
+    let auth = token(&zoom);
+    let first = body(&get(&zoom, &auth, "/zoom_events/events"));
+    assert_eq!(
+        first["events"].as_array().unwrap().len(),
+        30,
+        "30 unless asked"
+    );
+    assert_eq!(first["total_records"], 41);
+    let token = first["next_page_token"].as_str().unwrap();
+    assert_ne!(token, "");
+    let second = body(&get(
+        &zoom,
+        &auth,
+        &format!("/zoom_events/events?next_page_token={token}"),
+    ));
+    assert_eq!(second["events"].as_array().unwrap().len(), 11);
+    assert_eq!(second["next_page_token"], "");
+    let sessions = body(&get(&zoom, &auth, "/zoom_events/events/ev1/sessions"));
+    assert!(sessions["sessions"][0].get("meeting_id").is_none());
+    assert_eq!(sessions["sessions"][0]["webinar_id"], 89999999999u64);
 }
 
 #[test]
