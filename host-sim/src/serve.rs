@@ -4,7 +4,7 @@
 //! | route | export |
 //! | --- | --- |
 //! | `POST /webhooks/zoom`, `POST /webhooks/crm` | `webhooks.handle` (raw body and headers, for the signature) |
-//! | `POST /actions/add-contact-to-zoom-webinar` | `workflow-actions.execute` (the CRM's custom-action request and answer) |
+//! | `POST /actions/add-contact-to-zoom-webinar` | `webhooks.handle` (HubSpot's signed custom-action request; the plugin verifies it and answers `outputFields`) |
 //! | `GET`/`PUT /settings`, `/settings/users/{email}`, `/settings/webinars/{id}` | `settings` |
 //! | `GET /webinars/{id}/audit` | `settings.audit-log` |
 //! | `POST /webinars/{id}/sync-now`, `POST /tick`, `POST /backfill?since=` | `sync` |
@@ -15,8 +15,9 @@
 //! flight finish, and saves the fakes' state.
 //!
 //! Who may call what (issue 19; the table is in docs/reliability.md): the
-//! webhook routes are open at this door and verified by the plugin (Zoom's
-//! v0 signature, the CRM's v3); `/health` is open; every other route is the
+//! webhook routes and the workflow action are open at this door and
+//! verified by the plugin (Zoom's v0 signature, the CRM's v3, HubSpot's v2
+//! for the action); `/health` is open; every other route is the
 //! operator's and needs `Authorization: Bearer <admin token>`. A request
 //! whose `Host` is not this server's is refused (DNS rebinding), and no
 //! CORS header is ever sent. Headers and bodies must arrive in time, and at
@@ -37,7 +38,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use wasmtime_wasi_http::io::TokioIo;
 
-use crate::api::{self, ApiError, WebinarInput};
+use crate::api::{self, ApiError};
 use crate::bindings::{settings, webhooks};
 use crate::config::{HostConfig, Secret};
 use crate::operator;
@@ -103,9 +104,9 @@ pub fn owner(method: &str, path: &str) -> Owner {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         ("GET", ["health"]) => Owner::Anyone,
-        ("POST", ["webhooks", "zoom" | "crm"]) => Owner::Signed,
-        // The workflow action is the CRM's; its signature check (HubSpot's
-        // v2, issue 17) is not built yet, so until then it is the operator's.
+        ("POST", ["webhooks", "zoom" | "crm"] | ["actions", "add-contact-to-zoom-webinar"]) => {
+            Owner::Signed
+        }
         _ => Owner::Operator,
     }
 }
@@ -214,9 +215,11 @@ pub async fn route(sim: &Simulator, request: Incoming) -> Reply {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (request.method.as_str(), segments.as_slice()) {
         ("GET", ["health"]) => json_reply(200, &json!({ "status": "ok" })),
-        ("POST", ["webhooks", source @ ("zoom" | "crm")]) => {
+        // The CRM's workflow action comes as its signed request, verified
+        // by the plugin like a webhook (HubSpot's v2 or v3 signature).
+        ("POST", ["webhooks", "zoom" | "crm"] | ["actions", "add-contact-to-zoom-webinar"]) => {
             let delivery = webhooks::Delivery {
-                source: if *source == "zoom" {
+                source: if segments[..] == ["webhooks", "zoom"] {
                     webhooks::WebhookSource::Zoom
                 } else {
                     webhooks::WebhookSource::Crm
@@ -234,27 +237,6 @@ pub async fn route(sim: &Simulator, request: Incoming) -> Reply {
                     body: answer.body,
                 },
                 Err(e) => error_reply(503, &e.to_string()),
-            }
-        }
-        ("POST", ["actions", "add-contact-to-zoom-webinar"]) => {
-            let body = match request.json() {
-                Ok(body) => body,
-                Err(reply) => return reply,
-            };
-            let contact = match &body["object"]["objectId"] {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => return error_reply(400, "object.objectId (the contact id) is required"),
-            };
-            let input = match &body["inputFields"]["webinar_id"] {
-                Value::String(s) => WebinarInput::Fixed(s.clone()),
-                Value::Number(n) => WebinarInput::Fixed(n.to_string()),
-                _ => WebinarInput::Missing,
-            };
-            let callback = body["callbackId"].as_str().unwrap_or_default().to_owned();
-            match api::add_contact_to_webinar(sim, &contact, input, &callback).await {
-                Ok(outcome) => json_reply(200, &outcome.crm_json()),
-                Err(e) => api_error(e),
             }
         }
         ("GET", ["settings"]) => match api::global_settings(sim).await {

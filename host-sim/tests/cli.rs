@@ -637,11 +637,6 @@ fn serve_refuses_every_caller_without_its_credential() {
         ("POST", "/webinars/82000000001/sync-now", ""),
         ("POST", "/tick", ""),
         ("POST", "/backfill", ""),
-        (
-            "POST",
-            "/actions/add-contact-to-zoom-webinar",
-            r#"{"object":{"objectId":1},"inputFields":{"webinar_id":"82000000004"}}"#,
-        ),
     ];
     for (method, path, body) in operator_routes {
         let none = operator(address, method, path, None, body);
@@ -658,6 +653,22 @@ fn serve_refuses_every_caller_without_its_credential() {
         assert!(
             !answered.starts_with("HTTP/1.1 401") && !answered.starts_with("HTTP/1.1 421"),
             "{method} {path} with the token: {answered}"
+        );
+    }
+    // The workflow action is HubSpot's: its signature, not the operator's
+    // token (the plugin verifies it; tests/tests/e2e/workflow_action.rs).
+    let action = r#"{"object":{"objectId":1},"inputFields":{"webinar_id":"82000000004"}}"#;
+    for token in [None, Some(token)] {
+        let unsigned = operator(
+            address,
+            "POST",
+            "/actions/add-contact-to-zoom-webinar",
+            token,
+            action,
+        );
+        assert!(
+            unsigned.starts_with("HTTP/1.1 401") && unsigned.contains("invalid_signature"),
+            "{unsigned}"
         );
     }
     // A page's cross-origin `text/plain` POST (no preflight) carries no token.

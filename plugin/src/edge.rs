@@ -9,7 +9,7 @@ wit_bindgen::generate!({
 
 use crate::core::audit::AuditKind;
 use crate::core::settings as core_settings;
-use crate::core::{definitions, webhook};
+use crate::core::{crm_action, definitions, webhook};
 use crate::shell::{self, PluginError as Error, http};
 use crm::zoom_webinars::{config, storage, types};
 use exports::crm::zoom_webinars::{
@@ -218,16 +218,23 @@ impl webhooks::Guest for Plugin {
                 config(shell::keys::CRM_CLIENT_SECRET),
                 config(shell::keys::HOST_PUBLIC_URL),
             ) {
-                (Ok(secret), Ok(url)) => webhook::handle_crm(
-                    &delivery,
-                    webhook::CrmSecrets {
+                (Ok(secret), Ok(url)) => {
+                    let secrets = webhook::CrmSecrets {
                         client_secret: secret.as_deref(),
                         public_url: url.as_deref(),
-                    },
-                    &mut |event| {
-                        shell::intake::record_crm(&HostStore, &event).map_err(|e| e.to_string())
-                    },
-                ),
+                    };
+                    // The workflow action's URL: HubSpot's signed request (R21, R29).
+                    if delivery.path.split('?').next() == Some(crm_action::ACTION_PATH) {
+                        match crm_action::verify(&delivery, secrets) {
+                            Ok(request) => crm_action::answer(&run_action(request)),
+                            Err(refusal) => refusal,
+                        }
+                    } else {
+                        webhook::handle_crm(&delivery, secrets, &mut |event| {
+                            shell::intake::record_crm(&HostStore, &event).map_err(|e| e.to_string())
+                        })
+                    }
+                }
                 (Err(e), _) | (_, Err(e)) => unreadable_config(&e),
             },
         };
@@ -247,6 +254,32 @@ fn field_type(t: definitions::FieldType) -> workflow_actions::FieldType {
     match t {
         definitions::FieldType::Text => workflow_actions::FieldType::Text,
         definitions::FieldType::Number => workflow_actions::FieldType::Number,
+    }
+}
+
+/// "Add contact to Zoom webinar" for a verified HubSpot request.
+fn run_action(request: crm_action::ActionRequest) -> crm_action::Outcome {
+    use shell::action::{Execution, WebinarInput, add_contact_to_webinar};
+    let execution = Execution {
+        action_id: definitions::ADD_CONTACT_TO_WEBINAR.into(),
+        contact_id: request.contact_id,
+        webinar: request.webinar_id.map(WebinarInput::Fixed),
+    };
+    let env = shell::sync::Env {
+        http: &WakiHttp,
+        config: &HostConfig,
+        store: &HostStore,
+        now_ms: now_ms(),
+    };
+    match add_contact_to_webinar(&env, &execution) {
+        Ok(registered) => crm_action::Outcome::Registered(vec![
+            ("registrant_id".into(), registered.registrant_id),
+            ("join_url".into(), registered.join_url),
+        ]),
+        Err(refusal) if refusal.retryable() => {
+            crm_action::Outcome::Unavailable(refusal.to_string())
+        }
+        Err(refusal) => crm_action::Outcome::Refused(refusal.to_string()),
     }
 }
 

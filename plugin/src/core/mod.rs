@@ -4,6 +4,7 @@ pub mod action;
 pub mod attendance;
 pub mod audit;
 pub mod contact_properties;
+pub mod crm_action;
 pub mod definitions;
 pub mod exclusions;
 pub mod intake;

@@ -53,7 +53,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn json(status: u16, body: &serde_json::Value) -> Self {
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
         Self {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -230,6 +230,83 @@ pub fn crm_signature(
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// What every CRM delivery is checked for first: POST, its size, and the
+/// secrets it is verified with; the secret and the full URI it was signed for.
+pub fn crm_preamble<'a>(
+    delivery: &Delivery,
+    secrets: CrmSecrets<'a>,
+) -> Result<(&'a str, String), Answer> {
+    if !delivery.method.eq_ignore_ascii_case("POST") {
+        return Err(Answer::refusal(
+            405,
+            "method_not_allowed",
+            &format!("the CRM calls with POST, not {}", delivery.method),
+        ));
+    }
+    if let Some(refusal) = too_large(delivery) {
+        return Err(refusal);
+    }
+    let (Some(secret), Some(public_url)) = (
+        secrets.client_secret.filter(|s| !s.is_empty()),
+        secrets.public_url.filter(|s| !s.is_empty()),
+    ) else {
+        return Err(Answer::refusal(
+            503,
+            "not_configured",
+            "CRM requests cannot be verified: set crm.client-secret (the app's client secret) and host.public-url (the URL the CRM calls)",
+        ));
+    };
+    Ok((
+        secret,
+        format!("{}{}", public_url.trim_end_matches('/'), delivery.path),
+    ))
+}
+
+/// The CRM's v3 signature over `uri`, and its timestamp within 5 minutes.
+pub fn check_crm_v3(delivery: &Delivery, secret: &str, uri: &str) -> Result<(), Answer> {
+    let (Some(timestamp), Some(signature)) = (
+        delivery.header(CRM_TIMESTAMP_HEADER),
+        delivery.header(CRM_SIGNATURE_HEADER),
+    ) else {
+        return Err(Answer::refusal(
+            401,
+            "invalid_signature",
+            &format!(
+                "the delivery has no {CRM_SIGNATURE_HEADER} and {CRM_TIMESTAMP_HEADER} headers"
+            ),
+        ));
+    };
+    match timestamp.trim().parse::<i64>() {
+        Ok(at) if (delivery.received_at_ms - at).abs() <= zoom_signature::FRESHNESS_WINDOW_MS => {}
+        _ => {
+            return Err(Answer::refusal(
+                401,
+                "stale_delivery",
+                &format!(
+                    "{CRM_TIMESTAMP_HEADER} {timestamp:?} is not within 5 minutes of now: a replayed or delayed delivery"
+                ),
+            ));
+        }
+    }
+    let expected = crm_signature(
+        secret,
+        &delivery.method.to_ascii_uppercase(),
+        uri,
+        &delivery.body,
+        timestamp.trim(),
+    );
+    if !constant_time_eq(expected.as_bytes(), signature.trim().as_bytes()) {
+        return Err(Answer::refusal(
+            401,
+            "invalid_signature",
+            &format!(
+                "the {CRM_SIGNATURE_HEADER} does not match the body signed for {uri} with crm.client-secret"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Verifies and answers a CRM delivery: contact deletions and restores go
 /// to `record`; other subscription types are acknowledged and ignored.
 pub fn handle_crm(
@@ -237,69 +314,12 @@ pub fn handle_crm(
     secrets: CrmSecrets<'_>,
     record: &mut dyn FnMut(ContactEvent) -> Result<(), String>,
 ) -> Answer {
-    if !delivery.method.eq_ignore_ascii_case("POST") {
-        return Answer::refusal(
-            405,
-            "method_not_allowed",
-            &format!(
-                "the CRM delivers webhooks with POST, not {}",
-                delivery.method
-            ),
-        );
-    }
-    if let Some(refusal) = too_large(delivery) {
+    let (secret, uri) = match crm_preamble(delivery, secrets) {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal,
+    };
+    if let Err(refusal) = check_crm_v3(delivery, secret, &uri) {
         return refusal;
-    }
-    let (Some(secret), Some(public_url)) = (
-        secrets.client_secret.filter(|s| !s.is_empty()),
-        secrets.public_url.filter(|s| !s.is_empty()),
-    ) else {
-        return Answer::refusal(
-            503,
-            "not_configured",
-            "CRM webhooks cannot be verified: set crm.client-secret (the app's client secret) and host.public-url (the URL the CRM calls)",
-        );
-    };
-    let (Some(timestamp), Some(signature)) = (
-        delivery.header(CRM_TIMESTAMP_HEADER),
-        delivery.header(CRM_SIGNATURE_HEADER),
-    ) else {
-        return Answer::refusal(
-            401,
-            "invalid_signature",
-            &format!(
-                "the delivery has no {CRM_SIGNATURE_HEADER} and {CRM_TIMESTAMP_HEADER} headers"
-            ),
-        );
-    };
-    match timestamp.trim().parse::<i64>() {
-        Ok(at) if (delivery.received_at_ms - at).abs() <= zoom_signature::FRESHNESS_WINDOW_MS => {}
-        _ => {
-            return Answer::refusal(
-                401,
-                "stale_delivery",
-                &format!(
-                    "{CRM_TIMESTAMP_HEADER} {timestamp:?} is not within 5 minutes of now: a replayed or delayed delivery"
-                ),
-            );
-        }
-    }
-    let uri = format!("{}{}", public_url.trim_end_matches('/'), delivery.path);
-    let expected = crm_signature(
-        secret,
-        &delivery.method.to_ascii_uppercase(),
-        &uri,
-        &delivery.body,
-        timestamp.trim(),
-    );
-    if !constant_time_eq(expected.as_bytes(), signature.trim().as_bytes()) {
-        return Answer::refusal(
-            401,
-            "invalid_signature",
-            &format!(
-                "the {CRM_SIGNATURE_HEADER} does not match the body signed for {uri} with crm.client-secret"
-            ),
-        );
     }
     let events: Vec<serde_json::Value> = match serde_json::from_slice(&delivery.body) {
         Ok(serde_json::Value::Array(events)) => events,
@@ -361,7 +381,7 @@ fn too_large(delivery: &Delivery) -> Option<Answer> {
     })
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -160,3 +160,91 @@ async fn an_outage_blocks_the_contact_at_this_step_and_is_retryable() {
         "{result}"
     );
 }
+
+/// R21, R29: the action as HubSpot calls it — a signed request to the
+/// action's URL, verified by the plugin (v2: hex SHA-256 of the client
+/// secret, method, full URI and body) and answered with `outputFields`.
+/// An unsigned or forged request registers no one.
+#[tokio::test]
+async fn r29_the_action_url_takes_only_hubspots_signed_request() {
+    use host_sim::bindings::webhooks;
+    use sha2::Digest as _;
+    let mut scenario = example();
+    scenario.steps.clear();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let contact = host_sim::api::contact_id(&sim, "alan@turing.example").unwrap();
+    let body = format!(
+        r#"{{"callbackId":"ap-1","origin":{{"portalId":1}},"object":{{"objectId":{contact},"objectType":"CONTACT"}},"inputFields":{{"webinar_id":"87000000001"}}}}"#
+    );
+    let path = "/actions/add-contact-to-zoom-webinar";
+    let uri = format!("{}{path}", sim.config.public_url);
+    let sign = |secret: &str| {
+        hex::encode(sha2::Sha256::digest(
+            format!("{secret}POST{uri}{body}").as_bytes(),
+        ))
+    };
+    let request = |headers: &[(&str, String)]| webhooks::Delivery {
+        source: webhooks::WebhookSource::Crm,
+        method: "POST".into(),
+        path: path.into(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| host_sim::sim::header(n, v))
+            .collect(),
+        body: body.clone().into_bytes(),
+        received_at: sim.clock.now_ms(),
+    };
+    let zoom_calls = || {
+        sim.installation
+            .outbound
+            .log()
+            .counts_by_service()
+            .get("zoom")
+            .copied()
+    };
+    let before = zoom_calls();
+    for refused in [
+        request(&[]),
+        request(&[
+            ("x-hubspot-signature", sign("not-the-client-secret")),
+            ("x-hubspot-signature-version", "v2".into()),
+        ]),
+    ] {
+        let answer = sim.deliver(&refused).await.unwrap();
+        assert_eq!(
+            answer.status,
+            401,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    assert_eq!(zoom_calls(), before, "a refused request reaches no one");
+
+    let signed = request(&[
+        (
+            "x-hubspot-signature",
+            sign(sim.config.crm.client_secret.expose()),
+        ),
+        ("x-hubspot-signature-version", "v2".into()),
+    ]);
+    let answer = sim.deliver(&signed).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(answer.status, 200, "{json}");
+    assert_eq!(
+        json["outputFields"]["hs_execution_state"], "SUCCESS",
+        "{json}"
+    );
+    assert!(
+        json["outputFields"]["join_url"]
+            .as_str()
+            .unwrap()
+            .contains("87000000001"),
+        "{json}"
+    );
+}
