@@ -136,10 +136,12 @@ fn field(object: &Value, name: &str) -> String {
     object.get(name).and_then(text).unwrap_or_default()
 }
 
-/// The webinar id of an event's object: digits only, as a string.
+/// The webinar id of an event's object: digits only (at most 20, as
+/// `settings::webinar_id` takes: Zoom's ids are 9 to 11), as a string. It
+/// goes into Zoom's URL paths and storage keys.
 fn webinar_id(object: &Value) -> Result<String, NotAFact> {
     let id = object.get("id").and_then(text).unwrap_or_default();
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+    if super::settings::webinar_id(&id).is_err() {
         return Err(NotAFact::Malformed(format!(
             "payload.object.id must be the webinar's numeric id, got {:?}",
             object.get("id").unwrap_or(&Value::Null)
@@ -154,8 +156,33 @@ fn time(object: &Value, name: &str) -> Result<i64, NotAFact> {
         .ok_or_else(|| NotAFact::Malformed(format!("{name} must be an RFC 3339 time, got {raw:?}")))
 }
 
+/// The longest string a Zoom event field may hold: ids, emails (254 at
+/// most), names and URLs are far shorter. A longer one is refused before
+/// it can reach a storage key or a CRM record.
+pub const MAX_FIELD_CHARS: usize = 2048;
+
+/// The first string in `value` longer than [`MAX_FIELD_CHARS`], by its path.
+fn overlong(value: &Value, path: &str) -> Option<(String, usize)> {
+    match value {
+        Value::String(s) if s.len() > MAX_FIELD_CHARS => Some((path.to_owned(), s.len())),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| overlong(v, &format!("{path}.{k}"))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| overlong(v, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
 /// The fact in a Zoom event body (the envelope already parsed as JSON).
 pub fn parse(event: &str, event_ts: i64, payload: &Value) -> Result<Intake, NotAFact> {
+    if let Some((path, len)) = overlong(payload, "payload") {
+        return Err(NotAFact::Malformed(format!(
+            "{path} is {len} bytes long; Zoom's fields are at most {MAX_FIELD_CHARS}"
+        )));
+    }
     let object = payload.get("object").unwrap_or(&Value::Null);
     let intake = |fact: Fact, key: String| Ok(Intake { fact, key });
     match event {
@@ -486,6 +513,43 @@ mod tests {
         assert_eq!(assembled.registrants.len(), 1);
         assert_eq!(assembled.registrants[0].status, "cancelled");
         assert_eq!(assembled.registrants[0].registered_ms, 10);
+    }
+
+    #[test]
+    fn r29_ids_and_fields_are_bounded_before_they_reach_a_url_or_a_key() {
+        let long_id = "9".repeat(10_000);
+        let Err(NotAFact::Malformed(why)) = parse(
+            "webinar.started",
+            0,
+            &json!({ "object": { "id": long_id, "uuid": "u==" } }),
+        ) else {
+            panic!("a 10,000-digit webinar id is refused");
+        };
+        assert!(
+            why.starts_with("payload.object.id is 10000 bytes long"),
+            "{why}"
+        );
+        let Err(NotAFact::Malformed(why)) = parse(
+            "webinar.created",
+            0,
+            &json!({ "object": { "id": "1".repeat(21), "uuid": "u==" } }),
+        ) else {
+            panic!("21 digits is no Zoom webinar id");
+        };
+        assert!(why.contains("numeric id"), "{why}");
+        let Err(NotAFact::Malformed(why)) = parse(
+            "webinar.participant_joined",
+            0,
+            &json!({ "object": { "id": "81234567890", "uuid": "u==", "participant": {
+                "user_id": "1", "email": format!("{}@x.example", "a".repeat(5000)),
+                "join_time": "2026-11-20T15:00:00Z" } } }),
+        ) else {
+            panic!("a 5,000-character email is refused");
+        };
+        assert!(
+            why.starts_with("payload.object.participant.email is 5010 bytes long"),
+            "{why}"
+        );
     }
 
     #[test]
