@@ -49,6 +49,13 @@ impl<'a> CrmClient<'a> {
             .http
             .send(request)
             .map_err(|e| PluginError::CrmUnavailable(format!("could not reach the CRM: {e}")))?;
+        if response.status == 403
+            && let Some(scopes) = response.json().as_ref().and_then(missing_scopes)
+        {
+            return Err(PluginError::Configuration(format!(
+                "the CRM app lacks the scope(s) {scopes}: add them to the app and install again (the README lists the scopes of each capability)"
+            )));
+        }
         if response.status == 401 || response.status == 403 {
             return Err(PluginError::Configuration(format!(
                 "the CRM refused the access token ({}): check crm.access-token and the app's scopes",
@@ -788,6 +795,35 @@ impl CrmClient<'_> {
         )?;
         Ok(())
     }
+}
+
+/// The scopes a 403 `MISSING_SCOPES` answer names (HubSpot puts them in
+/// `errors[].context.requiredScopes`, newer answers in
+/// `requiredGranularScopes`), joined for a person; none for another 403.
+fn missing_scopes(body: &serde_json::Value) -> Option<String> {
+    if body.get("category").and_then(serde_json::Value::as_str) != Some("MISSING_SCOPES") {
+        return None;
+    }
+    let mut scopes: Vec<&str> = body
+        .get("errors")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|e| {
+            ["requiredScopes", "requiredGranularScopes"]
+                .into_iter()
+                .filter_map(|k| e.get("context")?.get(k)?.as_array())
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+        })
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    Some(if scopes.is_empty() {
+        "the call needs (HubSpot did not name them)".to_owned()
+    } else {
+        scopes.join(", ")
+    })
 }
 
 #[cfg(test)]

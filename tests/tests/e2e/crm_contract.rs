@@ -92,6 +92,7 @@ fn seeded_crm() -> FakeCrm {
             contact("ada@example.com", &["ada@work.example"], false),
             contact("gone@example.com", &[], true),
         ],
+        scopes: None,
     });
     crm
 }

@@ -190,3 +190,35 @@ async fn the_plugins_storage_survives_a_restart_of_the_host() {
         Simulator::start(config(), StateStore::Directory(dir.path().to_path_buf())).unwrap();
     assert_eq!(template_ids(&restarted), before);
 }
+
+/// Issue 17: a token without a scope the plugin needs is found at install
+/// and reported in one line naming the scope, not as an unexplained 403.
+#[tokio::test]
+async fn install_names_the_crm_scope_the_app_lacks() {
+    use host_sim::fakes::crm::{CrmSeed, scopes};
+    let sim = simulator();
+    sim.crm.seed(&CrmSeed {
+        scopes: Some(
+            scopes::ALL
+                .iter()
+                .filter(|s| **s != "crm.schemas.contacts.write")
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        ..CrmSeed::default()
+    });
+    let error = sim
+        .runtime
+        .install(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let PluginError::Configuration(message) = error else {
+        panic!("a missing scope is the operator's to fix: {error:?}");
+    };
+    assert!(
+        message.contains("lacks the scope(s) crm.schemas.contacts.write: add them to the app"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1);
+}

@@ -6,6 +6,7 @@
 
 pub(crate) mod contacts;
 pub(crate) mod engagements;
+pub mod scopes;
 #[cfg(test)]
 mod tests;
 pub mod webhooks;
@@ -95,6 +96,10 @@ pub struct CrmSeed {
     /// CRM users (owners): their emails are never synced (R17).
     pub users: Vec<SeedUser>,
     pub contacts: Vec<SeedContact>,
+    /// The scopes the app's token was granted (`scopes::ALL` when unset);
+    /// a call that needs another is refused with 403 MISSING_SCOPES.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,6 +196,9 @@ pub(crate) struct State {
     /// How batch answers are ordered; a setting of the fake, not a record.
     #[serde(skip)]
     pub(crate) batch_order: BatchOrder,
+    /// The token's scopes; none: every scope the plugin needs.
+    #[serde(default)]
+    pub(crate) granted_scopes: Option<std::collections::BTreeSet<String>>,
 }
 
 /// A map with tuple keys as a list of pairs: JSON keys are strings only.
@@ -428,6 +436,7 @@ impl FakeCrm {
     pub fn seed(&self, seed: &CrmSeed) {
         let now = self.clock.now_ms();
         let mut state = self.lock();
+        state.granted_scopes = seed.scopes.as_ref().map(|s| s.iter().cloned().collect());
         for user in &seed.users {
             let id = state.id();
             // HubSpot's `PublicOwner`: `createdAt`, `updatedAt` and `type`
@@ -741,6 +750,17 @@ impl FakeService for FakeCrm {
                 "INVALID_AUTHENTICATION",
                 "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
             );
+        }
+        let path = request.path().trim_matches('/').to_owned();
+        let segments: Vec<&str> = path.split('/').collect();
+        if let (Some(granted), Some(scope)) = (
+            &state.granted_scopes,
+            scopes::required(request.method.as_str(), &segments),
+        ) && !granted.contains(scope)
+        {
+            state.correlation += 1;
+            let correlation = format!("00000000-0000-4000-8000-{:012x}", state.correlation);
+            return FakeResponse::json(403, &scopes::missing(scope, &correlation));
         }
         let fault = self.faults.draw();
         if !self.general.admit(&self.access_token, now) || fault == Fault::RateLimited {

@@ -39,6 +39,7 @@ fn crm() -> (FakeCrm, Clock) {
                 properties: Default::default(),
             },
         ],
+        scopes: None,
     });
     (crm, clock)
 }
