@@ -796,13 +796,17 @@ fn serve_answers_within_3_s_through_an_idle_flood_under_a_low_fd_limit() {
         "answered in {elapsed:?}"
     );
 
-    // A slow connection is closed by the server (end of stream), not left open.
+    // A slow connection is closed by the server (end of stream, or a reset
+    // when it was closed before its bytes were read), not left open.
     for s in &mut slow {
         s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
             .unwrap();
         let mut rest = Vec::new();
-        let closed = s.read_to_end(&mut rest).is_ok();
-        assert!(closed, "a slowloris connection stayed open");
+        match s.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("a slowloris connection stayed open: {e}"),
+        }
     }
     drop(idle);
     assert!(
