@@ -1053,21 +1053,27 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
             Ok(report)
         }
         Err(e) if retryable(&e) => {
+            // R32: a rate limit Zoom says lifts later (its daily limit) is
+            // waited for, not retried before.
+            let wait_until = run.zoom.take_wait_until_ms();
             let Pending { attempts, .. } = intake::update_pending(store, webinar, |pending| {
                 ended(pending);
                 pending.reconcile |= reconcile;
                 pending.attempts += 1;
-                pending.not_before_ms = now_ms + retry_backoff_s(pending.attempts) * 1000;
+                pending.not_before_ms = (now_ms + retry_backoff_s(pending.attempts) * 1000)
+                    .max(wait_until.unwrap_or_default());
             })?;
             let backoff_s = retry_backoff_s(attempts);
+            let when = match wait_until {
+                Some(at) if at > now_ms + backoff_s * 1000 => format!("at {}", rfc3339(at)),
+                _ => format!("in {backoff_s} s"),
+            };
             audit::append(
                 store,
                 webinar,
                 now_ms,
                 AuditKind::Error,
-                &format!(
-                    "The sync stopped and will be retried in {backoff_s} s (attempt {attempts}): {e}"
-                ),
+                &format!("The sync stopped and will be retried {when} (attempt {attempts}): {e}"),
                 Vec::new(),
             )?;
             Err(e)

@@ -132,3 +132,131 @@ async fn r14_a_zoom_events_webinar_on_the_second_page_of_events_is_not_synced() 
         "{audit:?}"
     );
 }
+
+/// The statuses of the participants report's requests, in order.
+fn report_requests(sim: &host_sim::sim::Simulator) -> Vec<u16> {
+    sim.installation
+        .outbound
+        .log()
+        .records()
+        .into_iter()
+        .filter(|r| {
+            r.path
+                .starts_with("/v2/report/webinars/81234567890/participants")
+        })
+        .map(|r| match r.disposition {
+            host_sim::outbound::Disposition::Faked(status) => status,
+            _ => 0,
+        })
+        .collect()
+}
+
+/// R32: a 429 with `Retry-After: 7` waits 7 s on the simulator's clock,
+/// once, instead of a second at a time: the retry comes when the clock
+/// (which the guest and the fakes share) has moved 7 s, not before.
+#[tokio::test]
+async fn r32_a_429_with_retry_after_7_waits_7_seconds_on_the_simulators_clock() {
+    use std::time::Duration;
+    let mut scenario = Scenario::from_toml(JOINED_WITH_ANOTHER_EMAIL).unwrap();
+    scenario.steps.clear();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    // Another app of the account spent the report's limit for 7 s.
+    sim.zoom.throttle(
+        "/v2/report/webinars/81234567890/participants",
+        Duration::from_secs(7),
+    );
+    let started = sim.clock.now_ms();
+    let webinar = "81234567890".to_owned();
+    let sync = sim.runtime.sync_now(&sim.installation, &webinar);
+    let clock = async {
+        while report_requests(&sim).is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // A second and a half of real time: a plugin pausing a second
+        // would have asked again (and been refused again) by now.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let before_the_clock_moved = report_requests(&sim);
+        sim.clock.advance(Duration::from_secs(7));
+        before_the_clock_moved
+    };
+    let (report, before_the_clock_moved) = tokio::join!(sync, clock);
+    let report = report.unwrap().unwrap();
+    assert_eq!(
+        before_the_clock_moved,
+        [429],
+        "no retry before 7 s on the clock"
+    );
+    assert_eq!(
+        report_requests(&sim),
+        [429, 200],
+        "one retry, after the wait"
+    );
+    assert_eq!(sim.clock.now_ms() - started, 7_000);
+    assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
+    let attended: Vec<String> = sim.crm.dump()["participations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["attendanceState"] == "ATTENDED")
+        .map(|p| p["email"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(attended.len(), 2);
+}
+
+/// R32: Zoom's daily limit (a 429 with `X-RateLimit-Type: Daily-limit` and
+/// `Retry-After` at the next 00:00 UTC) is not retried: the webinar waits
+/// until then, its audit log says so, and the next day's tick syncs it.
+#[tokio::test]
+async fn r32_zooms_daily_limit_leaves_the_webinar_waiting_until_it_lifts() {
+    use std::time::Duration;
+    let mut scenario = Scenario::from_toml(JOINED_WITH_ANOTHER_EMAIL).unwrap();
+    scenario.steps.clear();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    // The account's heavy requests of the day are spent but one.
+    sim.zoom.set_daily_heavy_limit(1);
+    let webinar = "81234567890".to_owned();
+    let failed = sim
+        .runtime
+        .sync_now(&sim.installation, &webinar)
+        .await
+        .unwrap();
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(report_requests(&sim), [429], "asked once, not again");
+    let audit = sim
+        .runtime
+        .audit_log(&sim.installation, &webinar, 0, 100)
+        .await
+        .unwrap()
+        .unwrap();
+    let last = &audit.entries.last().unwrap().message;
+    assert!(
+        last.contains("will be retried at 2026-11-21T00:00:00Z")
+            && last.contains("Zoom's daily limit of 1 Heavy requests for the account was reached"),
+        "{last}"
+    );
+
+    // Ticks before midnight leave it waiting, without asking Zoom.
+    sim.clock.advance(Duration::from_secs(3 * 3600));
+    let tick = sim.runtime.tick(&sim.installation).await.unwrap().unwrap();
+    assert_eq!(tick.pending, 1, "{tick:?}");
+    assert_eq!(report_requests(&sim), [429]);
+
+    // After midnight UTC the limit has lifted: the tick syncs it.
+    sim.clock.advance(Duration::from_secs(4 * 3600));
+    sim.zoom.set_daily_heavy_limit(30_000);
+    let tick = sim.runtime.tick(&sim.installation).await.unwrap().unwrap();
+    assert_eq!((tick.pending, tick.failed), (0, 0), "{tick:?}");
+    assert_eq!(report_requests(&sim), [429, 200]);
+}
