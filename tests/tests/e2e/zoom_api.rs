@@ -260,3 +260,107 @@ async fn r32_zooms_daily_limit_leaves_the_webinar_waiting_until_it_lifts() {
     assert_eq!((tick.pending, tick.failed), (0, 0), "{tick:?}");
     assert_eq!(report_requests(&sim), [429, 200]);
 }
+
+/// A row of the `## Zoom` table of docs/api-conformance.md: the method,
+/// the host and the path's segments (`{…}` matches any one segment).
+struct Row {
+    method: String,
+    host: String,
+    segments: Vec<String>,
+}
+
+impl Row {
+    fn matches(&self, method: &str, host: &str, path: &str) -> bool {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.method == method
+            && self.host == host
+            && segments.len() == self.segments.len()
+            && self
+                .segments
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+    }
+}
+
+fn zoom_rows() -> Vec<Row> {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/api-conformance.md"),
+    )
+    .unwrap();
+    let section = doc.split("\n## Zoom").nth(1).expect("a `## Zoom` section");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    section
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let method = *cells.get(1)?;
+            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method) {
+                return None;
+            }
+            let path = cells.get(2)?;
+            let (host, path) = match path.strip_prefix('/') {
+                Some(path) => ("api.zoom.us", path),
+                None => path.split_once('/')?,
+            };
+            Some(Row {
+                method: method.to_owned(),
+                host: host.to_owned(),
+                segments: path.split('/').map(str::to_owned).collect(),
+            })
+        })
+        .collect()
+}
+
+/// docs/api-conformance.md, `## Zoom`: every request the plugin made to
+/// Zoom in the example scenarios (webhooks, ticks, sync now, backfill,
+/// recordings, the workflow action, Zoom Events) has its row, and every
+/// row was made.
+#[tokio::test]
+async fn the_zoom_conformance_table_lists_every_request_the_plugin_makes() {
+    let rows = zoom_rows();
+    assert!(rows.len() >= 10, "{} rows", rows.len());
+    let mut used = vec![false; rows.len()];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let scenario = Scenario::from_toml(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let sim = scenario::prepare(
+            &scenario,
+            HostConfig::default(),
+            host_sim::sim::StateStore::Memory,
+        )
+        .unwrap();
+        scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+        for record in sim.installation.outbound.log().records() {
+            if host_sim::outbound::service_of(&record.host) != "zoom" {
+                continue;
+            }
+            let row = rows
+                .iter()
+                .position(|row| row.matches(&record.method, &record.host, &record.path));
+            match row {
+                Some(i) => used[i] = true,
+                None => panic!(
+                    "{}: {} {}{} has no row in docs/api-conformance.md's Zoom table",
+                    file.display(),
+                    record.method,
+                    record.host,
+                    record.path
+                ),
+            }
+        }
+    }
+    let unused: Vec<String> = rows
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(row, _)| format!("{} {}/{}", row.method, row.host, row.segments.join("/")))
+        .collect();
+    assert!(unused.is_empty(), "rows no scenario made: {unused:?}");
+}
