@@ -364,3 +364,44 @@ async fn the_zoom_conformance_table_lists_every_request_the_plugin_makes() {
         .collect();
     assert!(unused.is_empty(), "rows no scenario made: {unused:?}");
 }
+
+/// R1: a backfill lists every user's webinars; a user whose webinars Zoom
+/// will not list (here: no webinar licence, 400 code 200) is skipped, the
+/// run says so, and the other users' webinars are backfilled.
+#[tokio::test]
+async fn r1_a_backfill_skips_a_user_whose_webinars_cannot_be_listed_and_goes_on() {
+    let toml = JOINED_WITH_ANOTHER_EMAIL.replace(
+        "[[zoom.webinars]]",
+        "[[zoom.users]]\nemail = \"ann@acme.example\"\nfirst_name = \"Ann\"\n\n[[zoom.webinars]]",
+    );
+    let mut scenario = Scenario::from_toml(&toml).unwrap();
+    scenario.steps.clear();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    sim.zoom.remove_webinar_plan("ann@acme.example");
+    let report = sim
+        .runtime
+        .backfill(&sim.installation, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(
+            "Zoom user ann@acme.example was skipped: Zoom refused to list the user's webinars (400 code 200: Webinar plan is missing."
+        )),
+        "{report:?}"
+    );
+    assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
+    let attended = sim.crm.dump()["participations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["attendanceState"] == "ATTENDED")
+        .count();
+    assert_eq!(attended, 2, "jchill's webinar was backfilled");
+}

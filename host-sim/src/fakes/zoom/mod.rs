@@ -102,6 +102,8 @@ struct State {
     /// (path prefix, until ms): APIs whose limit another app on the
     /// account has spent (Zoom's limits are per account, shared by all apps).
     throttles: Vec<(String, i64)>,
+    /// Users (by email) without a webinar licence.
+    without_webinar_plan: Vec<String>,
 }
 
 /// `answer` with Zoom's rate-limit headers.
@@ -159,6 +161,16 @@ impl FakeZoom {
     pub fn with_faults(mut self, plan: FaultPlan) -> Self {
         self.faults = Faults::new(plan);
         self
+    }
+
+    /// `user` (an email) has no webinar licence: listing their webinars is
+    /// refused with 400 code 200, as Zoom documents for List webinars
+    /// ("Webinar plan is missing. You must subscribe to the webinar plan
+    /// and enable webinar for this user.").
+    pub fn remove_webinar_plan(&self, user: &str) {
+        self.lock()
+            .without_webinar_plan
+            .push(user.to_ascii_lowercase());
     }
 
     /// Heavy requests allowed per UTC day (0: none counted).
@@ -582,6 +594,16 @@ impl FakeZoom {
                 .iter()
                 .find(|u| u.id == user || u.email.eq_ignore_ascii_case(user))
                 .map(|u| u.email.clone());
+            if host
+                .as_ref()
+                .is_some_and(|h| state.without_webinar_plan.contains(&h.to_ascii_lowercase()))
+            {
+                return zoom_error(
+                    400,
+                    200,
+                    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinar for this user.",
+                );
+            }
             host.map(|host| {
                 account
                     .webinars
