@@ -127,9 +127,23 @@ impl http::HttpClient for WakiHttp {
         Ok((http::Response { status, body }, headers))
     }
 
+    /// R32: waits `ms` on the host's wall clock, the clock the host shares
+    /// with the services it simulates (a `Retry-After` is in their time),
+    /// and at most `ms` on the monotonic clock: a simulator whose clock a
+    /// test moves on lets the wait end when it has moved far enough.
     fn pause(&self, ms: u64) {
-        // wasi:clocks' monotonic clock under std: the host parks the call.
-        std::thread::sleep(std::time::Duration::from_millis(ms));
+        use std::time::{Duration, Instant, SystemTime};
+        let target = Duration::from_millis(ms);
+        let (wall, started) = (SystemTime::now(), Instant::now());
+        loop {
+            let on_wall = SystemTime::now().duration_since(wall).unwrap_or_default();
+            let waited = on_wall.max(started.elapsed());
+            if waited >= target {
+                return;
+            }
+            // wasi:clocks' monotonic clock under std: the host parks the call.
+            std::thread::sleep((target - waited).min(Duration::from_millis(20)));
+        }
     }
 }
 

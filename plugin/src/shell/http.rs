@@ -119,6 +119,49 @@ pub const RATE_LIMIT_PATIENCE_MS: u64 = 80_000;
 /// second, so a second's pause loses at most a second of a window.
 pub const RATE_LIMIT_PAUSE_MS: u64 = 1_000;
 
+/// How long to wait before trying again, from a 429's headers, in ms from
+/// `now_ms`: `Retry-After` as seconds or as a time (Zoom writes the UTC
+/// time its daily limit lifts, `2020-05-31T00:00:00Z`; HTTP allows an
+/// IMF date, `Wed, 21 Oct 2015 07:28:00 GMT`), else an `X-RateLimit-Reset`
+/// (seconds, or a Unix time in seconds). None when the answer says nothing.
+pub fn retry_after_ms(headers: &Headers, now_ms: i64) -> Option<i64> {
+    let at = |text: &str| -> Option<i64> {
+        let text = text.trim();
+        if let Ok(seconds) = text.parse::<i64>() {
+            // A Unix time, not a delay: a reset header's usual form.
+            return Some(if seconds > 1_000_000_000 {
+                seconds * 1000 - now_ms
+            } else {
+                seconds * 1000
+            });
+        }
+        let time = crate::core::time::parse_rfc3339(text).or_else(|| imf_date_ms(text))?;
+        Some(time - now_ms)
+    };
+    headers
+        .get("retry-after")
+        .and_then(at)
+        .or_else(|| headers.get("x-ratelimit-reset").and_then(at))
+        .map(|ms| ms.max(0))
+}
+
+/// `Wed, 21 Oct 2015 07:28:00 GMT` (RFC 9110's IMF-fixdate), in ms.
+fn imf_date_ms(text: &str) -> Option<i64> {
+    let mut parts = text.split_whitespace().skip(1);
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = parts.next()?;
+    let year: u32 = parts.next()?.parse().ok()?;
+    let time = parts.next()?;
+    if parts.next()? != "GMT" {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    crate::core::time::parse_rfc3339(&format!("{year:04}-{month:02}-{day:02}T{time}Z"))
+}
+
 /// How long one client has waited on rate limits, and how many requests
 /// it has sent again (a 5xx, no answer, a rate limit): the sync's summary
 /// in the audit log says so.
@@ -131,14 +174,25 @@ pub struct Patience {
 impl Patience {
     /// Pauses once and says so; false when the patience is spent.
     pub fn wait(&self, http: &dyn HttpClient) -> bool {
+        self.wait_for(http, RATE_LIMIT_PAUSE_MS)
+    }
+
+    /// Pauses `ms` (a `Retry-After`, R32) and says so; false, without
+    /// pausing, when that would spend more than the patience left.
+    pub fn wait_for(&self, http: &dyn HttpClient, ms: u64) -> bool {
         let waited = self.waited_ms.get();
-        if waited + RATE_LIMIT_PAUSE_MS > RATE_LIMIT_PATIENCE_MS {
+        if waited + ms > RATE_LIMIT_PATIENCE_MS {
             return false;
         }
-        http.pause(RATE_LIMIT_PAUSE_MS);
-        self.waited_ms.set(waited + RATE_LIMIT_PAUSE_MS);
+        http.pause(ms);
+        self.waited_ms.set(waited + ms);
         self.retried();
         true
+    }
+
+    /// How long this client has paused so far.
+    pub fn waited_ms(&self) -> u64 {
+        self.waited_ms.get()
     }
 
     /// A request is sent again.
@@ -394,6 +448,53 @@ mod tests {
             send_following_redirects(&http, Request::new(Method::Get, "https://zoom.us/x"))
                 .unwrap();
         assert_eq!(response.status, 304);
+    }
+
+    #[test]
+    fn r32_retry_after_in_seconds_as_a_time_or_a_reset() {
+        let now = crate::core::time::parse_rfc3339("2026-11-20T17:00:00Z").unwrap();
+        let headers = |pairs: &[(&str, &str)]| {
+            Headers(
+                pairs
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                    .collect(),
+            )
+        };
+        assert_eq!(
+            retry_after_ms(&headers(&[("Retry-After", "7")]), now),
+            Some(7_000)
+        );
+        assert_eq!(
+            retry_after_ms(&headers(&[("retry-after", "2026-11-21T00:00:00Z")]), now),
+            Some(7 * 3_600_000)
+        );
+        assert_eq!(
+            retry_after_ms(
+                &headers(&[("Retry-After", "Fri, 20 Nov 2026 17:00:30 GMT")]),
+                now
+            ),
+            Some(30_000)
+        );
+        assert_eq!(
+            retry_after_ms(
+                &headers(&[("X-RateLimit-Reset", &(now / 1000 + 5).to_string())]),
+                now
+            ),
+            Some(5_000)
+        );
+        assert_eq!(
+            retry_after_ms(&headers(&[("Retry-After", "2026-11-20T16:00:00Z")]), now),
+            Some(0)
+        );
+        for nonsense in ["soon", "", "-", "Fri, 99 Nov 2026 17:00:30 GMT"] {
+            assert_eq!(
+                retry_after_ms(&headers(&[("Retry-After", nonsense)]), now),
+                None,
+                "{nonsense}"
+            );
+        }
+        assert_eq!(retry_after_ms(&Headers::default(), now), None);
     }
 
     #[test]

@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::http::{HttpClient, Method, Patience, Request, Response, send_following_redirects};
+use super::http::{
+    Headers, HttpClient, Method, Patience, RATE_LIMIT_PAUSE_MS, Request, Response, retry_after_ms,
+    send_following_redirects,
+};
 use super::{Config, PluginError, keys, required};
 use crate::core::plan::ParticipantRow;
 use crate::core::time::parse_rfc3339;
@@ -86,6 +89,9 @@ pub struct ZoomClient<'a> {
     now_ms: i64,
     token: std::cell::RefCell<Option<String>>,
     patience: Patience,
+    /// When a rate limit that waiting here does not lift (Zoom's daily
+    /// limit, a `Retry-After` beyond the patience) lifts (R32).
+    wait_until_ms: std::cell::Cell<Option<i64>>,
 }
 
 impl<'a> ZoomClient<'a> {
@@ -102,6 +108,7 @@ impl<'a> ZoomClient<'a> {
             now_ms,
             token: std::cell::RefCell::new(None),
             patience: Patience::default(),
+            wait_until_ms: std::cell::Cell::new(None),
         }
     }
 
@@ -186,8 +193,8 @@ impl<'a> ZoomClient<'a> {
             }
             // R11: a recording file's `download_url` answers 302 to a
             // storage host; the token goes to Zoom's first host only.
-            let response = match send_following_redirects(self.http, request) {
-                Ok((response, _headers)) => response,
+            let (response, headers) = match send_following_redirects(self.http, request) {
+                Ok(answer) => answer,
                 Err(_) if attempts < 3 => {
                     self.patience.retried();
                     continue;
@@ -201,10 +208,25 @@ impl<'a> ZoomClient<'a> {
             match response.status {
                 401 if !fresh => fresh = true,
                 500..=599 if attempts < 3 => self.patience.retried(),
-                // R32: reads wait out the per-second limit. Writes do not:
-                // Zoom also answers 429 for a person's registrations of the
-                // day, which waiting does not lift.
-                429 if method == Method::Get && self.patience.wait(self.http) => {}
+                // R32: reads wait out the per-second limit, as long as
+                // Zoom's `Retry-After` says (a second when it says nothing).
+                // Writes do not: Zoom also answers 429 for a person's
+                // registrations of the day, which waiting does not lift.
+                429 if method == Method::Get => {
+                    let now_ms = self.now_ms + self.patience.waited_ms() as i64;
+                    let limit = RateLimit::read(&response, &headers, now_ms);
+                    if let Some(until) = limit.daily_until_ms(now_ms) {
+                        self.wait_until_ms.set(Some(until));
+                        return Err(PluginError::ZoomUnavailable(limit.daily_message(until)));
+                    }
+                    let wait = limit.retry_after_ms.unwrap_or(RATE_LIMIT_PAUSE_MS as i64);
+                    if !self.patience.wait_for(self.http, wait as u64) {
+                        if limit.retry_after_ms.is_some() {
+                            self.wait_until_ms.set(Some(now_ms + wait));
+                        }
+                        return Ok(response);
+                    }
+                }
                 _ => return Ok(response),
             }
         }
@@ -213,6 +235,13 @@ impl<'a> ZoomClient<'a> {
     /// Requests sent again so far (5xx, no answer, rate limits).
     pub fn retries(&self) -> u32 {
         self.patience.retries()
+    }
+
+    /// When the rate limit that stopped the last call lifts, if Zoom said
+    /// and it is not one to wait out here (the daily limit); taken, so the
+    /// next webinar of a run starts afresh (R32).
+    pub fn take_wait_until_ms(&self) -> Option<i64> {
+        self.wait_until_ms.take()
     }
 
     /// GET `path` (under /v2); none when Zoom says the object does not exist.
@@ -254,6 +283,9 @@ impl<'a> ZoomClient<'a> {
     }
 }
 
+/// A user's webinars as listed, or why Zoom would not list them.
+pub type Listed = Result<Vec<serde_json::Value>, String>;
+
 /// Zoom's largest page of Zoom Events (`GET /zoom_events/events`).
 pub const EVENTS_PAGE_SIZE: u32 = 300;
 
@@ -282,6 +314,39 @@ impl ZoomClient<'_> {
                 })
             },
         )
+    }
+
+    /// A user's webinars (`GET /users/{userId}/webinars`, every page), or
+    /// Zoom's reason when it refuses to list them: a user without a
+    /// webinar licence (400 code 200, "Webinar plan is missing"), a token
+    /// without the scope (4711, 104), a user that no longer exists (1001).
+    /// The backfill goes on with the other users (R1).
+    /// <https://developers.zoom.us/docs/api/meetings/#tag/webinars/GET/users/{userId}/webinars>
+    pub fn user_webinars(&self, user: &str) -> Result<Listed, PluginError> {
+        let mut webinars = Vec::new();
+        let mut token = String::new();
+        loop {
+            let path =
+                format!("/users/{user}/webinars?page_size={PAGE_SIZE}&next_page_token={token}");
+            let response = self.call(Method::Get, &path, None)?;
+            if token.is_empty() && (400..=499).contains(&response.status) && response.status != 429
+            {
+                let code = zoom_code(&response).map_or_else(String::new, |c| format!(" code {c}"));
+                return Ok(Err(format!(
+                    "Zoom refused to list the user's webinars ({}{code}: {})",
+                    response.status,
+                    response.error_message()
+                )));
+            }
+            let page = read_json(&path, &response)?.unwrap_or_default();
+            if let Some(Value::Array(listed)) = page.get("webinars") {
+                webinars.extend(listed.iter().cloned());
+            }
+            token = text(&page, "next_page_token");
+            if token.is_empty() {
+                return Ok(Ok(webinars));
+            }
+        }
     }
 
     /// The ids of the webinars that are sessions of a Zoom Event (R14),
@@ -346,6 +411,67 @@ fn text(object: &Value, name: &str) -> String {
         .to_owned()
 }
 
+/// What a 429 of Zoom's says about its limit, from the headers Zoom
+/// documents (<https://developers.zoom.us/docs/api/rate-limits/>):
+/// `X-RateLimit-Category` (Light, Medium, Heavy ...), `X-RateLimit-Type`
+/// (`QPS` per second, `Daily-limit`), `X-RateLimit-Limit`,
+/// `X-RateLimit-Remaining`, `Retry-After`. Zoom's forum reports daily
+/// 429s without the headers, so the body's "daily rate limit" counts too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RateLimit {
+    category: String,
+    daily: bool,
+    limit: Option<u64>,
+    retry_after_ms: Option<i64>,
+}
+
+impl RateLimit {
+    fn read(response: &Response, headers: &Headers, now_ms: i64) -> Self {
+        let daily = headers
+            .get("x-ratelimit-type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("daily"))
+            || response
+                .error_message()
+                .to_ascii_lowercase()
+                .contains("daily rate limit");
+        Self {
+            category: headers
+                .get("x-ratelimit-category")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            daily,
+            limit: headers
+                .get("x-ratelimit-limit")
+                .and_then(|l| l.trim().parse().ok()),
+            retry_after_ms: retry_after_ms(headers, now_ms),
+        }
+    }
+
+    /// When a daily limit lifts: as `Retry-After` says, else at the next
+    /// 00:00 UTC ("You may resume these requests at GMT 00:00:00").
+    fn daily_until_ms(&self, now_ms: i64) -> Option<i64> {
+        const DAY_MS: i64 = 86_400_000;
+        self.daily.then(|| match self.retry_after_ms {
+            Some(wait) => now_ms + wait,
+            None => (now_ms.div_euclid(DAY_MS) + 1) * DAY_MS,
+        })
+    }
+
+    fn daily_message(&self, until_ms: i64) -> String {
+        let what = match (&self.limit, self.category.as_str()) {
+            (Some(limit), "") => format!("of {limit} requests"),
+            (Some(limit), category) => format!("of {limit} {category} requests"),
+            (None, "") => "of requests".to_owned(),
+            (None, category) => format!("of {category} requests"),
+        };
+        format!(
+            "Zoom's daily limit {what} for the account was reached (every app on the Zoom account shares it); the sync waits until {}, when Zoom lifts it, and goes on then",
+            crate::core::time::rfc3339(until_ms)
+        )
+    }
+}
+
 /// An id Zoom sends as a number or a string.
 fn id_text(value: &Value) -> String {
     match value {
@@ -377,4 +503,170 @@ pub fn zoom_code(response: &Response) -> Option<u64> {
     response
         .json()
         .and_then(|j| j.get("code").and_then(|c| c.as_u64()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+    use crate::core::time::parse_rfc3339;
+    use crate::shell::http::TransportError;
+    use crate::shell::memory::MemoryStore;
+
+    struct AnyConfig;
+    impl Config for AnyConfig {
+        fn get(&self, key: &str) -> Result<Option<String>, String> {
+            Ok(Some(format!("value-of-{key}")))
+        }
+    }
+
+    /// Zoom answering GETs with `refusals` 429s (with `headers`) before a 200;
+    /// counts the requests and the pauses it was asked for.
+    struct Limited {
+        refusals: Cell<u32>,
+        headers: Vec<(&'static str, String)>,
+        body: serde_json::Value,
+        requests: Cell<u32>,
+        paused_ms: RefCell<Vec<u64>>,
+    }
+
+    impl Limited {
+        fn new(refusals: u32, headers: &[(&'static str, &str)]) -> Self {
+            Self {
+                refusals: Cell::new(refusals),
+                headers: headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect(),
+                body: serde_json::json!({
+                    "code": 429,
+                    "message": "You have reached the maximum per-second rate limit for this API. Try again later."
+                }),
+                requests: Cell::new(0),
+                paused_ms: RefCell::new(Vec::new()),
+            }
+        }
+    }
+
+    impl HttpClient for Limited {
+        fn send(&self, request: Request) -> Result<Response, TransportError> {
+            self.send_with_headers(request).map(|(r, _)| r)
+        }
+
+        fn send_with_headers(
+            &self,
+            request: Request,
+        ) -> Result<(Response, Headers), TransportError> {
+            let answer = |status, body: serde_json::Value| Response {
+                status,
+                body: body.to_string().into_bytes(),
+            };
+            if request.url.starts_with(OAUTH_TOKEN_URL) {
+                let token = serde_json::json!({ "access_token": "t", "expires_in": 3600 });
+                return Ok((answer(200, token), Headers::default()));
+            }
+            self.requests.set(self.requests.get() + 1);
+            if self.refusals.get() == 0 {
+                return Ok((
+                    answer(200, serde_json::json!({ "id": 1 })),
+                    Headers::default(),
+                ));
+            }
+            self.refusals.set(self.refusals.get() - 1);
+            let headers = self
+                .headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect();
+            Ok((answer(429, self.body.clone()), Headers(headers)))
+        }
+
+        fn pause(&self, ms: u64) {
+            self.paused_ms.borrow_mut().push(ms);
+        }
+    }
+
+    fn now() -> i64 {
+        parse_rfc3339("2026-11-20T17:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn r32_a_429_with_retry_after_7_waits_7_seconds_once() {
+        let zoom = Limited::new(1, &[("X-RateLimit-Type", "QPS"), ("Retry-After", "7")]);
+        let store = MemoryStore::default();
+        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
+        assert_eq!(
+            client.get("/webinars/1").unwrap(),
+            Some(serde_json::json!({ "id": 1 }))
+        );
+        assert_eq!(*zoom.paused_ms.borrow(), [7_000]);
+        assert_eq!(zoom.requests.get(), 2);
+        assert_eq!(client.take_wait_until_ms(), None);
+    }
+
+    #[test]
+    fn r32_a_429_without_headers_waits_a_second_at_a_time() {
+        let zoom = Limited::new(2, &[]);
+        let store = MemoryStore::default();
+        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
+        assert!(client.get("/webinars/1").unwrap().is_some());
+        assert_eq!(*zoom.paused_ms.borrow(), [1_000, 1_000]);
+    }
+
+    #[test]
+    fn r32_zooms_daily_limit_is_waited_for_until_it_lifts_not_retried() {
+        let zoom = Limited::new(
+            u32::MAX,
+            &[
+                ("X-RateLimit-Category", "Heavy"),
+                ("X-RateLimit-Type", "Daily-limit"),
+                ("X-RateLimit-Limit", "30000"),
+                ("X-RateLimit-Remaining", "0"),
+                ("Retry-After", "2026-11-21T00:00:00Z"),
+            ],
+        );
+        let store = MemoryStore::default();
+        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
+        let e = client.get("/report/webinars/1/participants").unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "daily limit of 30000 Heavy requests for the account was reached (every app on the Zoom account shares it); the sync waits until 2026-11-21T00:00:00Z, when Zoom lifts it"
+            ),
+            "{e}"
+        );
+        assert!(
+            zoom.paused_ms.borrow().is_empty(),
+            "no waiting inside the call"
+        );
+        assert_eq!(zoom.requests.get(), 1, "and no retry");
+        assert_eq!(
+            client.take_wait_until_ms(),
+            parse_rfc3339("2026-11-21T00:00:00Z")
+        );
+        assert_eq!(client.take_wait_until_ms(), None, "taken");
+    }
+
+    #[test]
+    fn r32_a_daily_limit_told_only_in_the_body_lifts_at_midnight_utc() {
+        let mut zoom = Limited::new(u32::MAX, &[]);
+        zoom.body = serde_json::json!({
+            "code": 429,
+            "message": "You have exceeded the daily rate limit (30000) of Heavy API requests permitted for this account. You may resume these requests at GMT 00:00:00."
+        });
+        let store = MemoryStore::default();
+        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
+        assert!(client.get("/report/webinars/1").is_err());
+        assert_eq!(
+            client.take_wait_until_ms(),
+            parse_rfc3339("2026-11-21T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn r32_a_retry_after_beyond_the_patience_is_left_for_later() {
+        let zoom = Limited::new(u32::MAX, &[("Retry-After", "600")]);
+        let store = MemoryStore::default();
+        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
+        assert!(client.get("/webinars/1").is_err());
+        assert!(zoom.paused_ms.borrow().is_empty());
+        assert_eq!(client.take_wait_until_ms(), Some(now() + 600_000));
+    }
 }

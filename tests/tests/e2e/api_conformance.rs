@@ -4,9 +4,6 @@
 //! through the fakes, and every distinct request in the request log
 //! (method and path, ids as `{placeholders}`) must match a row
 //! `| METHOD | /path/{id} | ... |` of its service's section.
-//!
-//! The Zoom section is checked once the Zoom side has filled it in: set
-//! `ZOOM_ROWS_READY` to true (nothing else to change).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,16 +13,9 @@ use host_sim::outbound::service_of;
 use host_sim::scenario::{self, Scenario};
 use host_sim::sim::StateStore;
 
-/// Hook for the Zoom side: true once `## Zoom` holds its rows.
-const ZOOM_ROWS_READY: bool = false;
-
 /// (service in the request log, the section's heading).
 fn checked_services() -> Vec<(&'static str, &'static str)> {
-    let mut services = vec![("crm", "## CRM (HubSpot)")];
-    if ZOOM_ROWS_READY {
-        services.push(("zoom", "## Zoom"));
-    }
-    services
+    vec![("crm", "## CRM (HubSpot)"), ("zoom", "## Zoom")]
 }
 
 fn document() -> String {

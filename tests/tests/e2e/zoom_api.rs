@@ -132,3 +132,276 @@ async fn r14_a_zoom_events_webinar_on_the_second_page_of_events_is_not_synced() 
         "{audit:?}"
     );
 }
+
+/// The statuses of the participants report's requests, in order.
+fn report_requests(sim: &host_sim::sim::Simulator) -> Vec<u16> {
+    sim.installation
+        .outbound
+        .log()
+        .records()
+        .into_iter()
+        .filter(|r| {
+            r.path
+                .starts_with("/v2/report/webinars/81234567890/participants")
+        })
+        .map(|r| match r.disposition {
+            host_sim::outbound::Disposition::Faked(status) => status,
+            _ => 0,
+        })
+        .collect()
+}
+
+/// R32: a 429 with `Retry-After: 7` waits 7 s on the simulator's clock,
+/// once, instead of a second at a time: the retry comes when the clock
+/// (which the guest and the fakes share) has moved 7 s, not before.
+#[tokio::test]
+async fn r32_a_429_with_retry_after_7_waits_7_seconds_on_the_simulators_clock() {
+    use std::time::Duration;
+    let mut scenario = Scenario::from_toml(JOINED_WITH_ANOTHER_EMAIL).unwrap();
+    scenario.steps.clear();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    // Another app of the account spent the report's limit for 7 s.
+    sim.zoom.throttle(
+        "/v2/report/webinars/81234567890/participants",
+        Duration::from_secs(7),
+    );
+    let started = sim.clock.now_ms();
+    let webinar = "81234567890".to_owned();
+    let sync = sim.runtime.sync_now(&sim.installation, &webinar);
+    let clock = async {
+        while report_requests(&sim).is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // A second and a half of real time: a plugin pausing a second
+        // would have asked again (and been refused again) by now.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let before_the_clock_moved = report_requests(&sim);
+        sim.clock.advance(Duration::from_secs(7));
+        before_the_clock_moved
+    };
+    let (report, before_the_clock_moved) = tokio::join!(sync, clock);
+    let report = report.unwrap().unwrap();
+    assert_eq!(
+        before_the_clock_moved,
+        [429],
+        "no retry before 7 s on the clock"
+    );
+    assert_eq!(
+        report_requests(&sim),
+        [429, 200],
+        "one retry, after the wait"
+    );
+    assert_eq!(sim.clock.now_ms() - started, 7_000);
+    assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
+    let attended: Vec<String> = sim.crm.dump()["participations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["attendanceState"] == "ATTENDED")
+        .map(|p| p["email"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(attended.len(), 2);
+}
+
+/// R32: Zoom's daily limit (a 429 with `X-RateLimit-Type: Daily-limit` and
+/// `Retry-After` at the next 00:00 UTC) is not retried: the webinar waits
+/// until then, its audit log says so, and the next day's tick syncs it.
+#[tokio::test]
+async fn r32_zooms_daily_limit_leaves_the_webinar_waiting_until_it_lifts() {
+    use std::time::Duration;
+    let mut scenario = Scenario::from_toml(JOINED_WITH_ANOTHER_EMAIL).unwrap();
+    scenario.steps.clear();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    // The account's heavy requests of the day are spent but one.
+    sim.zoom.set_daily_heavy_limit(1);
+    let webinar = "81234567890".to_owned();
+    let failed = sim
+        .runtime
+        .sync_now(&sim.installation, &webinar)
+        .await
+        .unwrap();
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(report_requests(&sim), [429], "asked once, not again");
+    let audit = sim
+        .runtime
+        .audit_log(&sim.installation, &webinar, 0, 100)
+        .await
+        .unwrap()
+        .unwrap();
+    let last = &audit.entries.last().unwrap().message;
+    assert!(
+        last.contains("will be retried at 2026-11-21T00:00:00Z")
+            && last.contains("Zoom's daily limit of 1 Heavy requests for the account was reached"),
+        "{last}"
+    );
+
+    // Ticks before midnight leave it waiting, without asking Zoom.
+    sim.clock.advance(Duration::from_secs(3 * 3600));
+    let tick = sim.runtime.tick(&sim.installation).await.unwrap().unwrap();
+    assert_eq!(tick.pending, 1, "{tick:?}");
+    assert_eq!(report_requests(&sim), [429]);
+
+    // After midnight UTC the limit has lifted: the tick syncs it.
+    sim.clock.advance(Duration::from_secs(4 * 3600));
+    sim.zoom.set_daily_heavy_limit(30_000);
+    let tick = sim.runtime.tick(&sim.installation).await.unwrap().unwrap();
+    assert_eq!((tick.pending, tick.failed), (0, 0), "{tick:?}");
+    assert_eq!(report_requests(&sim), [429, 200]);
+}
+
+/// A row of the `## Zoom` table of docs/api-conformance.md: the method,
+/// the host and the path's segments (`{…}` matches any one segment).
+struct Row {
+    method: String,
+    host: String,
+    segments: Vec<String>,
+}
+
+impl Row {
+    fn matches(&self, method: &str, host: &str, path: &str) -> bool {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.method == method
+            && self.host == host
+            && segments.len() == self.segments.len()
+            && self
+                .segments
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+    }
+}
+
+fn zoom_rows() -> Vec<Row> {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/api-conformance.md"),
+    )
+    .unwrap();
+    let section = doc.split("\n## Zoom").nth(1).expect("a `## Zoom` section");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    section
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let method = *cells.get(1)?;
+            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method) {
+                return None;
+            }
+            let path = cells.get(2)?;
+            let (host, path) = match path.strip_prefix('/') {
+                Some(path) => ("api.zoom.us", path),
+                None => path.split_once('/')?,
+            };
+            Some(Row {
+                method: method.to_owned(),
+                host: host.to_owned(),
+                segments: path.split('/').map(str::to_owned).collect(),
+            })
+        })
+        .collect()
+}
+
+/// docs/api-conformance.md, `## Zoom`: every request the plugin made to
+/// Zoom in the example scenarios (webhooks, ticks, sync now, backfill,
+/// recordings, the workflow action, Zoom Events) has its row, and every
+/// row was made.
+#[tokio::test]
+async fn the_zoom_conformance_table_lists_every_request_the_plugin_makes() {
+    let rows = zoom_rows();
+    assert!(rows.len() >= 10, "{} rows", rows.len());
+    let mut used = vec![false; rows.len()];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let scenario = Scenario::from_toml(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let sim = scenario::prepare(
+            &scenario,
+            HostConfig::default(),
+            host_sim::sim::StateStore::Memory,
+        )
+        .unwrap();
+        scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+        for record in sim.installation.outbound.log().records() {
+            if host_sim::outbound::service_of(&record.host) != "zoom" {
+                continue;
+            }
+            let row = rows
+                .iter()
+                .position(|row| row.matches(&record.method, &record.host, &record.path));
+            match row {
+                Some(i) => used[i] = true,
+                None => panic!(
+                    "{}: {} {}{} has no row in docs/api-conformance.md's Zoom table",
+                    file.display(),
+                    record.method,
+                    record.host,
+                    record.path
+                ),
+            }
+        }
+    }
+    let unused: Vec<String> = rows
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(row, _)| format!("{} {}/{}", row.method, row.host, row.segments.join("/")))
+        .collect();
+    assert!(unused.is_empty(), "rows no scenario made: {unused:?}");
+}
+
+/// R1: a backfill lists every user's webinars; a user whose webinars Zoom
+/// will not list (here: no webinar licence, 400 code 200) is skipped, the
+/// run says so, and the other users' webinars are backfilled.
+#[tokio::test]
+async fn r1_a_backfill_skips_a_user_whose_webinars_cannot_be_listed_and_goes_on() {
+    let toml = JOINED_WITH_ANOTHER_EMAIL.replace(
+        "[[zoom.webinars]]",
+        "[[zoom.users]]\nemail = \"ann@acme.example\"\nfirst_name = \"Ann\"\n\n[[zoom.webinars]]",
+    );
+    let mut scenario = Scenario::from_toml(&toml).unwrap();
+    scenario.steps.clear();
+    let sim = scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    sim.zoom.remove_webinar_plan("ann@acme.example");
+    let report = sim
+        .runtime
+        .backfill(&sim.installation, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(
+            "Zoom user ann@acme.example was skipped: Zoom refused to list the user's webinars (400 code 200: Webinar plan is missing."
+        )),
+        "{report:?}"
+    );
+    assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
+    let attended = sim.crm.dump()["participations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["attendanceState"] == "ATTENDED")
+        .count();
+    assert_eq!(attended, 2, "jchill's webinar was backfilled");
+}

@@ -39,6 +39,11 @@ pub const MAX_USERS_PAGE_SIZE: usize = 2000;
 pub const PAGE_TOKEN_LIFETIME_MS: i64 = 15 * 60 * 1000;
 /// The same person may register for the same webinar at most 3 times a day.
 pub const DAILY_REGISTRATIONS_PER_PERSON: u32 = 3;
+/// Heavy (and resource-intensive) requests an account may make per UTC day
+/// on the Pro plan (<https://developers.zoom.us/docs/api/rate-limits/>:
+/// "Daily limit of 30,000 requests per day, shared by heavy and
+/// resource-intensive APIs"; 60,000 on Business+).
+pub const DAILY_HEAVY_REQUESTS_PRO: u32 = 30_000;
 
 /// The Server-to-Server OAuth app the fake accepts.
 #[derive(Debug, Clone)]
@@ -78,6 +83,7 @@ pub struct FakeZoom {
     light: RateLimiter,
     medium: RateLimiter,
     heavy: RateLimiter,
+    limits: ZoomRateLimits,
     faults: Faults,
 }
 
@@ -90,6 +96,24 @@ struct State {
     /// (webinar, email, day) -> registrations that day.
     registrations_today: HashMap<(u64, String, i64), u32>,
     next_registrant: u64,
+    /// Heavy requests a day (0: no daily limit), and (day, count) so far.
+    daily_heavy_limit: u32,
+    heavy_today: (i64, u32),
+    /// (path prefix, until ms): APIs whose limit another app on the
+    /// account has spent (Zoom's limits are per account, shared by all apps).
+    throttles: Vec<(String, i64)>,
+    /// Users (by email) without a webinar licence.
+    without_webinar_plan: Vec<String>,
+}
+
+/// `answer` with Zoom's rate-limit headers.
+fn rate_limited(mut answer: FakeResponse, headers: &[(&str, &str)]) -> FakeResponse {
+    answer.headers.extend(
+        headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+    );
+    answer
 }
 
 /// Zoom's error body: `{"code": ..., "message": ...}`.
@@ -107,11 +131,15 @@ impl FakeZoom {
             app,
             clock,
             token_lifetime: Duration::from_secs(3600),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                daily_heavy_limit: DAILY_HEAVY_REQUESTS_PRO,
+                ..State::default()
+            }),
             pages: PageTokens::new(PAGE_TOKEN_LIFETIME_MS),
             light: RateLimiter::new(ZoomRateLimits::PRO.light, 1000),
             medium: RateLimiter::new(ZoomRateLimits::PRO.medium, 1000),
             heavy: RateLimiter::new(ZoomRateLimits::PRO.heavy, 1000),
+            limits: ZoomRateLimits::PRO,
             faults: Faults::new(FaultPlan::default()),
         }
     }
@@ -126,12 +154,94 @@ impl FakeZoom {
         self.light = RateLimiter::new(limits.light, 1000);
         self.medium = RateLimiter::new(limits.medium, 1000);
         self.heavy = RateLimiter::new(limits.heavy, 1000);
+        self.limits = limits;
         self
     }
 
     pub fn with_faults(mut self, plan: FaultPlan) -> Self {
         self.faults = Faults::new(plan);
         self
+    }
+
+    /// `user` (an email) has no webinar licence: listing their webinars is
+    /// refused with 400 code 200, as Zoom documents for List webinars
+    /// ("Webinar plan is missing. You must subscribe to the webinar plan
+    /// and enable webinar for this user.").
+    pub fn remove_webinar_plan(&self, user: &str) {
+        self.lock()
+            .without_webinar_plan
+            .push(user.to_ascii_lowercase());
+    }
+
+    /// Heavy requests allowed per UTC day (0: none counted).
+    pub fn set_daily_heavy_limit(&self, limit: u32) {
+        self.lock().daily_heavy_limit = limit;
+    }
+
+    /// Requests whose path (under `api.zoom.us`) starts with `prefix` are
+    /// refused for `for_how_long`, each with a 429 and a `Retry-After` of
+    /// the seconds left: the account's limit for them spent by another app.
+    pub fn throttle(&self, prefix: &str, for_how_long: Duration) {
+        let until = self.clock.now_ms() + for_how_long.as_millis() as i64;
+        self.lock().throttles.push((prefix.to_owned(), until));
+    }
+
+    /// The rate limits' answer to a request of `category`, if it is refused:
+    /// a 429 with Zoom's headers (<https://developers.zoom.us/docs/api/rate-limits/>,
+    /// "Best practices for handling errors": `X-RateLimit-Category`,
+    /// `X-RateLimit-Type` (`QPS` or `Daily-limit`), `X-RateLimit-Limit`,
+    /// `X-RateLimit-Remaining`, and on a daily limit `Retry-After` with the
+    /// UTC time it lifts, e.g. `2020-05-31T00:00:00Z`). Zoom documents no
+    /// `Retry-After` on a per-second 429: the harsher reading, none, so the
+    /// client must pause by itself.
+    fn refusal(&self, request: &FakeRequest, category: &str) -> Option<FakeResponse> {
+        let now = self.clock.now_ms();
+        let day = now.div_euclid(86_400_000);
+        let mut state = self.lock();
+        state.throttles.retain(|(_, until)| *until > now);
+        if let Some((_, until)) = state
+            .throttles
+            .iter()
+            .find(|(prefix, _)| request.path().starts_with(prefix.as_str()))
+        {
+            let seconds = (until - now + 999) / 1000;
+            return Some(rate_limited(
+                zoom_error(
+                    429,
+                    429,
+                    "You have reached the maximum per-second rate limit for this API. Try again later.",
+                ),
+                &[
+                    ("X-RateLimit-Category", category),
+                    ("X-RateLimit-Type", "QPS"),
+                    ("X-RateLimit-Remaining", "0"),
+                    ("Retry-After", &seconds.to_string()),
+                ],
+            ));
+        }
+        if category == "Heavy" && state.daily_heavy_limit > 0 {
+            if state.heavy_today.0 != day {
+                state.heavy_today = (day, 0);
+            }
+            let limit = state.daily_heavy_limit;
+            if state.heavy_today.1 >= limit {
+                let message = format!(
+                    "You have exceeded the daily rate limit ({limit}) of Heavy API requests permitted for this account. You may resume these requests at GMT 00:00:00."
+                );
+                return Some(rate_limited(
+                    zoom_error(429, 429, &message),
+                    &[
+                        ("X-RateLimit-Category", category),
+                        ("X-RateLimit-Type", "Daily-limit"),
+                        ("X-RateLimit-Limit", &limit.to_string()),
+                        ("X-RateLimit-Remaining", "0"),
+                        ("Retry-After", &rfc3339((day + 1) * 86_400_000)),
+                    ],
+                ));
+            }
+            state.heavy_today.1 += 1;
+        }
+        None
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -309,22 +419,42 @@ impl FakeZoom {
         }
         let segments: Vec<&str> = request.path().trim_matches('/').split('/').collect();
         let method = request.method.as_str();
-        let (limiter, category) = match (method, segments.as_slice()) {
+        let (limiter, category, per_second) = match (method, segments.as_slice()) {
             ("GET", ["v2", "report", ..])
             | ("GET", ["v2", "past_webinars", ..])
-            | ("GET", ["v2", "meetings", _, "recordings"]) => (&self.heavy, "heavy"),
+            | ("GET", ["v2", "meetings", _, "recordings"]) => {
+                (&self.heavy, "Heavy", self.limits.heavy)
+            }
             ("GET", ["v2", "webinars", _, "registrants"])
-            | ("GET", ["v2", "users", _, "webinars"]) => (&self.medium, "medium"),
-            _ => (&self.light, "light"),
+            | ("GET", ["v2", "users", _, "webinars"]) => {
+                (&self.medium, "Medium", self.limits.medium)
+            }
+            _ => (&self.light, "Light", self.limits.light),
         };
+        if let Some(refused) = self.refusal(request, category) {
+            return refused;
+        }
         if !limiter.admit(category, self.clock.now_ms()) {
-            return zoom_error(
-                429,
-                429,
-                "You have reached the maximum per-second rate limit for this API. Try again later.",
+            return rate_limited(
+                zoom_error(
+                    429,
+                    429,
+                    "You have reached the maximum per-second rate limit for this API. Try again later.",
+                ),
+                &[
+                    ("X-RateLimit-Category", category),
+                    ("X-RateLimit-Type", "QPS"),
+                    ("X-RateLimit-Limit", &per_second.to_string()),
+                    ("X-RateLimit-Remaining", "0"),
+                ],
             );
         }
-        match (method, segments.as_slice()) {
+        let answer = self.route_api(request, method, &segments);
+        rate_limited(answer, &[("X-RateLimit-Category", category)])
+    }
+
+    fn route_api(&self, request: &FakeRequest, method: &str, segments: &[&str]) -> FakeResponse {
+        match (method, segments) {
             ("GET", ["v2", "users"]) => {
                 let users = self.lock().account.users.iter().map(user_json).collect();
                 self.page(request, "users", users, MAX_USERS_PAGE_SIZE, "users")
@@ -464,6 +594,16 @@ impl FakeZoom {
                 .iter()
                 .find(|u| u.id == user || u.email.eq_ignore_ascii_case(user))
                 .map(|u| u.email.clone());
+            if host
+                .as_ref()
+                .is_some_and(|h| state.without_webinar_plan.contains(&h.to_ascii_lowercase()))
+            {
+                return zoom_error(
+                    400,
+                    200,
+                    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinar for this user.",
+                );
+            }
             host.map(|host| {
                 account
                     .webinars
