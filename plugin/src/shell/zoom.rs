@@ -219,7 +219,12 @@ impl<'a> ZoomClient<'a> {
                         self.wait_until_ms.set(Some(until));
                         return Err(PluginError::ZoomUnavailable(limit.daily_message(until)));
                     }
-                    let wait = limit.retry_after_ms.unwrap_or(RATE_LIMIT_PAUSE_MS as i64);
+                    // At least a second: a `Retry-After: 0` that keeps
+                    // coming must not spin.
+                    let wait = limit
+                        .retry_after_ms
+                        .unwrap_or_default()
+                        .max(RATE_LIMIT_PAUSE_MS as i64);
                     if !self.patience.wait_for(self.http, wait as u64) {
                         if limit.retry_after_ms.is_some() {
                             self.wait_until_ms.set(Some(now_ms + wait));
@@ -657,6 +662,20 @@ mod tests {
         assert_eq!(
             client.take_wait_until_ms(),
             parse_rfc3339("2026-11-21T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn r32_a_retry_after_of_0_still_waits_a_second_and_the_patience_ends_it() {
+        let zoom = Limited::new(u32::MAX, &[("Retry-After", "0")]);
+        let store = MemoryStore::default();
+        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
+        assert!(client.get("/webinars/1").is_err());
+        let paused = zoom.paused_ms.borrow();
+        assert!(paused.iter().all(|ms| *ms == 1_000), "{paused:?}");
+        assert_eq!(
+            paused.len() as u64,
+            crate::shell::http::RATE_LIMIT_PATIENCE_MS / 1_000
         );
     }
 
