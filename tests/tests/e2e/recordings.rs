@@ -260,13 +260,7 @@ async fn r11_a_transcript_whose_download_redirects_to_the_storage_host_reaches_t
     scenario.steps = vec![Step::SyncNow {
         webinar: "88000000001".into(),
     }];
-    let sim = scenario::prepare(
-        &scenario,
-        HostConfig::default(),
-        host_sim::sim::StateStore::Memory,
-    )
-    .unwrap();
-    let outcome = scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let (sim, outcome) = crate::common::played(&scenario).await;
     let downloads: Vec<(String, String, Disposition)> = sim
         .installation
         .outbound

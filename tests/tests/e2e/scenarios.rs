@@ -220,13 +220,7 @@ recording_sync = "all-users"
 "#,
     )
     .unwrap();
-    let sim = scenario::prepare(
-        &scenario,
-        HostConfig::default(),
-        host_sim::sim::StateStore::Memory,
-    )
-    .unwrap();
-    let outcome = scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let (sim, outcome) = crate::common::played(&scenario).await;
     assert_eq!(outcome.steps.last().unwrap().result, "settings applied");
     let settings = sim
         .runtime

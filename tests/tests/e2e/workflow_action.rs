@@ -171,13 +171,7 @@ async fn r29_the_action_url_takes_only_hubspots_signed_request() {
     use sha2::Digest as _;
     let mut scenario = example();
     scenario.steps.clear();
-    let sim = scenario::prepare(
-        &scenario,
-        HostConfig::default(),
-        host_sim::sim::StateStore::Memory,
-    )
-    .unwrap();
-    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let (sim, _) = crate::common::played(&scenario).await;
     let contact = host_sim::api::contact_id(&sim, "alan@turing.example").unwrap();
     let body = format!(
         r#"{{"callbackId":"ap-1","origin":{{"portalId":1}},"object":{{"objectId":{contact},"objectType":"CONTACT"}},"inputFields":{{"webinar_id":"87000000001"}}}}"#

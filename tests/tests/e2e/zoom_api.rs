@@ -159,13 +159,7 @@ async fn r32_a_429_with_retry_after_7_waits_7_seconds_on_the_simulators_clock() 
     use std::time::Duration;
     let mut scenario = Scenario::from_toml(JOINED_WITH_ANOTHER_EMAIL).unwrap();
     scenario.steps.clear();
-    let sim = scenario::prepare(
-        &scenario,
-        HostConfig::default(),
-        host_sim::sim::StateStore::Memory,
-    )
-    .unwrap();
-    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let (sim, _) = crate::common::played(&scenario).await;
     // Another app of the account spent the report's limit for 7 s.
     sim.zoom.throttle(
         "/v2/report/webinars/81234567890/participants",
@@ -217,13 +211,7 @@ async fn r32_zooms_daily_limit_leaves_the_webinar_waiting_until_it_lifts() {
     use std::time::Duration;
     let mut scenario = Scenario::from_toml(JOINED_WITH_ANOTHER_EMAIL).unwrap();
     scenario.steps.clear();
-    let sim = scenario::prepare(
-        &scenario,
-        HostConfig::default(),
-        host_sim::sim::StateStore::Memory,
-    )
-    .unwrap();
-    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let (sim, _) = crate::common::played(&scenario).await;
     // The account's heavy requests of the day are spent but one.
     sim.zoom.set_daily_heavy_limit(1);
     let webinar = "81234567890".to_owned();
@@ -330,13 +318,7 @@ async fn the_zoom_conformance_table_lists_every_request_the_plugin_makes() {
     files.sort();
     for file in files {
         let scenario = Scenario::from_toml(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        let sim = scenario::prepare(
-            &scenario,
-            HostConfig::default(),
-            host_sim::sim::StateStore::Memory,
-        )
-        .unwrap();
-        scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+        let (sim, _) = crate::common::played(&scenario).await;
         for record in sim.installation.outbound.log().records() {
             if host_sim::outbound::service_of(&record.host) != "zoom" {
                 continue;
@@ -376,13 +358,7 @@ async fn r1_a_backfill_skips_a_user_whose_webinars_cannot_be_listed_and_goes_on(
     );
     let mut scenario = Scenario::from_toml(&toml).unwrap();
     scenario.steps.clear();
-    let sim = scenario::prepare(
-        &scenario,
-        HostConfig::default(),
-        host_sim::sim::StateStore::Memory,
-    )
-    .unwrap();
-    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let (sim, _) = crate::common::played(&scenario).await;
     sim.zoom.remove_webinar_plan("ann@acme.example");
     let report = sim
         .runtime

@@ -13,6 +13,19 @@ pub fn config() -> HostConfig {
     config
 }
 
+/// `scenario` played on a fresh simulator with its state in memory, which
+/// stays for what a test does next: the simulator and what the scenario did.
+pub async fn played(
+    scenario: &host_sim::scenario::Scenario,
+) -> (Simulator, host_sim::scenario::Outcome) {
+    let sim = host_sim::scenario::prepare(scenario, HostConfig::default(), StateStore::Memory)
+        .expect("the simulator starts");
+    let outcome = host_sim::scenario::play(&sim, scenario, &mut |_| {})
+        .await
+        .expect("the scenario plays");
+    (sim, outcome)
+}
+
 pub fn simulator() -> Simulator {
     Simulator::start(config(), StateStore::Memory).expect("the simulator starts")
 }
