@@ -955,7 +955,7 @@ impl<'a> Run<'a> {
 }
 
 /// A string field of a Zoom or CRM object; empty when absent.
-fn text(object: &Value, name: &str) -> String {
+pub(super) fn text(object: &Value, name: &str) -> String {
     object
         .get(name)
         .and_then(Value::as_str)

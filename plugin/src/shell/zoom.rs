@@ -9,6 +9,7 @@ use super::http::{
     Headers, HttpClient, Method, Patience, RATE_LIMIT_PAUSE_MS, Request, Response, retry_after_ms,
     send_following_redirects,
 };
+use super::sync::text;
 use super::{Config, PluginError, keys, required};
 use crate::core::plan::ParticipantRow;
 use crate::core::time::parse_rfc3339;
@@ -406,14 +407,6 @@ impl ZoomClient<'_> {
             }
         }
     }
-}
-
-fn text(object: &Value, name: &str) -> String {
-    object
-        .get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// What a 429 of Zoom's says about its limit, from the headers Zoom
