@@ -240,7 +240,7 @@ impl webhooks::Guest for Plugin {
                     // The workflow action's URL: HubSpot's signed request (R21, R29).
                     if delivery.path.split('?').next() == Some(crm_action::ACTION_PATH) {
                         match crm_action::verify(&delivery, secrets) {
-                            Ok(request) => crm_action::answer(&run_action(request)),
+                            Ok(request) => crm_action::answer(&run_action(&request)),
                             Err(refusal) => refusal,
                         }
                     } else {
@@ -272,29 +272,14 @@ fn field_type(t: definitions::FieldType) -> workflow_actions::FieldType {
 }
 
 /// "Add contact to Zoom webinar" for a verified HubSpot request.
-fn run_action(request: crm_action::ActionRequest) -> crm_action::Outcome {
-    use shell::action::{Execution, WebinarInput, add_contact_to_webinar};
-    let execution = Execution {
-        action_id: definitions::ADD_CONTACT_TO_WEBINAR.into(),
-        contact_id: request.contact_id,
-        webinar: request.webinar_id.map(WebinarInput::Fixed),
-    };
+fn run_action(request: &crm_action::ActionRequest) -> crm_action::Outcome {
     let env = shell::sync::Env {
         http: &WakiHttp,
         config: &HostConfig,
         store: &HostStore,
         now_ms: now_ms(),
     };
-    match add_contact_to_webinar(&env, &execution) {
-        Ok(registered) => crm_action::Outcome::Registered(vec![
-            ("registrant_id".into(), registered.registrant_id),
-            ("join_url".into(), registered.join_url),
-        ]),
-        Err(refusal) if refusal.retryable() => {
-            crm_action::Outcome::Unavailable(refusal.to_string())
-        }
-        Err(refusal) => crm_action::Outcome::Refused(refusal.to_string()),
-    }
+    shell::action_callbacks::run(&env, request)
 }
 
 impl workflow_actions::Guest for Plugin {
@@ -442,8 +427,17 @@ impl sync::Guest for Plugin {
         with_env(|env| shell::sync::backfill(env, since)).map(sync_report)
     }
 
+    /// The webinars' syncs, then the workflow executions blocked on Zoom (R21).
     fn tick() -> Result<types::SyncReport, types::PluginError> {
-        with_env(shell::sync::tick).map(sync_report)
+        with_env(|env| {
+            let mut report = shell::sync::tick(env)?;
+            let resumed = shell::action_callbacks::resume(env)?;
+            report.written += resumed.completed;
+            report.pending += resumed.waiting;
+            report.notes.extend(resumed.notes);
+            Ok(report)
+        })
+        .map(sync_report)
     }
 }
 

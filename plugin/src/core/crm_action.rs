@@ -10,6 +10,13 @@
 //! idempotent for a contact already registered (R21), which bounds what a
 //! replay can do. HubSpot retries a request answered 429 or 5xx, not one
 //! whose 200 says it failed, so a failure worth retrying is a 503.
+//!
+//! A registration that must wait for Zoom answers `BLOCK`: HubSpot holds
+//! the contact at this step until the app completes the execution with
+//! `POST /automation/v4/actions/callbacks/{callbackId}/complete` or the
+//! block expires (developers.hubspot.com/docs/api/automation/custom-workflow-actions,
+//! "Blocking action executions"; the default expiry is one week, ours is
+//! [`BLOCK_EXPIRATION`]).
 
 use serde_json::{Value, json};
 
@@ -121,25 +128,59 @@ pub enum Outcome {
     Registered(Vec<(String, String)>),
     /// Final for this contact: the workflow goes on, the history says why.
     Refused(String),
-    /// Worth trying again later (Zoom or the CRM unavailable).
+    /// Worth trying again later (the CRM or the plugin's storage
+    /// unavailable): HubSpot sends the request again.
     Unavailable(String),
+    /// Held until a callback completes it (Zoom unavailable): the plugin
+    /// keeps the execution and retries it on its `tick`.
+    Blocked,
+}
+
+/// How long HubSpot holds a blocked contact (ISO 8601), and the same in
+/// milliseconds for the plugin's own schedule: a day covers a Zoom outage
+/// and its rate limits' daily reset, and a marketer sees the result the
+/// same day.
+pub const BLOCK_EXPIRATION: &str = "P1D";
+pub const BLOCK_EXPIRATION_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The `outputFields` of a final outcome, as the answer and the callback
+/// completion send them; none for one that is not final.
+pub fn output_fields(outcome: &Outcome) -> Option<Value> {
+    let mut fields = serde_json::Map::new();
+    match outcome {
+        Outcome::Registered(outputs) => {
+            fields.extend(outputs.iter().map(|(k, v)| (k.clone(), json!(v))));
+            fields.insert("hs_execution_state".into(), json!("SUCCESS"));
+        }
+        Outcome::Refused(reason) => {
+            fields.insert("hs_execution_state".into(), json!("FAIL_CONTINUE"));
+            fields.insert("errorMessage".into(), json!(reason));
+        }
+        Outcome::Blocked => {
+            fields.insert("hs_execution_state".into(), json!("BLOCK"));
+            fields.insert("hs_expiration_duration".into(), json!(BLOCK_EXPIRATION));
+        }
+        Outcome::Unavailable(_) => return None,
+    }
+    Some(Value::Object(fields))
+}
+
+/// A callback id as HubSpot writes them (`ap-102-4-…`): kept as a storage
+/// key and put in a URL path, so bounded and plain.
+pub fn valid_callback_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// HubSpot's answer: `outputFields` with `hs_execution_state` for a result;
 /// a 503 for a failure HubSpot should retry.
 pub fn answer(outcome: &Outcome) -> Answer {
-    match outcome {
-        Outcome::Registered(outputs) => {
-            let mut fields: serde_json::Map<String, Value> =
-                outputs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-            fields.insert("hs_execution_state".into(), json!("SUCCESS"));
-            Answer::json(200, &json!({ "outputFields": fields }))
-        }
-        Outcome::Refused(reason) => Answer::json(
-            200,
-            &json!({ "outputFields": { "hs_execution_state": "FAIL_CONTINUE", "errorMessage": reason } }),
-        ),
-        Outcome::Unavailable(reason) => Answer::refusal(503, "unavailable", reason),
+    match (outcome, output_fields(outcome)) {
+        (_, Some(fields)) => Answer::json(200, &json!({ "outputFields": fields })),
+        (Outcome::Unavailable(reason), None) => Answer::refusal(503, "unavailable", reason),
+        (_, None) => Answer::refusal(500, "internal", "no answer for this outcome"),
     }
 }
 
@@ -274,5 +315,22 @@ mod tests {
             answer(&Outcome::Unavailable("zoom down".into())).status,
             503
         );
+    }
+
+    #[test]
+    fn r21_a_registration_that_must_wait_blocks_the_contact_for_a_day() {
+        let blocked = answer(&Outcome::Blocked);
+        assert_eq!(blocked.status, 200);
+        let body: Value = serde_json::from_slice(&blocked.body).unwrap();
+        assert_eq!(body["outputFields"]["hs_execution_state"], "BLOCK");
+        assert_eq!(body["outputFields"]["hs_expiration_duration"], "P1D");
+    }
+
+    #[test]
+    fn callback_ids_are_bounded_and_plain() {
+        assert!(valid_callback_id("ap-102-4-9a_b"));
+        for id in ["", "../x", "a b", &"7".repeat(129)] {
+            assert!(!valid_callback_id(id), "{id}");
+        }
     }
 }

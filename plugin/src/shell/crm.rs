@@ -797,6 +797,32 @@ impl CrmClient<'_> {
     }
 }
 
+impl CrmClient<'_> {
+    /// Finishes a blocked workflow-action execution (R21) with its
+    /// `outputFields` (`hs_execution_state` SUCCESS or FAIL_CONTINUE);
+    /// HubSpot answers 204 (developers.hubspot.com/docs/api-reference/automation-actions-v4-v4/callbacks/post-automation-v4-actions-callbacks-callbackId-complete).
+    /// Completing twice is harmless, so a lost answer is sent again.
+    pub fn complete_callback(
+        &self,
+        callback_id: &str,
+        output_fields: serde_json::Value,
+    ) -> Result<(), PluginError> {
+        let response = self.call(
+            Method::Post,
+            &format!("/automation/v4/actions/callbacks/{callback_id}/complete"),
+            Some(json!({ "outputFields": output_fields })),
+        )?;
+        if response.is_success() {
+            return Ok(());
+        }
+        Err(PluginError::InvalidInput(format!(
+            "completing workflow callback {callback_id} failed with {}: {}",
+            response.status,
+            response.error_message()
+        )))
+    }
+}
+
 /// The scopes a 403 `MISSING_SCOPES` answer names (HubSpot puts them in
 /// `errors[].context.requiredScopes`, newer answers in
 /// `requiredGranularScopes`), joined for a person; none for another 403.

@@ -4,6 +4,7 @@
 //! in memory.
 
 pub mod action;
+pub mod action_callbacks;
 pub mod audit;
 pub mod crm;
 pub mod error;
