@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::bindings::{PluginError, SyncReport, settings, workflow_actions};
+use crate::bindings::{PluginError, SyncReport, settings, webhooks};
+use crate::fakes::crm::workflows::{ActionInput, Execution, ExecutionState};
 use crate::runtime::CallError;
 use crate::scenario::audit_kind_name;
 use crate::sim::Simulator;
@@ -255,54 +256,65 @@ pub async fn set_webinar_settings(
     )
 }
 
-/// The outcome of one workflow action execution.
+/// One execution of the workflow action as HubSpot's engine holds it after
+/// the plugin's answer, and that answer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ActionOutcome {
-    Success(Vec<(String, String)>),
-    Failure {
-        reason: String,
-        /// `FAIL_CONTINUE` or `BLOCK`, as the CRM names them.
-        state: &'static str,
-        retryable: bool,
-    },
+pub struct ActionOutcome {
+    pub execution: Execution,
+    /// The plugin's answer to the action's URL: its status and JSON body.
+    pub status: u16,
+    pub answer: Value,
 }
 
 impl ActionOutcome {
-    /// The CRM's custom-action answer: `outputFields` with `hs_execution_state`.
+    /// The plugin's answer, as HubSpot received it.
     pub fn crm_json(&self) -> Value {
-        match self {
-            ActionOutcome::Success(outputs) => {
-                let mut fields: serde_json::Map<String, Value> =
-                    outputs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-                fields.insert("hs_execution_state".into(), json!("SUCCESS"));
-                json!({ "outputFields": fields })
-            }
-            ActionOutcome::Failure {
-                reason,
-                state,
-                retryable,
-            } => json!({
-                "outputFields": { "hs_execution_state": state, "errorMessage": reason },
-                "retryable": retryable,
-            }),
-        }
+        self.answer.clone()
     }
 
     pub fn text(&self) -> String {
-        match self {
-            ActionOutcome::Success(outputs) => {
-                let outputs: Vec<String> =
-                    outputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("success: {}", outputs.join(", "))
+        let field = |fields: &std::collections::BTreeMap<String, Value>, name: &str| {
+            fields
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let message = || {
+            self.answer
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        match &self.execution.state {
+            ExecutionState::Success { output_fields } => {
+                let outputs: Vec<String> = output_fields
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("hs_"))
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect();
+                let by = if self.execution.completed_by_callback {
+                    " (completed by the plugin's callback)"
+                } else {
+                    ""
+                };
+                format!("success{by}: {}", outputs.join(", "))
             }
-            ActionOutcome::Failure {
-                reason,
-                state,
-                retryable,
-            } => {
-                let retry = if *retryable { ", retryable" } else { "" };
-                format!("failed ({state}{retry}): {reason}")
+            ExecutionState::FailContinue { output_fields } => {
+                format!(
+                    "failed (FAIL_CONTINUE): {}",
+                    field(output_fields, "errorMessage")
+                )
             }
+            ExecutionState::Blocked { expires_at_ms } => format!(
+                "blocked until the plugin's callback (expires {})",
+                crate::clock::rfc3339(*expires_at_ms)
+            ),
+            ExecutionState::Retrying { status } => {
+                format!("answered {status}, HubSpot sends it again: {}", message())
+            }
+            ExecutionState::Failed { status } => format!("refused ({status}): {}", message()),
         }
     }
 }
@@ -315,52 +327,59 @@ pub enum WebinarInput {
     Missing,
 }
 
-/// Runs "Add contact to Zoom webinar" for a CRM contact id.
+/// Runs "Add contact to Zoom webinar" for a CRM contact id as HubSpot's
+/// workflow engine does: the fake CRM signs the execution's request, the
+/// plugin's action URL (`webhooks.handle`) answers it, and the fake keeps
+/// the execution's state (a blocked one is completed later by the plugin's
+/// callback, on a `tick`).
 pub async fn add_contact_to_webinar(
     sim: &Simulator,
     contact_id: &str,
     webinar: WebinarInput,
     callback_id: &str,
 ) -> Result<ActionOutcome, ApiError> {
-    let input = |value| {
-        vec![workflow_actions::Input {
-            name: "webinar_id".into(),
-            value,
-        }]
+    let id: u64 = contact_id
+        .parse()
+        .map_err(|_| ApiError::BadInput(format!("{contact_id:?} is not a CRM contact id")))?;
+    let input = match webinar {
+        WebinarInput::Fixed(v) => ActionInput::Fixed(v),
+        WebinarInput::Property(p) => ActionInput::Property(p),
+        WebinarInput::Missing => ActionInput::Missing,
     };
-    let execution = workflow_actions::Execution {
-        action_id: "add-contact-to-zoom-webinar".into(),
-        callback_id: callback_id.into(),
-        object: workflow_actions::EnrolledObject {
-            object_type: workflow_actions::ObjectType::Contact,
-            object_id: contact_id.into(),
-        },
-        inputs: match webinar {
-            WebinarInput::Fixed(v) => input(workflow_actions::InputValue::Fixed(v)),
-            WebinarInput::Property(p) => input(workflow_actions::InputValue::ObjectProperty(p)),
-            WebinarInput::Missing => Vec::new(),
-        },
+    let url = format!("{}{ACTION_PATH}", sim.config.public_url);
+    let signed = sim.crm.action_request(
+        callback_id,
+        id,
+        &input,
+        &url,
+        sim.config.crm.client_secret.expose(),
+    );
+    let delivery = webhooks::Delivery {
+        source: webhooks::WebhookSource::Crm,
+        method: "POST".into(),
+        path: ACTION_PATH.into(),
+        headers: signed
+            .headers
+            .iter()
+            .map(|(name, value)| crate::sim::header(name, value))
+            .collect(),
+        body: signed.body,
+        received_at: sim.clock.now_ms(),
     };
-    Ok(
-        match sim
-            .runtime
-            .execute_action(&sim.installation, &execution)
-            .await?
-        {
-            Ok(outputs) => {
-                ActionOutcome::Success(outputs.into_iter().map(|o| (o.name, o.value)).collect())
-            }
-            Err(failure) => ActionOutcome::Failure {
-                reason: failure.reason,
-                state: match failure.state {
-                    workflow_actions::FailureState::FailContinue => "FAIL_CONTINUE",
-                    workflow_actions::FailureState::Block => "BLOCK",
-                },
-                retryable: failure.retryable,
-            },
-        },
-    )
+    let answer = sim.deliver(&delivery).await?;
+    let execution = sim
+        .crm
+        .action_answered(callback_id, answer.status, &answer.body)
+        .ok_or_else(|| ApiError::BadInput(format!("no execution {callback_id}")))?;
+    Ok(ActionOutcome {
+        execution,
+        status: answer.status,
+        answer: serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
+    })
 }
+
+/// The action's URL path on the host (HubSpot's `actionUrl` is the public URL plus this).
+pub const ACTION_PATH: &str = "/actions/add-contact-to-zoom-webinar";
 
 /// The fake CRM's contact id for an email (deleted contacts included).
 pub fn contact_id(sim: &Simulator, email: &str) -> Option<String> {

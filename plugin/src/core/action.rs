@@ -11,7 +11,11 @@ use super::exclusions::{Directory, Exclusion, classify};
 pub enum Refusal {
     #[error("This action is not offered by the Zoom webinars app: {action:?}.")]
     UnknownAction { action: String },
-    #[error("The action needs a webinar ID: fill in \"Webinar ID\" in the workflow action.")]
+    /// HubSpot sends a property input already resolved, so an empty
+    /// property arrives as no webinar ID at all: the message names both.
+    #[error(
+        "The action received no webinar ID: fill in \"Webinar ID\" in the workflow action, or the contact property it reads."
+    )]
     MissingWebinarId,
     #[error(
         "The contact's property {property:?} holds no webinar ID: fill it in, or give a fixed webinar ID."

@@ -1,5 +1,6 @@
 //! Fake CRM, in HubSpot's CRM v3 shapes (`api.hubapi.com`): contacts,
-//! properties, owners, marketing events, timeline events, calls, and the
+//! properties, owners, marketing events, timeline events, calls, the
+//! workflow engine's custom-action executions and callbacks, and the
 //! app webhooks it sends. Errors come in HubSpot's body
 //! (`status`, `message`, `category`, `correlationId`); requests are rate
 //! limited per app (100 per 10 s, search 5 per s) and faults are seeded.
@@ -10,6 +11,7 @@ pub mod scopes;
 #[cfg(test)]
 mod tests;
 pub mod webhooks;
+pub mod workflows;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -199,6 +201,9 @@ pub(crate) struct State {
     /// The token's scopes; none: every scope the plugin needs.
     #[serde(default)]
     pub(crate) granted_scopes: Option<std::collections::BTreeSet<String>>,
+    /// The workflow action's executions by callback id (R21).
+    #[serde(default)]
+    pub(crate) executions: BTreeMap<String, workflows::Execution>,
 }
 
 /// A map with tuple keys as a list of pairs: JSON keys are strings only.
@@ -518,7 +523,38 @@ impl FakeCrm {
             "participations": state.participations,
             "timeline_events": state.timeline_events.values().collect::<Vec<_>>(),
             "calls": state.calls.values().collect::<Vec<_>>(),
+            "workflow_executions": state.executions.values().collect::<Vec<_>>(),
         })
+    }
+
+    /// The workflow engine's request for one contact's execution of the
+    /// action, signed v2 for `action_url` (see [`workflows`]).
+    pub fn action_request(
+        &self,
+        callback_id: &str,
+        contact_id: u64,
+        input: &workflows::ActionInput,
+        action_url: &str,
+        client_secret: &str,
+    ) -> workflows::SignedRequest {
+        self.lock()
+            .action_request(callback_id, contact_id, input, action_url, client_secret)
+    }
+
+    /// Keeps the action URL's answer; the execution as HubSpot now holds it.
+    pub fn action_answered(
+        &self,
+        callback_id: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Option<workflows::Execution> {
+        let now = self.clock.now_ms();
+        self.lock().action_answered(callback_id, status, body, now)
+    }
+
+    /// One execution of the workflow action, as HubSpot holds it now.
+    pub fn execution(&self, callback_id: &str) -> Option<workflows::Execution> {
+        self.lock().executions.get(callback_id).cloned()
     }
 
     /// Contacts as they are now.
@@ -581,6 +617,17 @@ impl FakeCrm {
             (_, ["marketing", "v3", "marketing-events", ..]) => {
                 engagements::marketing_events(state, request, &segments[3..], now)
             }
+            (
+                "POST",
+                [
+                    "automation",
+                    "v4",
+                    "actions",
+                    "callbacks",
+                    callback_id,
+                    "complete",
+                ],
+            ) => state.complete_callback(callback_id, request, now),
             _ => state.error(
                 404,
                 "OBJECT_NOT_FOUND",

@@ -29,6 +29,9 @@ pub fn required(method: &str, segments: &[&str]) -> Option<&'static str> {
         ["crm", "v3", "objects", "calls", ..] => "crm.objects.contacts.write",
         ["marketing", "v3", "marketing-events", ..] if read => "crm.objects.marketing_events.read",
         ["marketing", "v3", "marketing-events", ..] => "crm.objects.marketing_events.write",
+        // The callbacks API's page names no scope; the fake asks for the
+        // one HubSpot gives custom workflow actions.
+        ["automation", ..] => "automation",
         _ => return None,
     })
 }
@@ -43,6 +46,7 @@ pub const ALL: &[&str] = &[
     "crm.objects.marketing_events.read",
     "crm.objects.marketing_events.write",
     "timeline",
+    "automation",
 ];
 
 /// HubSpot's 403 for a token without `scope`.

@@ -158,6 +158,11 @@ impl FakeZoom {
         self
     }
 
+    /// Changes the injected faults from now on (Zoom goes down, comes back).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.faults.set(plan);
+    }
+
     pub fn with_faults(mut self, plan: FaultPlan) -> Self {
         self.faults = Faults::new(plan);
         self
