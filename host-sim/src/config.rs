@@ -118,6 +118,10 @@ impl Default for ServeConfig {
 pub struct HostConfig {
     /// Where the state database lives.
     pub state_dir: PathBuf,
+    /// The key that seals the secrets the plugin stores (its Zoom access
+    /// token); default `state_dir/state.key`. Point it outside the state
+    /// directory so a copy of that directory alone hands out no token.
+    pub state_key_file: Option<PathBuf>,
     /// The URL the services call the host at; the CRM signs webhooks over it.
     pub public_url: String,
     /// A component file to run instead of the one built from this tree
@@ -191,6 +195,7 @@ impl Default for HostConfig {
     fn default() -> Self {
         Self {
             state_dir: PathBuf::from(".host-sim"),
+            state_key_file: None,
             public_url: "https://host-sim.local".into(),
             component: None,
             zoom: ZoomConfig::default(),

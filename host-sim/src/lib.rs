@@ -25,6 +25,7 @@ pub mod operator;
 pub mod outbound;
 pub mod runtime;
 pub mod scenario;
+pub mod sealing;
 pub mod segment;
 pub mod serve;
 pub mod sim;

@@ -118,7 +118,17 @@ impl Simulator {
                         path: dir.display().to_string(),
                         source,
                     })?;
-                Database::open(&database)?
+                let key = config
+                    .state_key_file
+                    .clone()
+                    .unwrap_or_else(|| dir.join(crate::sealing::KEY_FILE));
+                let sealer = crate::sealing::Sealer::from_file(&key).map_err(|source| {
+                    SimError::StateDir {
+                        path: key.display().to_string(),
+                        source,
+                    }
+                })?;
+                Database::open(&database)?.sealed_with(sealer)
             }
             StateStore::Memory => Database::in_memory()?,
         };

@@ -1,10 +1,13 @@
 //! The storage import, backed by SQLite: durable, atomic writes, one
 //! namespace per installed plugin so installations never see each other's keys.
+//! Values under `secret/` are sealed at rest (see [`crate::sealing`]).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::sealing::{Sealer, is_secret};
 
 /// Largest value the plugin may store; bigger ones are refused, not truncated.
 pub const MAX_VALUE_BYTES: usize = 4 * 1024 * 1024;
@@ -25,6 +28,7 @@ pub enum StorageError {
 #[derive(Clone)]
 pub struct Database {
     conn: Arc<Mutex<Connection>>,
+    sealer: Arc<Sealer>,
 }
 
 impl Database {
@@ -84,7 +88,14 @@ impl Database {
         conn.execute_batch(SCHEMA)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            sealer: Arc::new(Sealer::ephemeral()),
         })
+    }
+
+    /// Seals secrets with `sealer` (by default a key of this process only).
+    pub fn sealed_with(mut self, sealer: Sealer) -> Self {
+        self.sealer = Arc::new(sealer);
+        self
     }
 
     /// The keys of one installation.
@@ -129,13 +140,33 @@ fn check_size(key: &str, value: &[u8]) -> Result<(), StorageError> {
 }
 
 impl Namespace {
+    /// The stored form of `value`: sealed for a secret key.
+    fn at_rest<'v>(&self, key: &str, value: &'v [u8]) -> std::borrow::Cow<'v, [u8]> {
+        if is_secret(key) {
+            self.db.sealer.seal(&self.name, key, value).into()
+        } else {
+            value.into()
+        }
+    }
+
+    /// The plain form of a stored value; a secret that does not open
+    /// (sealed under another key file) reads as absent.
+    fn in_use(&self, key: &str, stored: Option<Vec<u8>>) -> Option<Vec<u8>> {
+        match stored {
+            Some(sealed) if is_secret(key) => self.db.sealer.open(&self.name, key, &sealed),
+            other => other,
+        }
+    }
+
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        read_one(&self.db.lock(), &self.name, key)
+        let stored = read_one(&self.db.lock(), &self.name, key)?;
+        Ok(self.in_use(key, stored))
     }
 
     pub fn set(&self, key: &str, value: &[u8]) -> Result<(), StorageError> {
         check_size(key, value)?;
-        write_one(&self.db.lock(), &self.name, key, Some(value))?;
+        let value = self.at_rest(key, value);
+        write_one(&self.db.lock(), &self.name, key, Some(&value))?;
         Ok(())
     }
 
@@ -188,11 +219,12 @@ impl Namespace {
         }
         let mut conn = self.db.lock();
         let tx = conn.transaction()?;
-        let current = read_one(&tx, &self.name, key)?;
+        let current = self.in_use(key, read_one(&tx, &self.name, key)?);
         if current.as_deref() != expected {
             return Ok(false);
         }
-        write_one(&tx, &self.name, key, new)?;
+        let new = new.map(|v| self.at_rest(key, v));
+        write_one(&tx, &self.name, key, new.as_deref())?;
         tx.commit()?;
         Ok(true)
     }
@@ -207,6 +239,7 @@ impl Namespace {
         let mut conn = self.db.lock();
         let tx = conn.transaction()?;
         for (key, value) in writes {
+            let value = value.as_deref().map(|v| self.at_rest(key, v));
             write_one(&tx, &self.name, key, value.as_deref())?;
         }
         tx.commit()?;
@@ -250,6 +283,68 @@ fn write_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_19_secrets_are_sealed_in_the_file_and_plain_to_the_plugin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let key = dir.path().join(crate::sealing::KEY_FILE);
+        {
+            let db = Database::open(&path)
+                .unwrap()
+                .sealed_with(Sealer::from_file(&key).unwrap());
+            let ns = db.namespace("default");
+            ns.set("secret/zoom/token", b"eyJzoom-access-token")
+                .unwrap();
+            ns.write_batch(&[("secret/other".into(), Some(b"eyJbatch-secret".to_vec()))])
+                .unwrap();
+            assert!(
+                ns.compare_and_swap(
+                    "secret/other",
+                    Some(b"eyJbatch-secret"),
+                    Some(b"eyJswapped")
+                )
+                .unwrap()
+            );
+            ns.set("plain", b"eyJnot-a-secret").unwrap();
+            assert_eq!(
+                ns.get("secret/zoom/token").unwrap().unwrap(),
+                b"eyJzoom-access-token"
+            );
+        }
+        let mut file = std::fs::read(&path).unwrap();
+        if let Ok(wal) = std::fs::read(dir.path().join("state.db-wal")) {
+            file.extend(wal);
+        }
+        let holds = |needle: &[u8]| file.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            holds(b"eyJnot-a-secret"),
+            "the check reads the file's bytes"
+        );
+        for secret in [
+            &b"eyJzoom-access-token"[..],
+            b"eyJbatch-secret",
+            b"eyJswapped",
+        ] {
+            assert!(!holds(secret), "{}", String::from_utf8_lossy(secret));
+        }
+        // Reopened with its key: readable; with another key: absent.
+        let reopened = Database::open(&path)
+            .unwrap()
+            .sealed_with(Sealer::from_file(&key).unwrap());
+        let ns = reopened.namespace("default");
+        assert_eq!(ns.get("secret/other").unwrap().unwrap(), b"eyJswapped");
+        drop(ns);
+        drop(reopened);
+        let elsewhere = Database::open(&path).unwrap();
+        assert_eq!(
+            elsewhere
+                .namespace("default")
+                .get("secret/zoom/token")
+                .unwrap(),
+            None
+        );
+    }
 
     fn ns() -> Namespace {
         Database::in_memory().unwrap().namespace("test")

@@ -78,7 +78,11 @@ struct StoredToken {
     expires_at_ms: i64,
 }
 
-const TOKEN_KEY: &str = "zoom/token";
+/// Under `secret/`, which the host seals at rest (issue 19): a copied
+/// state database alone does not hand out the token.
+const TOKEN_KEY: &str = "secret/zoom/token";
+/// Where the token was kept in clear before; removed when a new one is stored.
+const CLEAR_TOKEN_KEY: &str = "zoom/token";
 
 /// Zoom REST v2 for the sync: reads, paged by 300, with the token cached in
 /// storage. A 429 or a 5xx that persists is `ZoomUnavailable`: the caller
@@ -126,14 +130,14 @@ impl<'a> ZoomClient<'a> {
             }
         }
         let token = fetch_token(self.http, self.config)?;
-        super::save(
-            self.store,
-            TOKEN_KEY,
-            &StoredToken {
-                token: token.token.clone(),
-                expires_at_ms: self.now_ms + token.expires_in_s as i64 * 1000,
-            },
-        )?;
+        let stored = StoredToken {
+            token: token.token.clone(),
+            expires_at_ms: self.now_ms + token.expires_in_s as i64 * 1000,
+        };
+        self.store.write_batch(vec![
+            (TOKEN_KEY.into(), Some(super::encode(TOKEN_KEY, &stored)?)),
+            (CLEAR_TOKEN_KEY.into(), None),
+        ])?;
         *self.token.borrow_mut() = Some(token.token.clone());
         Ok(token.token)
     }

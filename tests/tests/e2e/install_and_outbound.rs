@@ -222,3 +222,62 @@ async fn install_names_the_crm_scope_the_app_lacks() {
     );
     assert_eq!(message.lines().count(), 1);
 }
+
+/// Issue 19: the Zoom access token the plugin keeps between runs is sealed
+/// in the state database; the plugin still reads it (one OAuth request for
+/// the whole scenario), and the file's bytes do not contain it.
+#[tokio::test]
+async fn the_stored_zoom_token_is_not_in_the_state_file_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/clean-webinar.toml");
+    let scenario =
+        host_sim::scenario::Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let sim = host_sim::scenario::prepare(
+        &scenario,
+        host_sim::config::HostConfig::default(),
+        StateStore::Directory(dir.path().to_path_buf()),
+    )
+    .unwrap();
+    host_sim::scenario::play(&sim, &scenario, &mut |_| {})
+        .await
+        .unwrap();
+    let stored = sim
+        .installation
+        .storage
+        .get("secret/zoom/token")
+        .unwrap()
+        .expect("the plugin keeps its token");
+    let token = serde_json::from_slice::<serde_json::Value>(&stored).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(token.len() > 8, "{token}");
+    let token_requests = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/oauth/token"))
+        .count();
+    eprintln!("token requests: {token_requests}");
+    assert_eq!(
+        token_requests, 1,
+        "the sealed token is read back between runs"
+    );
+    let mut bytes = Vec::new();
+    for name in ["state.db", "state.db-wal"] {
+        if let Ok(b) = std::fs::read(dir.path().join(name)) {
+            bytes.extend(b);
+        }
+    }
+    assert!(
+        !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token is in the state file in clear"
+    );
+    assert!(
+        sim.installation
+            .storage
+            .get("zoom/token")
+            .unwrap()
+            .is_none()
+    );
+}
