@@ -258,9 +258,10 @@ async fn the_stored_zoom_token_is_not_in_the_state_file_in_clear() {
         .iter()
         .filter(|r| r.path.contains("/oauth/token"))
         .count();
-    eprintln!("token requests: {token_requests}");
+    // Install checks the credentials with a token of its own; every run
+    // after it (the scenario's webhooks, ticks and syncs) reads back one.
     assert_eq!(
-        token_requests, 1,
+        token_requests, 2,
         "the sealed token is read back between runs"
     );
     let mut bytes = Vec::new();
