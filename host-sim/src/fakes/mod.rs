@@ -164,6 +164,22 @@ impl RateLimiter {
         entry.1 += 1;
         entry.1 <= self.limit
     }
+
+    /// The window's limit, what is left of it for `key` at `now_ms`, and
+    /// the window's length: what HubSpot's `X-HubSpot-RateLimit-*` headers
+    /// say. None when there is no limit.
+    pub fn usage(&self, key: &str, now_ms: i64) -> Option<(u32, u32, i64)> {
+        if self.limit == 0 {
+            return None;
+        }
+        let window = now_ms.div_euclid(self.window_ms.max(1));
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let used = match state.get(key) {
+            Some((w, used)) if *w == window => *used,
+            _ => 0,
+        };
+        Some((self.limit, self.limit.saturating_sub(used), self.window_ms))
+    }
 }
 
 /// What a page token stands for: the listing, the offset, the expiry (ms).

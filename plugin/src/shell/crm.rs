@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::http::{HttpClient, Method, Patience, Request, Response};
+use super::http::{Headers, HttpClient, Method, Patience, Request, Response};
 use super::{Config, PluginError, keys, required};
 use crate::core::definitions::{
     PropertyDefinition, PropertyGroup, PropertyType, TimelineEventType,
@@ -23,6 +23,10 @@ pub struct CrmClient<'a> {
     http: &'a dyn HttpClient,
     access_token: String,
     patience: Patience,
+    /// R32: the last answer said the ten-second window has no request
+    /// left (`X-HubSpot-RateLimit-Remaining: 0`): the next request first
+    /// waits this long (`-Interval-Milliseconds`), instead of being refused.
+    hold_ms: std::cell::Cell<Option<u64>>,
 }
 
 impl<'a> CrmClient<'a> {
@@ -31,6 +35,7 @@ impl<'a> CrmClient<'a> {
             http,
             access_token: required(config, keys::CRM_ACCESS_TOKEN)?,
             patience: Patience::default(),
+            hold_ms: std::cell::Cell::new(None),
         })
     }
 
@@ -45,10 +50,16 @@ impl<'a> CrmClient<'a> {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = self
+        if let Some(ms) = self.hold_ms.take() {
+            // Past the patience the request goes anyway: a 429 then ends
+            // the run the usual way.
+            self.patience.hold(self.http, ms);
+        }
+        let (response, headers) = self
             .http
-            .send(request)
+            .send_with_headers(request)
             .map_err(|e| PluginError::CrmUnavailable(format!("could not reach the CRM: {e}")))?;
+        self.hold_ms.set(window_spent(&headers));
         if response.status == 403
             && let Some(scopes) = response.json().as_ref().and_then(missing_scopes)
         {
@@ -823,6 +834,18 @@ impl CrmClient<'_> {
     }
 }
 
+/// How long to wait before the next request when HubSpot's headers say the
+/// window is spent (developers.hubspot.com/docs/api/usage-details): its
+/// length, since HubSpot's window rolls and names no reset time; at most 10 s.
+fn window_spent(headers: &Headers) -> Option<u64> {
+    let number = |name: &str| headers.get(name).and_then(|v| v.trim().parse::<u64>().ok());
+    (number("x-hubspot-ratelimit-remaining")? == 0).then(|| {
+        number("x-hubspot-ratelimit-interval-milliseconds")
+            .unwrap_or(10_000)
+            .min(10_000)
+    })
+}
+
 /// The scopes a 403 `MISSING_SCOPES` answer names (HubSpot puts them in
 /// `errors[].context.requiredScopes`, newer answers in
 /// `requiredGranularScopes`), joined for a person; none for another 403.
@@ -920,6 +943,73 @@ mod tests {
             vec![],
             "updating",
         )
+    }
+
+    /// Answers 200 with `remaining` requests left in a 10 s window.
+    struct Counting {
+        remaining: Cell<u32>,
+        paused_ms: Cell<u64>,
+    }
+
+    impl HttpClient for Counting {
+        fn send(&self, request: Request) -> Result<Response, TransportError> {
+            self.send_with_headers(request).map(|(r, _)| r)
+        }
+
+        fn send_with_headers(
+            &self,
+            _request: Request,
+        ) -> Result<(Response, Headers), TransportError> {
+            let left = self.remaining.get();
+            self.remaining.set(left.saturating_sub(1));
+            let headers = Headers(vec![
+                ("X-HubSpot-RateLimit-Max".into(), "100".into()),
+                (
+                    "X-HubSpot-RateLimit-Remaining".into(),
+                    left.saturating_sub(1).to_string(),
+                ),
+                (
+                    "X-HubSpot-RateLimit-Interval-Milliseconds".into(),
+                    "10000".into(),
+                ),
+            ]);
+            Ok((
+                Response {
+                    status: 200,
+                    body: br#"{"results":[]}"#.to_vec(),
+                },
+                headers,
+            ))
+        }
+
+        fn pause(&self, ms: u64) {
+            self.paused_ms.set(self.paused_ms.get() + ms);
+            self.remaining.set(100);
+        }
+    }
+
+    #[test]
+    fn r32_a_spent_window_is_waited_for_before_the_next_request_not_after_a_429() {
+        let http = Counting {
+            remaining: Cell::new(2),
+            paused_ms: Cell::new(0),
+        };
+        let client = CrmClient::connect(&http, &Token).unwrap();
+        client.batch("/x", json!({}), vec![], "a").unwrap();
+        assert_eq!(http.paused_ms.get(), 0, "one request was left");
+        client.batch("/x", json!({}), vec![], "b").unwrap();
+        assert_eq!(
+            http.paused_ms.get(),
+            0,
+            "the pause waits for a next request"
+        );
+        client.batch("/x", json!({}), vec![], "c").unwrap();
+        assert_eq!(http.paused_ms.get(), 10_000);
+        assert_eq!(
+            client.retries(),
+            0,
+            "a pause before a request is not a retry"
+        );
     }
 
     #[test]

@@ -190,6 +190,19 @@ impl Patience {
         true
     }
 
+    /// Pauses `ms` before a request that would otherwise be refused (the
+    /// CRM said none are left in its window); not a retry. False, without
+    /// pausing, when the patience is spent.
+    pub fn hold(&self, http: &dyn HttpClient, ms: u64) -> bool {
+        let waited = self.waited_ms.get();
+        if waited + ms > RATE_LIMIT_PATIENCE_MS {
+            return false;
+        }
+        http.pause(ms);
+        self.waited_ms.set(waited + ms);
+        true
+    }
+
     /// How long this client has paused so far.
     pub fn waited_ms(&self) -> u64 {
         self.waited_ms.get()

@@ -787,7 +787,34 @@ fn create_event_template(state: &mut State, app_id: &str, request: &FakeRequest)
 }
 
 impl FakeService for FakeCrm {
+    /// Every answer carries the app's ten-second usage as HubSpot sends it
+    /// (`X-HubSpot-RateLimit-Max`, `-Remaining`, `-Interval-Milliseconds`:
+    /// developers.hubspot.com/docs/api/usage-details, "Rate limit headers");
+    /// the daily headers are left out: the fake keeps no
+    /// daily count (a 429 `DAILY` says it instead).
     fn handle(&self, request: &FakeRequest) -> FakeResponse {
+        let mut answer = self.answer(request);
+        if let Some((max, remaining, interval)) =
+            self.general.usage(&self.access_token, self.clock.now_ms())
+        {
+            answer.headers.extend([
+                ("x-hubspot-ratelimit-max".to_owned(), max.to_string()),
+                (
+                    "x-hubspot-ratelimit-remaining".to_owned(),
+                    remaining.to_string(),
+                ),
+                (
+                    "x-hubspot-ratelimit-interval-milliseconds".to_owned(),
+                    interval.to_string(),
+                ),
+            ]);
+        }
+        answer
+    }
+}
+
+impl FakeCrm {
+    fn answer(&self, request: &FakeRequest) -> FakeResponse {
         let latency = Duration::from_millis(self.faults.plan().latency_ms);
         let now = self.clock.now_ms();
         let mut state = self.lock();
