@@ -11,7 +11,9 @@ use host_sim::segment::{self, EventKind, Filter};
 use serde_json::Value;
 
 fn example(name: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -42,11 +44,17 @@ fn not_written_entries(outcome: &Outcome) -> Vec<String> {
 async fn r10_install_succeeds_and_says_what_it_could_not_set_up_when_timeline_access_is_refused() {
     let mut scenario = example("recording-and-transcript.toml");
     scenario.crm.timeline_access = Some(false);
-    let outcome = scenario::run(&scenario, HostConfig::default()).await.unwrap();
+    let outcome = scenario::run(&scenario, HostConfig::default())
+        .await
+        .unwrap();
 
     let install = &outcome.steps[0];
     assert_eq!(install.step, "install");
-    assert!(install.result.starts_with("installed: "), "{}", install.result);
+    assert!(
+        install.result.starts_with("installed: "),
+        "{}",
+        install.result
+    );
     assert!(
         install.result.contains("not set up: activity events (registered, attended, recording available) on contact timelines: the CRM app has no timeline access"),
         "{}",
@@ -70,13 +78,19 @@ async fn r10_install_succeeds_and_says_what_it_could_not_set_up_when_timeline_ac
     // scenario syncs it more than once and has many records.
     let notes = not_written_entries(&outcome);
     assert_eq!(notes.len(), 1, "{:#?}", outcome.audit);
-    assert!(notes[0].ends_with("Attendance is on the marketing event."), "{}", notes[0]);
+    assert!(
+        notes[0].ends_with("Attendance is on the marketing event."),
+        "{}",
+        notes[0]
+    );
 }
 
 #[tokio::test]
 async fn r10_r13_custom_events_write_each_activity_once_and_segment_as_timeline_events_do() {
     let scenario = example("clean-webinar.toml");
-    let timeline = scenario::run(&scenario, HostConfig::default()).await.unwrap();
+    let timeline = scenario::run(&scenario, HostConfig::default())
+        .await
+        .unwrap();
     let mut config = HostConfig::default();
     config.crm.activity_events = "custom-events".into();
     let custom = scenario::run(&scenario, config).await.unwrap();
@@ -122,11 +136,16 @@ async fn r10_activity_events_off_are_not_written_and_the_audit_log_says_so_once(
         .await
         .unwrap();
     assert!(
-        outcome.steps[0].result.contains("crm.activity-events = off"),
+        outcome.steps[0]
+            .result
+            .contains("crm.activity-events = off"),
         "{}",
         outcome.steps[0].result
     );
-    assert_eq!(count(&outcome, "timeline_events") + count(&outcome, "custom_events"), 0);
+    assert_eq!(
+        count(&outcome, "timeline_events") + count(&outcome, "custom_events"),
+        0
+    );
     assert!(count(&outcome, "participations") > 0);
     assert_eq!(not_written_entries(&outcome).len(), 1);
 }
