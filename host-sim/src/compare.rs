@@ -41,19 +41,25 @@ pub fn normalized_crm(crm: &serde_json::Value) -> serde_json::Value {
             p
         })
         .collect();
-    let timeline = list("timeline_events")
-        .into_iter()
-        .map(|mut t| {
-            if let Some(object) = t.get("objectId").cloned() {
-                t["objectId"] = by_email(&object);
-            }
-            t
-        })
-        .collect();
+    // Timeline events and custom events (R10) name their contact by id.
+    let by_contact = |key: &str| -> Vec<Value> {
+        list(key)
+            .into_iter()
+            .map(|mut t| {
+                if let Some(object) = t.get("objectId").cloned() {
+                    t["objectId"] = by_email(&object);
+                }
+                t
+            })
+            .collect()
+    };
+    let timeline = by_contact("timeline_events");
+    let custom_events = by_contact("custom_events");
     json!({
         "contacts": sorted(contacts),
         "participations": sorted(participations),
         "timeline_events": sorted(timeline),
+        "custom_events": sorted(custom_events),
         // The event's own CRM id depends on when it was made.
         "marketing_events": sorted(
             list("marketing_events")

@@ -44,6 +44,11 @@ pub struct CrmConfig {
     pub access_token: Secret,
     pub app_id: String,
     pub client_secret: Secret,
+    /// How the plugin writes activity events (R10): `timeline`,
+    /// `custom-events` or `off` (the plugin's `crm.activity-events`).
+    pub activity_events: String,
+    /// The developer account's API key, for timeline templates.
+    pub developer_api_key: Secret,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -152,6 +157,11 @@ impl Default for CrmConfig {
             access_token: Secret::new("sim-crm-access-token"),
             app_id: "1000001".into(),
             client_secret: Secret::new("sim-crm-client-secret"),
+            // The fake app is an app partner with timeline access, so the
+            // demo shows its timeline events; a new private app uses
+            // `custom-events` (the plugin's own default).
+            activity_events: "timeline".into(),
+            developer_api_key: Secret::new(crate::fakes::crm::DEVELOPER_API_KEY),
         }
     }
 }
@@ -307,6 +317,14 @@ impl HostConfig {
             (
                 "crm.client-secret".into(),
                 self.crm.client_secret.expose().into(),
+            ),
+            (
+                "crm.activity-events".into(),
+                self.crm.activity_events.clone(),
+            ),
+            (
+                "crm.developer-api-key".into(),
+                self.crm.developer_api_key.expose().into(),
             ),
         ])
     }

@@ -593,7 +593,7 @@ async fn install(sim: &Simulator, json: bool) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("install failed: {}", e.describe()))?;
     if json {
         print_json(
-            &json!({ "created": report.created, "already_present": report.already_present }),
+            &json!({ "created": report.created, "already_present": report.already_present, "not_set_up": report.not_set_up }),
         );
         return Ok(());
     }
@@ -602,6 +602,10 @@ async fn install(sim: &Simulator, json: bool) -> anyhow::Result<()> {
     }
     for present in &report.already_present {
         out(&format!("already present  {present}"));
+    }
+    // R10: install succeeded, without these.
+    for missing in &report.not_set_up {
+        out(&format!("not set up       {missing}"));
     }
     Ok(())
 }
@@ -955,6 +959,7 @@ async fn fakes(
     ));
     let crm = Arc::new(
         FakeCrm::new(config.crm.access_token.expose(), clock)
+            .with_developer_api_key(config.crm.developer_api_key.expose())
             .with_rate_limits(CrmRateLimits::STARTER),
     );
     if let Some(file) = scenario {

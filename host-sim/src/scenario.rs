@@ -441,11 +441,18 @@ pub async fn play(
     let mut steps = Vec::new();
     if scenario.install.unwrap_or(true) {
         let result = match sim.runtime.install(&sim.installation).await {
-            Ok(Ok(report)) => format!(
-                "installed: {} created, {} already present",
-                report.created.len(),
-                report.already_present.len()
-            ),
+            Ok(Ok(report)) => {
+                let mut result = format!(
+                    "installed: {} created, {} already present",
+                    report.created.len(),
+                    report.already_present.len()
+                );
+                // R10: what install could not set up, and why.
+                for missing in &report.not_set_up {
+                    result.push_str(&format!("; not set up: {missing}"));
+                }
+                result
+            }
             Ok(Err(e)) => format!("install failed: {}", e.describe()),
             Err(e) => format!("install failed: {e}"),
         };
@@ -514,9 +521,18 @@ pub async fn play(
             "property_groups",
             "contact_properties",
             "event_templates",
+            "event_definitions",
             "owners",
         ] {
             map.remove(setup);
+        }
+        // Custom events appear only where a scenario writes them (R10).
+        if map
+            .get("custom_events")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+        {
+            map.remove("custom_events");
         }
     }
     Ok(Outcome {

@@ -1,8 +1,10 @@
 //! Segmentation (R13): which contacts a marketer's filter selects, by the
-//! four contact properties and by the tokens of the plugin's timeline
-//! events ("attended webinar X for at least 50 %"). In the real CRM these
-//! are list filters; `host-sim crm search` applies the same conditions to
-//! the fake CRM's records.
+//! four contact properties and by the attributes of the plugin's activity
+//! events ("attended webinar X for at least 50 %"), whichever backend
+//! wrote them (R10): a timeline event's tokens or a custom event's
+//! properties, which carry the same names. In the real CRM these are list
+//! filters; `host-sim crm search` applies the same conditions to the fake
+//! CRM's records.
 
 use serde_json::Value;
 
@@ -114,6 +116,42 @@ impl EventKind {
             EventKind::Recording => "zoom-recording-",
         }
     }
+
+    /// How a custom event of this kind is named after its portal prefix
+    /// (`pe{portalId}_zoom_webinar_attendance`).
+    fn custom_event_suffix(self) -> &'static str {
+        match self {
+            EventKind::Registration => "_zoom_webinar_registration",
+            EventKind::Attendance => "_zoom_webinar_attendance",
+            EventKind::Recording => "_zoom_webinar_recording_available",
+        }
+    }
+
+    /// The kind of an activity event in the CRM dump, and its attributes:
+    /// a timeline event by its id, a custom event by its name.
+    pub fn of(event: &Value) -> Option<(EventKind, &Value)> {
+        const KINDS: [EventKind; 3] = [
+            EventKind::Registration,
+            EventKind::Attendance,
+            EventKind::Recording,
+        ];
+        if let Some(id) = event["id"].as_str() {
+            let kind = KINDS.into_iter().find(|k| id.starts_with(k.id_prefix()))?;
+            return Some((kind, &event["tokens"]));
+        }
+        let name = event["eventName"].as_str()?;
+        let kind = KINDS
+            .into_iter()
+            .find(|k| name.starts_with("pe") && name.ends_with(k.custom_event_suffix()))?;
+        Some((kind, &event["properties"]))
+    }
+}
+
+/// Every activity event in a CRM dump: timeline events and custom events.
+pub fn activity_events(crm: &Value) -> impl Iterator<Item = &Value> {
+    ["timeline_events", "custom_events"]
+        .into_iter()
+        .flat_map(|key| crm[key].as_array().into_iter().flatten())
 }
 
 /// A marketer's filter: every property condition, and, when an event
@@ -128,10 +166,11 @@ pub struct Filter {
 
 /// The contacts (live, as the CRM dump lists them) that `filter` selects.
 pub fn select<'a>(crm: &'a Value, filter: &Filter) -> Vec<&'a Value> {
-    let events: Vec<&Value> = crm["timeline_events"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let events: Vec<(EventKind, &str, &Value)> = activity_events(crm)
+        .filter_map(|e| {
+            let (kind, attributes) = EventKind::of(e)?;
+            Some((kind, e["objectId"].as_str()?, attributes))
+        })
         .collect();
     crm["contacts"]
         .as_array()
@@ -152,15 +191,13 @@ pub fn select<'a>(crm: &'a Value, filter: &Filter) -> Vec<&'a Value> {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            events.iter().any(|e| {
-                e["objectId"].as_str() == Some(id.as_str())
-                    && e["id"]
-                        .as_str()
-                        .is_some_and(|i| i.starts_with(kind.id_prefix()))
+            events.iter().any(|(k, contact, attributes)| {
+                *k == kind
+                    && *contact == id
                     && filter
                         .tokens
                         .iter()
-                        .all(|cond| cond.matches(e["tokens"][&cond.name].as_str()))
+                        .all(|cond| cond.matches(attributes[&cond.name].as_str()))
             })
         })
         .collect()
@@ -238,5 +275,33 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(emails(select(&crm, &registered)), ["alan@x.example"]);
+    }
+
+    #[test]
+    fn r13_custom_events_filter_by_their_properties_as_timeline_events_by_their_tokens() {
+        // R10's custom events backend: the same attributes, as properties.
+        let mut crm = crm();
+        crm["timeline_events"] = json!([]);
+        crm["custom_events"] = json!([
+            {"eventName": "pe7_zoom_webinar_attendance", "uuid": "u1", "objectId": "1", "properties": {"webinar_id": "9", "attendance_percentage": "50"}},
+            {"eventName": "pe7_zoom_webinar_attendance", "uuid": "u2", "objectId": "2", "properties": {"webinar_id": "9", "attendance_percentage": "30"}},
+            {"eventName": "pe7_zoom_webinar_registration", "uuid": "u3", "objectId": "2", "properties": {"webinar_id": "8"}},
+            {"eventName": "pe7_someone_elses_event", "uuid": "u4", "objectId": "1", "properties": {"webinar_id": "8"}},
+        ]);
+        let attended_half = Filter {
+            event: Some(EventKind::Attendance),
+            tokens: vec![
+                "webinar_id=9".parse().unwrap(),
+                "attendance_percentage>=50".parse().unwrap(),
+            ],
+            ..Filter::default()
+        };
+        assert_eq!(emails(select(&crm, &attended_half)), ["ada@x.example"]);
+        let registered_8 = Filter {
+            event: Some(EventKind::Registration),
+            tokens: vec!["webinar_id=8".parse().unwrap()],
+            ..Filter::default()
+        };
+        assert_eq!(emails(select(&crm, &registered_8)), ["alan@x.example"]);
     }
 }

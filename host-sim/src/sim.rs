@@ -144,6 +144,7 @@ impl Simulator {
         );
         let crm = Arc::new(
             FakeCrm::new(config.crm.access_token.expose(), clock.clone())
+                .with_developer_api_key(config.crm.developer_api_key.expose())
                 .with_rate_limits(options.crm_rate_limits)
                 .with_faults(options.crm_faults),
         );

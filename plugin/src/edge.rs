@@ -569,6 +569,7 @@ impl lifecycle::Guest for Plugin {
         Ok(lifecycle::InstallReport {
             created: report.created,
             already_present: report.already_present,
+            not_set_up: report.not_set_up,
         })
     }
 }

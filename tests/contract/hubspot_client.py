@@ -22,9 +22,12 @@ The fake must be seeded with one owner, a contact `ada@example.com` whose
 secondary email is `ada@work.example`, and a deleted contact
 `gone@example.com` (the e2e test does).
 
-Paths are the plugin's, not always the client's: the client's timeline
-calls use `/integrators/timeline/v3/...`, the plugin the older
-`/crm/v3/timeline/...`; the models are the same.
+Paths are the plugin's, not always the client's: timeline templates go to
+the client's `/integrators/timeline/v3/...` with the developer key in
+`hapikey` (as the client sends them), timeline events to the older
+`/crm/v3/timeline/events/...`; the models are the same. Custom events (R10
+without timeline access): the client has the send models
+(`hubspot.events.send`), not the definitions', so only the send is checked.
 """
 
 import argparse
@@ -36,9 +39,12 @@ import hubspot.crm.objects.calls as calls
 import hubspot.crm.owners as owners
 import hubspot.crm.properties as properties
 import hubspot.crm.timeline as timeline
+import hubspot.events.send as events_send
 import hubspot.marketing.events as marketing_events
 
 CALL_KEY = "zoom_webinar_call_key"
+# The fake CRM's developer account key (host-sim/src/fakes/crm/mod.rs).
+DEVELOPER_KEY = "sim-crm-developer-api-key"
 ACCOUNT = "zoom-account"
 WEBINAR = "81234567890"
 
@@ -72,18 +78,24 @@ class Contract:
         except (ValueError, TypeError, AttributeError) as error:
             raise AssertionError(f"the request body is not a valid {model}: {error}\n{body}")
 
-    def call(self, package, method, path, body=None, request=None, answers=None, query=None):
+    def call(self, package, method, path, body=None, request=None, answers=None, query=None, developer=False):
         """Sends one request; `answers` maps the statuses expected to the
         model the answer must be. Returns (status, answer model or None)."""
         answers = answers or {}
         self.request_model(package, body, request)
         client = self.client(package)
+        query = dict(query or {})
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if developer:
+            # Timeline templates: the developer key in `hapikey`, as the
+            # client sends it (the fake refuses the token without it).
+            query["hapikey"] = DEVELOPER_KEY
         try:
             data, status, _ = client.call_api(
                 path,
                 method,
-                query_params=list((query or {}).items()),
-                header_params={"Content-Type": "application/json", "Accept": "application/json"},
+                query_params=list(query.items()),
+                header_params=headers,
                 body=body,
                 response_types_map=answers,
                 auth_settings=[],
@@ -140,8 +152,11 @@ def run(contract, app_id):
                 request="PropertyCreate", answers={201: "ModelProperty", 409: "Error"},
             )
             assert status == expected, (name, status)
+    templates = f"/integrators/timeline/v3/{app_id}/event-templates"
+    # The portal's token is refused there (R10: templates are the developer's).
+    c.call(timeline, "GET", templates, answers={401: "Error"})
     c.call(
-        timeline, "GET", f"/crm/v3/timeline/{app_id}/event-templates",
+        timeline, "GET", templates, developer=True,
         answers={200: "CollectionResponseTimelineEventTemplateNoPaging"},
     )
     template = {
@@ -153,12 +168,12 @@ def run(contract, app_id):
         ],
     }
     _, created = c.call(
-        timeline, "POST", f"/crm/v3/timeline/{app_id}/event-templates", template,
+        timeline, "POST", templates, template, developer=True,
         request="TimelineEventTemplateCreateRequest", answers={201: "TimelineEventTemplate"},
     )
     template_id = created.id
     _, listed = c.call(
-        timeline, "GET", f"/crm/v3/timeline/{app_id}/event-templates",
+        timeline, "GET", templates, developer=True,
         answers={200: "CollectionResponseTimelineEventTemplateNoPaging"},
     )
     assert any(t.id == template_id for t in listed.results)
@@ -243,6 +258,29 @@ def run(contract, app_id):
         )
         assert status == expected, status
     assert {e.category for e in answer.errors} == {"CONFLICT"}, answer.errors
+
+    # R10 without timeline access: custom events (plugin/src/shell/crm/activity.rs).
+    # The definitions API has no model in this client: plain JSON.
+    definition = {
+        "label": "Attended a Zoom webinar", "name": "zoom_webinar_attendance",
+        "description": "Attended {{webinar_name}}", "primaryObject": "CONTACT",
+        "propertyDefinitions": [
+            {"name": "webinar_id", "label": "Webinar ID", "type": "string"},
+            {"name": "attendance_percentage", "label": "Duration (%)", "type": "number"},
+        ],
+    }
+    _, made = c.call(events_send, "POST", "/events/v3/event-definitions", definition, answers={201: "object"})
+    qualified = made["fullyQualifiedName"]
+    occurrences = {"inputs": [{
+        "eventName": qualified, "objectId": ada, "occurredAt": "2026-11-20T15:00:00Z",
+        "uuid": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "properties": {"webinar_id": WEBINAR, "attendance_percentage": "75"},
+    }]}
+    for _ in range(2):  # the same uuid twice: one event, and a 204 each time
+        c.call(
+            events_send, "POST", "/events/v3/send/batch", occurrences,
+            request="BatchedBehavioralEventHttpCompletionRequest", answers={204: None},
+        )
 
     update = {"inputs": [
         {"id": new, "properties": {"zoom_webinar_total_registrations": "1", "firstname": "New", "lastname": "Person"}},

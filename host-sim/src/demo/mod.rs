@@ -200,14 +200,15 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
     let property = |c: &Value, name: &str| text(&c["properties"][name]);
     let touched = |c: &Value| !property(c, "zoom_webinar_total_registrations").is_empty();
 
+    // R10: activity events, whichever backend wrote them.
     let mut timeline_events = BTreeMap::new();
-    for event in list("timeline_events") {
-        let id = text(&event["id"]);
-        let kind = match id.split('-').nth(1) {
-            Some("registration") => "registered",
-            Some("attendance") => "attended",
-            Some("recording") => "recording available",
-            _ => "other",
+    for event in crate::segment::activity_events(crm) {
+        use crate::segment::EventKind;
+        let kind = match EventKind::of(event).map(|(kind, _)| kind) {
+            Some(EventKind::Registration) => "registered",
+            Some(EventKind::Attendance) => "attended",
+            Some(EventKind::Recording) => "recording available",
+            None => "other",
         };
         *timeline_events.entry(kind.to_owned()).or_insert(0) += 1;
     }

@@ -1,13 +1,14 @@
 //! The CRM client. It speaks HubSpot's CRM v3 shapes; another CRM would be
-//! another client behind the same calls.
+//! another client behind the same calls. Activity events (R10) and their
+//! backends are in `activity`.
+
+pub mod activity;
 
 use serde_json::json;
 
 use super::http::{Headers, HttpClient, Method, Patience, Request, Response};
 use super::{Config, PluginError, keys, required};
-use crate::core::definitions::{
-    PropertyDefinition, PropertyGroup, PropertyType, TimelineEventType,
-};
+use crate::core::definitions::{PropertyDefinition, PropertyGroup, PropertyType};
 
 pub const API_BASE: &str = "https://api.hubapi.com";
 
@@ -135,59 +136,6 @@ impl<'a> CrmClient<'a> {
             ),
         )
     }
-
-    /// The app's timeline event templates, as (name, id) pairs.
-    pub fn list_event_templates(&self, app_id: &str) -> Result<Vec<(String, String)>, PluginError> {
-        let response = self.send(
-            Method::Get,
-            &format!("/crm/v3/timeline/{app_id}/event-templates"),
-            None,
-        )?;
-        if !response.is_success() {
-            return Err(PluginError::CrmUnavailable(format!(
-                "listing timeline event templates failed with {}: {}",
-                response.status,
-                response.error_message()
-            )));
-        }
-        let json = response.json().unwrap_or_default();
-        let results = json
-            .get("results")
-            .and_then(|r| r.as_array())
-            .cloned()
-            .unwrap_or_default();
-        Ok(results
-            .iter()
-            .filter_map(|t| {
-                let name = t.get("name")?.as_str()?.to_owned();
-                let id = id_string(t.get("id")?)?;
-                Some((name, id))
-            })
-            .collect())
-    }
-
-    pub fn create_event_template(
-        &self,
-        app_id: &str,
-        event: &TimelineEventType,
-    ) -> Result<Created, PluginError> {
-        let tokens: Vec<_> = event
-            .tokens
-            .iter()
-            .map(|t| json!({ "name": t.name, "label": t.label, "type": token_type(t.token_type) }))
-            .collect();
-        self.create(
-            &format!("/crm/v3/timeline/{app_id}/event-templates"),
-            json!({
-                "name": event.name,
-                "objectType": "contacts",
-                "headerTemplate": event.header_template,
-                "detailTemplate": event.detail_template,
-                "tokens": tokens,
-            }),
-            &format!("timeline event template {}", event.id),
-        )
-    }
 }
 
 /// CRM ids come as strings or numbers depending on the endpoint.
@@ -204,15 +152,6 @@ fn property_type(t: PropertyType) -> &'static str {
         PropertyType::Number => "number",
         PropertyType::Text => "string",
         PropertyType::Datetime => "datetime",
-        PropertyType::Enumeration => "enumeration",
-    }
-}
-
-fn token_type(t: PropertyType) -> &'static str {
-    match t {
-        PropertyType::Number => "number",
-        PropertyType::Text => "string",
-        PropertyType::Datetime => "date",
         PropertyType::Enumeration => "enumeration",
     }
 }

@@ -1,8 +1,11 @@
 //! `lifecycle.install`: check the Zoom connection, then create the property
 //! groups, the contact properties (R12), the calls' key property and the
-//! timeline event templates (R10) in the CRM. Safe to run twice: what exists is left as it is.
+//! activity events' backend (R10: timeline templates or custom event
+//! definitions, `crm::activity`) in the CRM. Safe to run twice: what exists
+//! is left as it is. A backend the CRM refuses does not fail install: the
+//! report says what was not set up and why.
 
-use super::crm::{self, Created, CrmClient};
+use super::crm::{Created, CrmClient, activity};
 use super::http::HttpClient;
 use super::{Config, PluginError, Store, zoom};
 use crate::core::definitions;
@@ -11,6 +14,9 @@ use crate::core::definitions;
 pub struct InstallReport {
     pub created: Vec<String>,
     pub already_present: Vec<String>,
+    /// What could not be set up, each with why (R10: activity events the
+    /// CRM app has no access to); the rest of the integration works.
+    pub not_set_up: Vec<String>,
 }
 
 impl InstallReport {
@@ -22,12 +28,6 @@ impl InstallReport {
     }
 }
 
-/// Where the CRM's id of each timeline event template is kept: timeline
-/// events are created against the id, not the name.
-pub fn event_template_key(event_id: &str) -> String {
-    format!("crm/event-template/{event_id}")
-}
-
 pub fn install(
     http: &dyn HttpClient,
     config: &dyn Config,
@@ -37,7 +37,6 @@ pub fn install(
     zoom::fetch_token(http, config)?;
 
     let crm = CrmClient::connect(http, config)?;
-    let app_id = crm::app_id(config)?;
     let mut report = InstallReport::default();
 
     let group = definitions::PROPERTY_GROUP;
@@ -55,18 +54,12 @@ pub fn install(
         }
     }
 
-    // Templates have no unique name in the CRM, so look before creating.
-    let existing = crm.list_event_templates(&app_id)?;
-    for event in definitions::timeline_event_types() {
-        let what = format!("timeline event template {}", event.id);
-        let outcome = match existing.iter().find(|(name, _)| name == event.name) {
-            Some((_, id)) => Created::AlreadyExists(id.clone()),
-            None => crm.create_event_template(&app_id, &event)?,
-        };
-        let (Created::New(id) | Created::AlreadyExists(id)) = &outcome;
-        store.set(&event_template_key(event.id), id.as_bytes())?;
+    // R10: the activity events' backend.
+    let activity = activity::install(&crm, config, store)?;
+    for (what, outcome) in activity.outcomes {
         report.record(what, &outcome);
     }
+    report.not_set_up = activity.not_set_up;
     Ok(report)
 }
 
@@ -83,6 +76,8 @@ mod tests {
     struct ScriptedServices {
         created: RefCell<Vec<String>>,
         requests: RefCell<Vec<(Method, String)>>,
+        /// Timeline template calls answer this status (403: no timeline access).
+        refuse_timeline: Option<u16>,
     }
 
     impl HttpClient for ScriptedServices {
@@ -98,6 +93,21 @@ mod tests {
             };
             if request.url.starts_with(zoom::OAUTH_TOKEN_URL) {
                 return ok(serde_json::json!({ "access_token": "t", "expires_in": 3600 }));
+            }
+            if request.url.contains("event-templates") {
+                // R10: the developer key in `hapikey`, never the portal's token.
+                assert!(
+                    request
+                        .url
+                        .contains("?hapikey=value-of-crm.developer-api-key")
+                );
+                assert!(!request.headers.iter().any(|(n, _)| n == "authorization"));
+                if let Some(status) = self.refuse_timeline {
+                    return Ok(Response {
+                        status,
+                        body: br#"{"status":"error","message":"no timeline access","category":"FORBIDDEN"}"#.to_vec(),
+                    });
+                }
             }
             if request.method == Method::Get {
                 let templates: Vec<_> = self
@@ -139,10 +149,14 @@ mod tests {
         }
     }
 
+    /// Every key set; activity events through the timeline (R10).
     struct MapConfig;
     impl Config for MapConfig {
         fn get(&self, key: &str) -> Result<Option<String>, String> {
-            Ok(Some(format!("value-of-{key}")))
+            Ok(Some(match key {
+                crate::shell::keys::CRM_ACTIVITY_EVENTS => "timeline".to_owned(),
+                _ => format!("value-of-{key}"),
+            }))
         }
     }
 
@@ -156,7 +170,7 @@ mod tests {
         assert!(first.already_present.is_empty());
         assert_eq!(
             store
-                .get(&event_template_key("webinar-attendance"))
+                .get(&activity::event_template_key("webinar-attendance"))
                 .unwrap()
                 .as_deref(),
             Some(&b"7"[..])
@@ -168,10 +182,74 @@ mod tests {
         // The second run found the templates by name and kept their CRM ids.
         assert_eq!(
             store
-                .get(&event_template_key("webinar-registration"))
+                .get(&activity::event_template_key("webinar-registration"))
                 .unwrap()
                 .as_deref(),
             Some(&b"100"[..])
+        );
+    }
+
+    #[test]
+    fn r10_install_succeeds_and_says_what_it_could_not_set_up_when_timeline_access_is_refused() {
+        for status in [401, 403] {
+            let services = ScriptedServices {
+                refuse_timeline: Some(status),
+                ..ScriptedServices::default()
+            };
+            let store = MemoryStore::default();
+            let report = install(&services, &MapConfig, &store).unwrap();
+            // The properties are made; no template is.
+            assert_eq!(report.created.len(), 1 + 4 + 1 + 1, "{report:?}");
+            assert_eq!(report.not_set_up.len(), 1, "{report:?}");
+            assert!(
+                report.not_set_up[0]
+                    .starts_with("activity events (registered, attended, recording available)"),
+                "{report:?}"
+            );
+            let setup = activity::Setup::load(&store).unwrap();
+            let note = setup.not_written_note().unwrap();
+            assert!(
+                note.contains("are not written to contact timelines"),
+                "{note}"
+            );
+            assert!(
+                note.ends_with("Attendance is on the marketing event."),
+                "{note}"
+            );
+            let why = if status == 403 {
+                "no timeline access"
+            } else {
+                "developer account's API key"
+            };
+            assert!(note.contains(why), "{note}");
+        }
+    }
+
+    #[test]
+    fn r10_install_without_a_developer_key_leaves_the_timeline_unset_and_says_so() {
+        struct NoDeveloperKey;
+        impl Config for NoDeveloperKey {
+            fn get(&self, key: &str) -> Result<Option<String>, String> {
+                match key {
+                    crate::shell::keys::CRM_DEVELOPER_API_KEY => Ok(None),
+                    other => MapConfig.get(other),
+                }
+            }
+        }
+        let services = ScriptedServices::default();
+        let store = MemoryStore::default();
+        let report = install(&services, &NoDeveloperKey, &store).unwrap();
+        assert!(
+            report.not_set_up[0].contains("crm.developer-api-key"),
+            "{report:?}"
+        );
+        assert!(
+            !services
+                .requests
+                .borrow()
+                .iter()
+                .any(|(_, url)| url.contains("timeline")),
+            "no timeline call without the key"
         );
     }
 

@@ -178,6 +178,11 @@ pub mod keys {
     pub const CRM_ACCESS_TOKEN: &str = "crm.access-token";
     pub const CRM_APP_ID: &str = "crm.app-id";
     pub const CRM_CLIENT_SECRET: &str = "crm.client-secret";
+    /// Which API activity events (R10) go through: `timeline`,
+    /// `custom-events` (unset) or `off` (`crm::activity`).
+    pub const CRM_ACTIVITY_EVENTS: &str = "crm.activity-events";
+    /// The CRM developer account's API key: timeline templates take only it.
+    pub const CRM_DEVELOPER_API_KEY: &str = "crm.developer-api-key";
     /// Where the host receives webhooks; CRM signatures cover the full URI.
     pub const HOST_PUBLIC_URL: &str = "host.public-url";
 }

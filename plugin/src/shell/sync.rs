@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::crm::{BATCH_SIZE, BatchAnswer, CrmClient};
+use super::crm::{BATCH_SIZE, BatchAnswer, CrmClient, activity};
 use super::http::HttpClient;
 use super::intake::{self, Pending};
 use super::zoom::ZoomClient;
@@ -626,8 +626,11 @@ impl<'a> Run<'a> {
         Ok(report)
     }
 
-    /// Creates timeline events in batches of 100 and marks them in the
-    /// ledger; the CRM's CONFLICT means an earlier, interrupted run wrote it.
+    /// Writes activity events (R10) in batches of 100 through the backend
+    /// install set up (`crm::activity`) and marks them in the ledger; one
+    /// written before (an earlier, interrupted run) counts as written.
+    /// Without a backend they are skipped, unmarked (a later install with
+    /// one writes them), and the webinar's audit log says so once.
     pub(super) fn write_timeline(
         &mut self,
         id: &str,
@@ -635,69 +638,47 @@ impl<'a> Run<'a> {
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
-        let store = self.env.store;
-        let mut templates = BTreeMap::new();
-        for t in timeline {
-            if templates.contains_key(t.event_type) {
-                continue;
-            }
-            let template = store
-                .get(&super::install::event_template_key(t.event_type))?
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .ok_or_else(|| {
-                    PluginError::NotInstalled(
-                        "the timeline event templates are missing: run install".into(),
-                    )
-                })?;
-            templates.insert(t.event_type, template);
+        if timeline.is_empty() {
+            return Ok(());
+        }
+        let setup = activity::Setup::load(self.env.store)?;
+        if let Some(message) = setup.not_written_note() {
+            // One entry per webinar, not per record: the note's fingerprint.
+            return self.note_that(
+                ledger,
+                id,
+                AuditKind::WebinarDataNotSynced,
+                message,
+                Vec::new(),
+            );
         }
         let with_contact: Vec<_> = timeline
             .iter()
             .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
             .collect();
         for chunk in with_contact.chunks(BATCH_SIZE) {
-            let inputs = chunk
-                .iter()
-                .map(|(t, contact)| {
-                    json!({
-                        "eventTemplateId": templates[t.event_type],
-                        "id": t.id,
-                        "objectId": contact,
-                        "tokens": t.tokens,
-                        "timestamp": rfc3339(t.timestamp_ms),
-                    })
-                })
-                .collect();
-            let answer = self.crm.batch(
-                "/crm/v3/timeline/events/batch/create",
-                json!({}),
-                inputs,
-                "creating timeline events",
-            )?;
-            // CONFLICT: written before (by an earlier, interrupted run).
-            let failed: BTreeSet<String> = answer
-                .failed_where(chunk.iter().map(|(t, _)| t.id.as_str()), |error| {
-                    error.get("category").and_then(Value::as_str) != Some("CONFLICT")
-                })
-                .into_keys()
-                .collect();
+            let refused = self.crm.write_activity(&setup, chunk)?;
             for (t, _) in chunk {
-                if failed.contains(&t.id) {
+                if refused.contains_key(&t.id) {
                     continue;
                 }
                 ledger.mark(&t.email, timeline_bit(t));
                 report.wrote(Record::TimelineEvent);
             }
             self.checkpoint(id, ledger)?;
-            if !failed.is_empty() {
-                let what = (AuditKind::Error, "timeline event(s) were not created");
-                self.failed_writes(
+            if !refused.is_empty() {
+                report.failed += refused.len() as u32;
+                let reason = refused.values().min().cloned().unwrap_or_default();
+                let message = format!(
+                    "{} timeline event(s) were not created: {reason}",
+                    refused.len()
+                );
+                self.note_that(
                     ledger,
                     id,
-                    report,
-                    what,
-                    &answer,
-                    failed.into_iter().collect(),
+                    AuditKind::Error,
+                    message,
+                    refused.into_keys().collect(),
                 )?;
             }
         }

@@ -93,6 +93,7 @@ fn seeded_crm() -> FakeCrm {
             contact("gone@example.com", &[], true),
         ],
         scopes: None,
+        timeline_access: None,
     });
     crm
 }

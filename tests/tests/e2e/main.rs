@@ -6,6 +6,7 @@
 
 mod common;
 
+mod activity_events;
 mod api_conformance;
 mod chaos;
 mod contract;

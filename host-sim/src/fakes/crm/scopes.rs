@@ -25,7 +25,15 @@ pub fn required(method: &str, segments: &[&str]) -> Option<&'static str> {
         ["crm", "v3", "properties", ..] if read => "crm.schemas.contacts.read",
         ["crm", "v3", "properties", ..] => "crm.schemas.contacts.write",
         ["crm", "v3", "owners", ..] => "crm.objects.owners.read",
-        ["crm", "v3", "timeline", ..] => "timeline",
+        ["crm", "v3", "timeline", ..] | ["integrators", "timeline", "v3", ..] => "timeline",
+        // Custom events (R10 without timeline access): defining events and
+        // sending occurrences are two scopes, as the custom events
+        // reference's "Required Scopes" list them
+        // (developers.hubspot.com/docs/api-reference/legacy/events/send-event-data/guide).
+        ["events", "v3", "event-definitions", ..] => {
+            "behavioral_events.event_definitions.read_write"
+        }
+        ["events", "v3", "send", ..] => "analytics.behavioral_events.send",
         ["crm", "v3", "objects", "calls", ..] => "crm.objects.contacts.write",
         ["marketing", "v3", "marketing-events", ..] if read => "crm.objects.marketing_events.read",
         ["marketing", "v3", "marketing-events", ..] => "crm.objects.marketing_events.write",
@@ -47,6 +55,8 @@ pub const ALL: &[&str] = &[
     "crm.objects.marketing_events.write",
     "timeline",
     "automation",
+    "behavioral_events.event_definitions.read_write",
+    "analytics.behavioral_events.send",
 ];
 
 /// HubSpot's 403 for a token without `scope`.
@@ -78,6 +88,10 @@ mod tests {
             ("GET", "crm/v3/properties/contacts/groups"),
             ("GET", "crm/v3/owners"),
             ("POST", "crm/v3/timeline/events/batch/create"),
+            ("GET", "integrators/timeline/v3/1/event-templates"),
+            ("GET", "events/v3/event-definitions"),
+            ("POST", "events/v3/event-definitions"),
+            ("POST", "events/v3/send/batch"),
             ("POST", "crm/v3/objects/calls/batch/create"),
             ("POST", "marketing/v3/marketing-events/events/upsert"),
         ] {

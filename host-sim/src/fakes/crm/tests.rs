@@ -10,7 +10,7 @@ use crate::fakes::testing::{json as body, request};
 
 const AUTH: &str = "Bearer t";
 
-fn crm() -> (FakeCrm, Clock) {
+pub(super) fn crm() -> (FakeCrm, Clock) {
     let clock = Clock::manual(1_795_186_800_000);
     let crm = FakeCrm::new("t", clock.clone()).with_rate_limits(CrmRateLimits::OFF);
     crm.seed(&CrmSeed {
@@ -40,11 +40,12 @@ fn crm() -> (FakeCrm, Clock) {
             },
         ],
         scopes: None,
+        timeline_access: None,
     });
     (crm, clock)
 }
 
-fn post(crm: &FakeCrm, path: &str, b: Value) -> FakeResponse {
+pub(super) fn post(crm: &FakeCrm, path: &str, b: Value) -> FakeResponse {
     crm.handle(&request(
         "POST",
         &format!("https://api.hubapi.com{path}"),
@@ -53,7 +54,7 @@ fn post(crm: &FakeCrm, path: &str, b: Value) -> FakeResponse {
     ))
 }
 
-fn get(crm: &FakeCrm, path: &str) -> FakeResponse {
+pub(super) fn get(crm: &FakeCrm, path: &str) -> FakeResponse {
     crm.handle(&request(
         "GET",
         &format!("https://api.hubapi.com{path}"),
@@ -415,7 +416,7 @@ fn timeline_events_need_a_template_a_contact_and_are_idempotent_on_id() {
     let (crm, _) = crm();
     let template = post(
         &crm,
-        "/crm/v3/timeline/1000001/event-templates",
+        &format!("/integrators/timeline/v3/1000001/event-templates?hapikey={DEVELOPER_API_KEY}"),
         json!({
             "name": "Registered", "objectType": "contacts", "headerTemplate": "h", "detailTemplate": "d",
             "tokens": [{ "name": "webinar_id", "label": "Webinar", "type": "string" }],

@@ -1,0 +1,643 @@
+//! Activity events (R10: registered, attended, recording available) on the
+//! contact, through one of HubSpot's two ways of writing them, or none:
+//!
+//! - `timeline`: timeline event templates and events. Open only to app
+//!   partners whose public app already defines templates; the templates
+//!   are the developer account's, managed with its API key (`hapikey`),
+//!   never with the portal's token (API-NOTES, "Timeline events are closed
+//!   to new apps").
+//! - `custom-events`: custom events (Enterprise tiers), what a new app can
+//!   use: an event definition per kind, then occurrences sent with a
+//!   `uuid` made from the event's stable id, so a repeat is one event.
+//! - `off`.
+//!
+//! The choice is the `crm.activity-events` configuration key. Install sets
+//! the backend up and stores what it set up, or why it could not; the
+//! sync then writes through it, or skips activity events and says so once
+//! per webinar. The ledger's bits per event are the same whichever backend
+//! writes (`core::ledger::timeline_bit`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{BatchAnswer, Created, CrmClient, Resend, app_id, id_string};
+use crate::core::definitions::{self, PropertyType, TimelineEventType};
+use crate::core::plan::TimelineEvent;
+use crate::core::time::rfc3339;
+use crate::shell::http::{Method, Request, Response};
+use crate::shell::{Config, PluginError, Store, keys, load, save};
+
+/// Which API activity events go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    Timeline,
+    CustomEvents,
+    Off,
+}
+
+impl Backend {
+    /// `crm.activity-events`; unset is `custom-events`, the one a new app
+    /// (a private app of an Enterprise portal) can use.
+    pub fn configured(config: &dyn Config) -> Result<Self, PluginError> {
+        let value = config
+            .get(keys::CRM_ACTIVITY_EVENTS)
+            .map_err(|e| {
+                PluginError::Configuration(format!(
+                    "could not read {}: {e}",
+                    keys::CRM_ACTIVITY_EVENTS
+                ))
+            })?
+            .unwrap_or_default();
+        match value.trim() {
+            "" | "custom-events" => Ok(Self::CustomEvents),
+            "timeline" => Ok(Self::Timeline),
+            "off" => Ok(Self::Off),
+            other => Err(PluginError::Configuration(format!(
+                "{} is {other:?}: use timeline, custom-events or off",
+                keys::CRM_ACTIVITY_EVENTS
+            ))),
+        }
+    }
+}
+
+/// What install set up for activity events, kept for the sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setup {
+    pub backend: Backend,
+    /// Per event type (`definitions` id): the timeline template id, or the
+    /// custom event's fully qualified name (`pe{portalId}_{name}`).
+    #[serde(default)]
+    pub ids: BTreeMap<String, String>,
+    /// Why activity events are not written, in a marketer's words; none
+    /// when the backend is set up.
+    #[serde(default)]
+    pub not_written: Option<String>,
+}
+
+/// Where the [`Setup`] is stored.
+pub const SETUP_KEY: &str = "crm/activity-events";
+
+/// Where an install before activity backends kept a template's id (still
+/// written for the timeline backend, and read when no [`Setup`] is stored).
+pub fn event_template_key(event_id: &str) -> String {
+    format!("crm/event-template/{event_id}")
+}
+
+impl Setup {
+    /// The stored setup; an install from before backends existed used the
+    /// timeline and kept only the template ids.
+    pub fn load(store: &dyn Store) -> Result<Self, PluginError> {
+        if let Some(setup) = load::<Setup>(store, SETUP_KEY)? {
+            return Ok(setup);
+        }
+        let mut ids = BTreeMap::new();
+        for event in definitions::timeline_event_types() {
+            if let Some(id) = store.get(&event_template_key(event.id))? {
+                ids.insert(
+                    event.id.to_owned(),
+                    String::from_utf8_lossy(&id).into_owned(),
+                );
+            }
+        }
+        if ids.is_empty() {
+            return Err(PluginError::NotInstalled(
+                "the activity events (timeline) are not set up: run install".into(),
+            ));
+        }
+        Ok(Self {
+            backend: Backend::Timeline,
+            ids,
+            not_written: None,
+        })
+    }
+
+    /// The audit entry a webinar gets once when activity events are not
+    /// written (R10, R19d).
+    pub fn not_written_note(&self) -> Option<String> {
+        self.not_written.as_ref().map(|reason| {
+            format!(
+                "Activity events (registered, attended, recording available) are not written to contact timelines: {reason}. Attendance is on the marketing event."
+            )
+        })
+    }
+}
+
+/// What install did for activity events: each thing made or found, and
+/// what could not be set up, with why.
+#[derive(Debug, Default)]
+pub struct Installed {
+    pub outcomes: Vec<(String, Created)>,
+    pub not_set_up: Vec<String>,
+}
+
+/// Sets the configured backend up; a backend the CRM refuses (401, 403,
+/// no developer key) is not an install failure: the rest of the
+/// integration works without it, and the setup says why (R10).
+pub fn install(
+    crm: &CrmClient<'_>,
+    config: &dyn Config,
+    store: &dyn Store,
+) -> Result<Installed, PluginError> {
+    let backend = Backend::configured(config)?;
+    let mut installed = Installed::default();
+    let result = match backend {
+        Backend::Off => Err(
+            "they are turned off in the integration's configuration (crm.activity-events = off)"
+                .to_owned(),
+        ),
+        Backend::Timeline => timeline_templates(crm, config, store, &mut installed)?,
+        Backend::CustomEvents => custom_event_definitions(crm, &mut installed)?,
+    };
+    let setup = match result {
+        Ok(ids) => Setup {
+            backend,
+            ids,
+            not_written: None,
+        },
+        Err(reason) => {
+            installed.not_set_up.push(format!(
+                "activity events (registered, attended, recording available) on contact timelines: {reason}"
+            ));
+            Setup {
+                backend,
+                ids: BTreeMap::new(),
+                not_written: Some(reason),
+            }
+        }
+    };
+    save(store, SETUP_KEY, &setup)?;
+    Ok(installed)
+}
+
+/// A refusal at install: `Err(reason)` for the marketer, or an error that
+/// fails install (the CRM down, an answer it should not give).
+type Refusable<T> = Result<Result<T, String>, PluginError>;
+
+fn timeline_templates(
+    crm: &CrmClient<'_>,
+    config: &dyn Config,
+    store: &dyn Store,
+    installed: &mut Installed,
+) -> Refusable<BTreeMap<String, String>> {
+    let Some(key) = config
+        .get(keys::CRM_DEVELOPER_API_KEY)
+        .ok()
+        .flatten()
+        .filter(|k| !k.trim().is_empty())
+    else {
+        return Ok(Err(format!(
+            "the timeline needs the CRM developer account's API key, and {} is not configured",
+            keys::CRM_DEVELOPER_API_KEY
+        )));
+    };
+    let app = app_id(config)?;
+    let path = format!("/integrators/timeline/v3/{app}/event-templates");
+    let listed = crm.developer_send(Method::Get, &path, &key, None)?;
+    if let Some(reason) = timeline_refusal(&listed) {
+        return Ok(Err(reason));
+    }
+    if !listed.is_success() {
+        return Err(PluginError::CrmUnavailable(format!(
+            "listing timeline event templates failed with {}: {}",
+            listed.status,
+            listed.error_message()
+        )));
+    }
+    // Templates have no unique name in the CRM, so look before creating.
+    let existing: Vec<(String, String)> = listed
+        .json()
+        .and_then(|j| j.get("results").and_then(Value::as_array).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.get("name")?.as_str()?.to_owned(),
+                id_string(t.get("id")?)?,
+            ))
+        })
+        .collect();
+    let mut ids = BTreeMap::new();
+    for event in definitions::timeline_event_types() {
+        let outcome = match existing.iter().find(|(name, _)| name == event.name) {
+            Some((_, id)) => Created::AlreadyExists(id.clone()),
+            None => {
+                let made =
+                    crm.developer_send(Method::Post, &path, &key, Some(template_body(&event)))?;
+                if let Some(reason) = timeline_refusal(&made) {
+                    return Ok(Err(reason));
+                }
+                match made
+                    .json()
+                    .filter(|_| made.is_success())
+                    .and_then(|j| j.get("id").and_then(id_string))
+                {
+                    Some(id) => Created::New(id),
+                    None => {
+                        return Err(PluginError::CrmUnavailable(format!(
+                            "creating timeline event template {} failed with {}: {}",
+                            event.id,
+                            made.status,
+                            made.error_message()
+                        )));
+                    }
+                }
+            }
+        };
+        let (Created::New(id) | Created::AlreadyExists(id)) = &outcome;
+        store.set(&event_template_key(event.id), id.as_bytes())?;
+        ids.insert(event.id.to_owned(), id.clone());
+        installed
+            .outcomes
+            .push((format!("timeline event template {}", event.id), outcome));
+    }
+    Ok(Ok(ids))
+}
+
+/// A 401 or 403 of a timeline call, in a marketer's words.
+fn timeline_refusal(response: &Response) -> Option<String> {
+    match response.status {
+        401 => Some(format!(
+            "the CRM did not accept the developer account's API key for timeline event templates ({}: check {})",
+            response.error_message(),
+            keys::CRM_DEVELOPER_API_KEY
+        )),
+        403 => Some(format!(
+            "the CRM app has no timeline access; HubSpot opens timeline events only to app partners whose app already defines them ({}). Custom events (crm.activity-events = custom-events) work for a new app",
+            response.error_message()
+        )),
+        _ => None,
+    }
+}
+
+fn template_body(event: &TimelineEventType) -> Value {
+    let tokens: Vec<_> = event
+        .tokens
+        .iter()
+        .map(|t| json!({ "name": t.name, "label": t.label, "type": token_type(t.token_type) }))
+        .collect();
+    json!({
+        "name": event.name,
+        "objectType": "contacts",
+        "headerTemplate": event.header_template,
+        "detailTemplate": event.detail_template,
+        "tokens": tokens,
+    })
+}
+
+fn token_type(t: PropertyType) -> &'static str {
+    match t {
+        PropertyType::Number => "number",
+        PropertyType::Text => "string",
+        PropertyType::Datetime => "date",
+        PropertyType::Enumeration => "enumeration",
+    }
+}
+
+/// The custom event's name for an event type: `webinar-attendance` is
+/// `zoom_webinar_attendance` (HubSpot's event names: lowercase letters,
+/// digits and underscores).
+pub fn custom_event_name(event_id: &str) -> String {
+    format!("zoom_{}", event_id.replace('-', "_"))
+}
+
+fn definition_body(event: &TimelineEventType) -> Value {
+    let properties: Vec<_> = event
+        .tokens
+        .iter()
+        .map(|t| {
+            let kind = match t.token_type {
+                PropertyType::Number => "number",
+                PropertyType::Text => "string",
+                PropertyType::Datetime => "datetime",
+                PropertyType::Enumeration => "enumeration",
+            };
+            json!({ "name": t.name, "label": t.label, "type": kind })
+        })
+        .collect();
+    json!({
+        "label": event.name,
+        "name": custom_event_name(event.id),
+        "description": event.header_template,
+        "primaryObject": "CONTACT",
+        "propertyDefinitions": properties,
+    })
+}
+
+fn custom_event_definitions(
+    crm: &CrmClient<'_>,
+    installed: &mut Installed,
+) -> Refusable<BTreeMap<String, String>> {
+    let mut existing = match crm.event_definitions()? {
+        Ok(existing) => existing,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let mut ids = BTreeMap::new();
+    for event in definitions::timeline_event_types() {
+        let name = custom_event_name(event.id);
+        let what = format!("custom event definition {name}");
+        if let Some(qualified) = existing.get(&name) {
+            ids.insert(event.id.to_owned(), qualified.clone());
+            installed
+                .outcomes
+                .push((what, Created::AlreadyExists(qualified.clone())));
+            continue;
+        }
+        let made = crm.bearer_send(
+            Method::Post,
+            "/events/v3/event-definitions",
+            Some(definition_body(&event)),
+        )?;
+        if let Some(reason) = custom_events_refusal(&made) {
+            return Ok(Err(reason));
+        }
+        let qualified = match made.status {
+            200..=299 => made
+                .json()
+                .and_then(|j| j.get("fullyQualifiedName")?.as_str().map(str::to_owned)),
+            // Made by an install running at the same time: read it back.
+            409 => {
+                existing = match crm.event_definitions()? {
+                    Ok(existing) => existing,
+                    Err(reason) => return Ok(Err(reason)),
+                };
+                existing.get(&name).cloned()
+            }
+            _ => None,
+        };
+        let Some(qualified) = qualified else {
+            return Err(PluginError::CrmUnavailable(format!(
+                "defining custom event {name} failed with {}: {}",
+                made.status,
+                made.error_message()
+            )));
+        };
+        ids.insert(event.id.to_owned(), qualified.clone());
+        let outcome = if made.status == 409 {
+            Created::AlreadyExists(qualified)
+        } else {
+            Created::New(qualified)
+        };
+        installed.outcomes.push((what, outcome));
+    }
+    Ok(Ok(ids))
+}
+
+/// A 401 or 403 of a custom events call, in a marketer's words.
+fn custom_events_refusal(response: &Response) -> Option<String> {
+    match response.status {
+        401 => Some(format!(
+            "the CRM refused the access token for custom events ({})",
+            response.error_message()
+        )),
+        403 => Some(
+            match response.json().as_ref().and_then(super::missing_scopes) {
+                Some(scopes) => format!(
+                    "the CRM app lacks the scope(s) {scopes} that custom events need; add them to the app and install again"
+                ),
+                None => format!(
+                    "the CRM account cannot use custom events; they need an Enterprise subscription ({})",
+                    response.error_message()
+                ),
+            },
+        ),
+        _ => None,
+    }
+}
+
+/// A stable UUID for an event id: the same event is always the same
+/// occurrence, so a repeated send is one event in the CRM (HubSpot keeps
+/// the first occurrence of a `uuid` and rejects the others). The first 16
+/// bytes of SHA-256 of the id, marked as a name-based UUID (version 5's
+/// bits: the hash is not SHA-1, but only the format matters to HubSpot).
+pub fn occurrence_uuid(event_id: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("zoom-webinars:{event_id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+impl CrmClient<'_> {
+    /// A request with the developer account's API key as `hapikey` and no
+    /// access token: timeline templates take only that.
+    fn developer_send(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> Result<Response, PluginError> {
+        let encoded: String = key
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let mut request = Request::new(
+            method,
+            format!("{}{path}?hapikey={encoded}", super::API_BASE),
+        );
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.http
+            .send(request)
+            .map_err(|e| PluginError::CrmUnavailable(format!("could not reach the CRM: {e}")))
+    }
+
+    /// A request with the access token whose 401 and 403 come back as
+    /// answers (install reads them as "not set up", not as a failure).
+    fn bearer_send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Response, PluginError> {
+        let mut request = Request::new(method, format!("{}{path}", super::API_BASE))
+            .header("authorization", format!("Bearer {}", self.access_token));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.http
+            .send(request)
+            .map_err(|e| PluginError::CrmUnavailable(format!("could not reach the CRM: {e}")))
+    }
+
+    /// The portal's custom event definitions, name -> fully qualified
+    /// name, every page; `Err(reason)` when the CRM refuses.
+    fn event_definitions(&self) -> Refusable<BTreeMap<String, String>> {
+        let mut found = BTreeMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                None => "/events/v3/event-definitions?limit=100".to_owned(),
+                Some(after) => format!("/events/v3/event-definitions?limit=100&after={after}"),
+            };
+            let page = self.bearer_send(Method::Get, &path, None)?;
+            if let Some(reason) = custom_events_refusal(&page) {
+                return Ok(Err(reason));
+            }
+            if !page.is_success() {
+                return Err(PluginError::CrmUnavailable(format!(
+                    "listing custom event definitions failed with {}: {}",
+                    page.status,
+                    page.error_message()
+                )));
+            }
+            let json = page.json().unwrap_or_default();
+            for definition in json["results"].as_array().into_iter().flatten() {
+                if let (Some(name), Some(qualified)) = (
+                    definition["name"].as_str(),
+                    definition["fullyQualifiedName"].as_str(),
+                ) {
+                    found.insert(name.to_owned(), qualified.to_owned());
+                }
+            }
+            match json.pointer("/paging/next/after").and_then(id_string) {
+                Some(next) if !next.is_empty() && Some(&next) != after.as_ref() => {
+                    after = Some(next)
+                }
+                _ => return Ok(Ok(found)),
+            }
+        }
+    }
+
+    /// Writes one batch (at most 100) of activity events, each with its
+    /// contact id, through the set-up backend. Returns the events the CRM
+    /// refused, by id, with its reason; one written before is not refused
+    /// (timeline: `CONFLICT` on its id; custom events: its `uuid`).
+    pub fn write_activity(
+        &self,
+        setup: &Setup,
+        chunk: &[(&TimelineEvent, String)],
+    ) -> Result<BTreeMap<String, String>, PluginError> {
+        let id_of = |t: &TimelineEvent| {
+            setup.ids.get(t.event_type).cloned().ok_or_else(|| {
+                PluginError::NotInstalled(format!(
+                    "the activity event {} is not set up in the CRM: run install",
+                    t.event_type
+                ))
+            })
+        };
+        match setup.backend {
+            Backend::Off => Ok(BTreeMap::new()),
+            Backend::Timeline => {
+                let mut inputs = Vec::with_capacity(chunk.len());
+                for (t, contact) in chunk {
+                    inputs.push(json!({
+                        "eventTemplateId": id_of(t)?,
+                        "id": t.id,
+                        "objectId": contact,
+                        "tokens": t.tokens,
+                        "timestamp": rfc3339(t.timestamp_ms),
+                    }));
+                }
+                let answer = self.batch(
+                    "/crm/v3/timeline/events/batch/create",
+                    json!({}),
+                    inputs,
+                    "creating timeline events",
+                )?;
+                // CONFLICT: written before (by an earlier, interrupted run).
+                Ok(
+                    answer.failed_where(chunk.iter().map(|(t, _)| t.id.as_str()), |error| {
+                        error.get("category").and_then(Value::as_str) != Some("CONFLICT")
+                    }),
+                )
+            }
+            Backend::CustomEvents => {
+                let mut open: Vec<(String, Value)> = Vec::with_capacity(chunk.len());
+                for (t, contact) in chunk {
+                    let properties: serde_json::Map<String, Value> = t
+                        .tokens
+                        .iter()
+                        .map(|(name, value)| (name.to_owned(), Value::String(value.to_owned())))
+                        .collect();
+                    open.push((
+                        t.id.clone(),
+                        json!({
+                            "eventName": id_of(t)?,
+                            "objectId": contact,
+                            "occurredAt": rfc3339(t.timestamp_ms),
+                            "uuid": occurrence_uuid(&t.id),
+                            "properties": properties,
+                        }),
+                    ));
+                }
+                self.send_occurrences(open)
+            }
+        }
+    }
+
+    /// Sends occurrences in one batch. A 400 refuses the whole batch and
+    /// names the input at fault (`context.index`): that one is refused,
+    /// the rest sent again; a 400 that names none refuses them all.
+    fn send_occurrences(
+        &self,
+        mut open: Vec<(String, Value)>,
+    ) -> Result<BTreeMap<String, String>, PluginError> {
+        let mut refused = BTreeMap::new();
+        while !open.is_empty() {
+            let inputs: Vec<Value> = open.iter().map(|(_, input)| input.clone()).collect();
+            let response = self.call_with(
+                Method::Post,
+                "/events/v3/send/batch",
+                Some(json!({ "inputs": inputs })),
+                // Idempotent by uuid: a lost answer is sent again.
+                Resend::Always,
+            )?;
+            if response.is_success() {
+                return Ok(refused);
+            }
+            if response.status != 400 {
+                return Err(PluginError::CrmUnavailable(format!(
+                    "sending custom events failed with {}: {}",
+                    response.status,
+                    response.error_message()
+                )));
+            }
+            let error = response.json().unwrap_or_default();
+            let message = response.error_message();
+            let at: BTreeSet<usize> = BatchAnswer::error_subjects(&json!({
+                "context": { "index": error.pointer("/context/index").cloned().unwrap_or_default() }
+            }))
+            .iter()
+            .filter_map(|i| i.parse().ok())
+            .filter(|i| *i < open.len())
+            .collect();
+            if at.is_empty() {
+                refused.extend(open.drain(..).map(|(id, _)| (id, message.clone())));
+                return Ok(refused);
+            }
+            let mut index = 0;
+            open.retain(|(id, _)| {
+                let keep = !at.contains(&index);
+                if !keep {
+                    refused.insert(id.clone(), message.clone());
+                }
+                index += 1;
+                keep
+            });
+        }
+        Ok(refused)
+    }
+}
+
+#[cfg(test)]
+mod tests;
