@@ -1025,6 +1025,7 @@ pub fn generate(options: GenerateOptions) -> Scenario {
             }],
             webinars,
             events: Vec::new(),
+            scopes: None,
         },
         steps,
         ..Scenario::default()
