@@ -1041,6 +1041,7 @@ pub fn generate(options: GenerateOptions) -> Scenario {
             }],
             webinars,
             events: Vec::new(),
+            scopes: None,
         },
         steps,
         ..Scenario::default()

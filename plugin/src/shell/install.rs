@@ -34,7 +34,18 @@ pub fn install(
     store: &dyn Store,
 ) -> Result<InstallReport, PluginError> {
     // R19f "connected Zoom account not found": fail install early with the reason.
-    zoom::fetch_token(http, config)?;
+    let token = zoom::fetch_token(http, config)?;
+    // R19f, R25: a Zoom app without a scope the sync needs fails install in
+    // one line naming the scopes to add, instead of every sync failing later.
+    // Only the Dashboard's (past webinars, Business plans) is optional: the
+    // backfill says when it could not use it.
+    if let Some(missing) = token
+        .scope
+        .as_deref()
+        .and_then(zoom::scopes::missing_required)
+    {
+        return Err(PluginError::Configuration(missing));
+    }
 
     let crm = CrmClient::connect(http, config)?;
     let mut report = InstallReport::default();
@@ -273,5 +284,42 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("zoom.client-id"), "{message}");
+    }
+
+    /// R19f: a token granted without the participants report's scope fails
+    /// install in one line naming the scope, before anything is created in
+    /// the CRM.
+    #[test]
+    fn install_fails_in_one_line_naming_a_missing_zoom_scope() {
+        struct Granted;
+        impl HttpClient for Granted {
+            fn send(&self, request: Request) -> Result<Response, TransportError> {
+                assert!(
+                    request.url.starts_with(zoom::OAUTH_TOKEN_URL),
+                    "{}",
+                    request.url
+                );
+                Ok(Response {
+                    status: 200,
+                    body: serde_json::json!({
+                        "access_token": "t", "token_type": "bearer", "expires_in": 3600,
+                        "scope": "user:read:list_users:admin webinar:read:admin webinar:write:admin recording:read:admin zoom_events:read:admin",
+                    })
+                    .to_string()
+                    .into_bytes(),
+                })
+            }
+        }
+        let err = install(&Granted, &MapConfig, &MemoryStore::default()).unwrap_err();
+        let PluginError::Configuration(message) = err else {
+            panic!("{err:?}")
+        };
+        assert!(!message.contains('\n'), "{message}");
+        assert!(
+            message.contains(
+                "the participants report (R8): report:read:webinar:admin report:read:list_webinar_participants:admin (or report:read:admin)"
+            ),
+            "{message}"
+        );
     }
 }

@@ -29,7 +29,10 @@ use crate::core::plan::{
 };
 use crate::core::time::{parse_rfc3339, rfc3339};
 
+mod backfill;
 mod recording;
+
+pub use backfill::backfill;
 
 /// What a run did, in records (the WIT `sync-report`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -1159,41 +1162,6 @@ pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
     due.sort_by_key(|(unfinished, ..)| *unfinished);
     for (_, webinar, mode) in due {
         run_into(&mut total, &mut run, &webinar, mode)?;
-    }
-    Ok(total)
-}
-
-/// Syncs every webinar of the account (that started at or after `since`)
-/// and every webinar the plugin has heard of: what was missed while sync
-/// was off, or before the plugin was installed (R1).
-pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError> {
-    let mut run = Run::new(env)?;
-    let mut webinars = BTreeSet::new();
-    let mut total = Report::default();
-    let users: Vec<String> = run.zoom_users()?.keys().cloned().collect();
-    for user in users {
-        // A user whose webinars Zoom will not list (no webinar licence, a
-        // missing scope) is skipped and said; the backfill goes on.
-        let listed = match run.zoom.user_webinars(&user)? {
-            Ok(listed) => listed,
-            Err(why) => {
-                total.notes.push(format!(
-                    "Zoom user {user} was skipped: {why}. Their webinars are synced when Zoom's webhooks tell of them."
-                ));
-                continue;
-            }
-        };
-        webinars.extend(listed.iter().filter_map(|w| {
-            let start = parse_rfc3339(&text(w, "start_time")).unwrap_or_default();
-            let wanted = since.is_none_or(|since| start >= since);
-            wanted.then(|| w.get("id").map(id_text)).flatten()
-        }));
-    }
-    for key in intake::all_keys(env.store, intake::KNOWN_PREFIX)? {
-        webinars.insert(key.trim_start_matches(intake::KNOWN_PREFIX).to_owned());
-    }
-    for webinar in webinars {
-        run_into(&mut total, &mut run, &webinar, Mode::ON_DEMAND)?;
     }
     Ok(total)
 }

@@ -282,3 +282,44 @@ async fn the_stored_zoom_token_is_not_in_the_state_file_in_clear() {
             .is_none()
     );
 }
+
+/// Issue 18 (R19f): a Zoom app granted granular scopes without the
+/// participants report's is found at install, from the token answer's
+/// `scope`, and named in one line with its classic alternative.
+#[tokio::test]
+async fn install_names_the_zoom_scope_the_app_lacks() {
+    let sim = simulator();
+    let mut account = sim.zoom.account();
+    account.scopes = Some(
+        [
+            "user:read:list_users:admin",
+            "webinar:read:webinar:admin",
+            "webinar:read:list_webinars:admin",
+            "webinar:read:list_registrants:admin",
+            "webinar:write:registrant:admin",
+            "report:read:webinar:admin",
+            "cloud_recording:read:list_recording_files:admin",
+            "zoom_events:read:list_events:admin",
+            "zoom_events:read:list_sessions:admin",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    );
+    sim.zoom.seed(account);
+    let error = sim
+        .runtime
+        .install(&sim.installation)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let PluginError::Configuration(message) = error else {
+        panic!("a missing scope is the operator's to fix: {error:?}");
+    };
+    assert!(
+        message.ends_with(
+            "install again: the participants report (R8): report:read:list_webinar_participants:admin (or report:read:admin)"
+        ),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1);
+}

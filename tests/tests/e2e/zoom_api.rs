@@ -347,11 +347,9 @@ async fn the_zoom_conformance_table_lists_every_request_the_plugin_makes() {
     assert!(unused.is_empty(), "rows no scenario made: {unused:?}");
 }
 
-/// R1: a backfill lists every user's webinars; a user whose webinars Zoom
-/// will not list (here: no webinar licence, 400 code 200) is skipped, the
-/// run says so, and the other users' webinars are backfilled.
-#[tokio::test]
-async fn r1_a_backfill_skips_a_user_whose_webinars_cannot_be_listed_and_goes_on() {
+/// Two hosts: jchill's webinar ran before the plugin heard of it (no
+/// webhook, no sync now); ann has no webinar licence.
+async fn two_hosts_one_past_webinar() -> host_sim::sim::Simulator {
     let toml = JOINED_WITH_ANOTHER_EMAIL.replace(
         "[[zoom.webinars]]",
         "[[zoom.users]]\nemail = \"ann@acme.example\"\nfirst_name = \"Ann\"\n\n[[zoom.webinars]]",
@@ -360,6 +358,26 @@ async fn r1_a_backfill_skips_a_user_whose_webinars_cannot_be_listed_and_goes_on(
     scenario.steps.clear();
     let (sim, _) = crate::common::played(&scenario).await;
     sim.zoom.remove_webinar_plan("ann@acme.example");
+    sim
+}
+
+fn attended(sim: &host_sim::sim::Simulator) -> usize {
+    sim.crm.dump()["participations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["attendanceState"] == "ATTENDED")
+        .count()
+}
+
+/// R1 (issue 18): `GET /users/{userId}/webinars` lists upcoming webinars
+/// only, so a backfill finds the past one through the Dashboard (`GET
+/// /metrics/webinars?type=past`) and syncs it; a user whose webinars Zoom
+/// will not list (no webinar licence, 400 code 200) is skipped, the run
+/// says so, and the backfill goes on.
+#[tokio::test]
+async fn r1_backfill_syncs_a_past_webinar_it_never_heard_of_and_survives_a_user_it_cannot_list() {
+    let sim = two_hosts_one_past_webinar().await;
     let report = sim
         .runtime
         .backfill(&sim.installation, None)
@@ -373,11 +391,54 @@ async fn r1_a_backfill_skips_a_user_whose_webinars_cannot_be_listed_and_goes_on(
         "{report:?}"
     );
     assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
-    let attended = sim.crm.dump()["participations"]
-        .as_array()
-        .unwrap()
+    assert_eq!(attended(&sim), 2, "jchill's past webinar was backfilled");
+    let asked: Vec<String> = sim
+        .installation
+        .outbound
+        .log()
+        .records()
         .iter()
-        .filter(|p| p["attendanceState"] == "ATTENDED")
-        .count();
-    assert_eq!(attended, 2, "jchill's webinar was backfilled");
+        .filter(|r| r.path == "/v2/metrics/webinars")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(asked.len(), 6, "six months, a month a request");
+}
+
+/// R1: the backfill's `since` is when a webinar ended: one that ended
+/// before is not looked at.
+#[tokio::test]
+async fn r1_a_backfill_since_after_the_past_webinar_leaves_it() {
+    let sim = two_hosts_one_past_webinar().await;
+    let since = host_sim::clock::parse_rfc3339("2026-11-20T16:30:00Z");
+    let report = sim
+        .runtime
+        .backfill(&sim.installation, since)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.written, 0, "{report:?}");
+    assert_eq!(attended(&sim), 0);
+}
+
+/// R1: an account whose plan has no Dashboard (below Business) still
+/// backfills what it can, and the report says in a marketer's words what
+/// was not looked up and what to do.
+#[tokio::test]
+async fn r1_a_plan_without_the_dashboard_backfills_the_rest_and_says_so() {
+    let sim = two_hosts_one_past_webinar().await;
+    sim.zoom.remove_dashboard();
+    let report = sim
+        .runtime
+        .backfill(&sim.installation, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(
+            "Past webinars were not looked up: Zoom's Dashboard, which lists them, needs a Business plan or higher"
+        ) && n.contains("sync a past one with sync now and its id")),
+        "{report:?}"
+    );
+    assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
+    assert_eq!(attended(&sim), 0, "the past webinar is not found");
 }

@@ -3,6 +3,7 @@
 //! 300 with expiring `next_page_token`s, per-category rate limits, seeded
 //! faults, and Zoom's error bodies and codes.
 
+mod dashboard;
 pub mod model;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,10 @@ pub const DAILY_REGISTRATIONS_PER_PERSON: u32 = 3;
 /// "Daily limit of 30,000 requests per day, shared by heavy and
 /// resource-intensive APIs"; 60,000 on Business+).
 pub const DAILY_HEAVY_REQUESTS_PRO: u32 = 30_000;
+
+/// The token answer's `scope` when a scenario names none: every classic
+/// scope the plugin uses (Zoom answers a space-separated list).
+pub const ALL_SCOPES: &str = "webinar:read:admin webinar:write:admin report:read:admin recording:read:admin user:read:admin zoom_events:read:admin dashboard_webinars:read:admin";
 
 /// The Server-to-Server OAuth app the fake accepts.
 #[derive(Debug, Clone)]
@@ -104,6 +109,8 @@ struct State {
     throttles: Vec<(String, i64)>,
     /// Users (by email) without a webinar licence.
     without_webinar_plan: Vec<String>,
+    /// The account's plan has no Dashboard (below Business).
+    without_dashboard: bool,
 }
 
 /// `answer` with Zoom's rate-limit headers.
@@ -338,7 +345,7 @@ impl FakeZoom {
                 "access_token": token,
                 "token_type": "bearer",
                 "expires_in": self.token_lifetime.as_secs(),
-                "scope": "webinar:read:admin webinar:write:admin report:read:admin recording:read:admin user:read:admin zoom_events:read:admin",
+                "scope": state.account.scopes.as_ref().map_or(ALL_SCOPES.to_owned(), |s| s.join(" ")),
                 "api_url": "https://api.zoom.us",
             }),
         )
@@ -427,7 +434,9 @@ impl FakeZoom {
         let (limiter, category, per_second) = match (method, segments.as_slice()) {
             ("GET", ["v2", "report", ..])
             | ("GET", ["v2", "past_webinars", ..])
-            | ("GET", ["v2", "meetings", _, "recordings"]) => {
+            | ("GET", ["v2", "meetings", _, "recordings"])
+            // Zoom labels the Dashboard "resource-intensive", counted with Heavy.
+            | ("GET", ["v2", "metrics", ..]) => {
                 (&self.heavy, "Heavy", self.limits.heavy)
             }
             ("GET", ["v2", "webinars", _, "registrants"])
@@ -509,6 +518,7 @@ impl FakeZoom {
                 self.participants_report(request, id)
             }
             ("GET", ["v2", "meetings", id, "recordings"]) => self.recordings(id),
+            ("GET", ["v2", "metrics", "webinars"]) => self.metrics_webinars(request),
             ("GET", ["v2", "zoom_events", "events"]) => self.zoom_events(request),
             ("GET", ["v2", "zoom_events", "events", event, "sessions"]) => {
                 self.zoom_event_sessions(event)
@@ -614,6 +624,10 @@ impl FakeZoom {
                     .webinars
                     .iter()
                     .filter(|w| w.host.eq_ignore_ascii_case(&host))
+                    // Zoom lists "scheduled and unexpired" webinars only
+                    // (List webinars): a webinar that ran once (type 5) has
+                    // expired; a recurring one stays until its last occurrence.
+                    .filter(|w| !(w.r#type == 5 && w.ran.is_some()))
                     .map(|w| webinar_json(w, account))
                     .collect()
             })

@@ -11,6 +11,10 @@ pub struct ZoomAccount {
     pub webinars: Vec<Webinar>,
     /// Zoom Events with the webinars that are their sessions (R14).
     pub events: Vec<ZoomEvent>,
+    /// The scopes the Server-to-Server OAuth app was granted, as the token
+    /// answer's `scope` lists them; none: every scope the plugin uses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -86,6 +86,7 @@ fn account() -> ZoomAccount {
             },
         ],
         events: vec![ZoomEvent { id: "ev1".into(), name: "Summit".into(), webinar_ids: vec![89999999999] }],
+        scopes: None,
     }
 }
 
@@ -205,7 +206,9 @@ fn a_webinar_has_its_host_settings_and_join_url() {
         &auth,
         "/users/host@acme.example/webinars?page_size=300",
     ));
-    assert_eq!(listed["total_records"], 2);
+    // R1: the webinar that ran has expired; only the upcoming one is listed.
+    assert_eq!(listed["total_records"], 1);
+    assert_eq!(listed["webinars"][0]["id"], 89999999999u64);
 }
 
 #[test]
@@ -852,4 +855,69 @@ fn past_instances_exist_only_for_webinars_that_ran() {
     assert_eq!(ran["webinars"][0]["start_time"], START);
     let upcoming = body(&get(&zoom, &auth, "/past_webinars/89999999999/instances"));
     assert_eq!(upcoming["webinars"], json!([]));
+}
+
+/// R1: past webinars come from the Dashboard, a month at a time within the
+/// last six months, paged; a plan without the Dashboard is refused.
+#[test]
+fn the_dashboard_lists_past_webinars_a_month_at_a_time_within_six_months() {
+    let (zoom, _) = zoom();
+    let auth = token(&zoom);
+    let past = body(&get(
+        &zoom,
+        &auth,
+        "/metrics/webinars?type=past&from=2026-11-01&to=2026-11-30&page_size=300",
+    ));
+    assert_eq!(past["from"], "2026-11-01");
+    let listed = past["webinars"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{past}");
+    assert_eq!(listed[0]["id"], 81234567890u64);
+    assert_eq!(listed[0]["email"], "host@acme.example");
+    assert_eq!(listed[0]["start_time"], START);
+    assert_eq!(listed[0]["end_time"], "2026-11-20T16:00:00Z");
+    assert_eq!(listed[0]["duration"], "01:00:00");
+    assert_eq!(past["next_page_token"], "");
+    // `type` defaults to live.
+    let live = body(&get(
+        &zoom,
+        &auth,
+        "/metrics/webinars?from=2026-11-01&to=2026-11-30",
+    ));
+    assert_eq!(live["webinars"], json!([]));
+    // Another month: none.
+    let october = body(&get(
+        &zoom,
+        &auth,
+        "/metrics/webinars?type=past&from=2026-10-01&to=2026-10-31",
+    ));
+    assert_eq!(october["webinars"], json!([]));
+    for (query, why) in [
+        (
+            "type=past&from=2026-09-01&to=2026-11-30",
+            "more than a month",
+        ),
+        (
+            "type=past&from=2026-05-01&to=2026-05-30",
+            "older than six months",
+        ),
+        ("type=past&to=2026-11-30", "no from"),
+        ("type=past&from=2026-11-30&to=2026-11-01", "to before from"),
+    ] {
+        let refused = get(&zoom, &auth, &format!("/metrics/webinars?{query}"));
+        assert_eq!(
+            (refused.status, body(&refused)["code"].as_u64()),
+            (400, Some(300)),
+            "{why}"
+        );
+    }
+    zoom.remove_dashboard();
+    let refused = get(
+        &zoom,
+        &auth,
+        "/metrics/webinars?type=past&from=2026-11-01&to=2026-11-30",
+    );
+    assert_eq!(
+        (refused.status, body(&refused)["code"].as_u64()),
+        (400, Some(200))
+    );
 }

@@ -14,6 +14,10 @@ use super::{Config, PluginError, keys, required};
 use crate::core::plan::ParticipantRow;
 use crate::core::time::parse_rfc3339;
 
+mod past;
+pub mod scopes;
+pub use past::{Past, PastWebinar};
+
 pub const OAUTH_TOKEN_URL: &str = "https://zoom.us/oauth/token";
 pub const API_BASE: &str = "https://api.zoom.us/v2";
 
@@ -22,6 +26,9 @@ pub const API_BASE: &str = "https://api.zoom.us/v2";
 pub struct AccessToken {
     pub token: String,
     pub expires_in_s: u64,
+    /// What the token was granted, space-separated; none when Zoom's
+    /// answer did not say.
+    pub scope: Option<String>,
 }
 
 /// Gets an access token with the account credentials grant. Zoom issues no
@@ -61,6 +68,10 @@ pub fn fetch_token(http: &dyn HttpClient, config: &dyn Config) -> Result<AccessT
                 .get("expires_in")
                 .and_then(|e| e.as_u64())
                 .unwrap_or(3600),
+            scope: json
+                .get("scope")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned),
         }),
         None => Err(PluginError::ZoomUnavailable(
             "Zoom's OAuth answer has no access_token".into(),
@@ -160,6 +171,13 @@ impl<'a> ZoomClient<'a> {
     /// the `access_token` query parameter, which would carry it into the
     /// redirect's URL and every log on the way); the storage host Zoom
     /// redirects to gets the signed URL and no token (R11).
+    ///
+    /// The recording webhook's `download_token` is never used: it expires
+    /// 24 h after the event, and a recording still processing or a sync
+    /// retried later would meet it expired. The account's OAuth token is
+    /// renewed here when Zoom refuses it (401, code 124), and the
+    /// `download_url` comes from `GET /meetings/{id}/recordings` read at
+    /// the time of the download, so there is no expired token to refresh.
     pub fn download(&self, url: &str) -> Result<Option<Vec<u8>>, PluginError> {
         let host = url
             .strip_prefix("https://")
