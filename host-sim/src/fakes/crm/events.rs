@@ -110,21 +110,9 @@ pub(crate) fn route(
 
 /// Definitions in pages (`limit`, `after`), in creation order.
 fn list_definitions(state: &mut State, request: &FakeRequest) -> FakeResponse {
-    let limit = request
-        .query_param("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(20)
-        .clamp(1, 100);
-    let after = request
-        .query_param("after")
-        .and_then(|a| a.parse::<usize>().ok())
-        .unwrap_or(0);
     let all: Vec<&Value> = state.event_definitions.values().collect();
-    let page: Vec<&Value> = all.iter().skip(after).take(limit).copied().collect();
-    let mut body = json!({ "total": all.len(), "results": page });
-    if after + limit < all.len() {
-        body["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
-    }
+    let mut body = super::page(request, &all, 20, 100);
+    body["total"] = json!(all.len());
     FakeResponse::json(200, &body)
 }
 

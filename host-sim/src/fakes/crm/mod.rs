@@ -712,27 +712,31 @@ fn template_path(segments: &[&str]) -> bool {
 }
 
 fn owners(state: &mut State, request: &FakeRequest) -> FakeResponse {
-    let limit = request
-        .query_param("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(100)
-        .clamp(1, 500);
-    let after = request
-        .query_param("after")
-        .and_then(|a| a.parse::<usize>().ok())
-        .unwrap_or(0);
-    let page: Vec<Value> = state
-        .owners
-        .iter()
-        .skip(after)
-        .take(limit)
-        .cloned()
-        .collect();
-    let mut body = json!({ "results": page });
-    if after + limit < state.owners.len() {
+    FakeResponse::json(200, &page(request, &state.owners, 100, 500))
+}
+
+/// One page of `items` as HubSpot pages a list: `limit` (default
+/// `default_limit`, at most `max_limit`) and `after` (an offset here), with
+/// `paging.next.after` while more follow.
+pub(crate) fn page<T: Serialize>(
+    request: &FakeRequest,
+    items: &[T],
+    default_limit: usize,
+    max_limit: usize,
+) -> Value {
+    let number = |name: &str| {
+        request
+            .query_param(name)
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let limit = number("limit").unwrap_or(default_limit).clamp(1, max_limit);
+    let after = number("after").unwrap_or(0);
+    let results: Vec<&T> = items.iter().skip(after).take(limit).collect();
+    let mut body = json!({ "results": results });
+    if after + limit < items.len() {
         body["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
     }
-    FakeResponse::json(200, &body)
+    body
 }
 
 fn create_group(state: &mut State, object: &str, request: &FakeRequest) -> FakeResponse {
