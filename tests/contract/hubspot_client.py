@@ -34,6 +34,7 @@ import argparse
 import datetime
 import sys
 
+import hubspot.crm.associations.v4 as associations
 import hubspot.crm.contacts as contacts
 import hubspot.crm.objects.calls as calls
 import hubspot.crm.owners as owners
@@ -304,18 +305,8 @@ def run(contract, app_id):
         query={"properties": "email"}, answers={404: "Error"},
     )
 
-    # --- recordings: calls (plugin/src/shell/sync/recording.rs) ---
-    key = f"{WEBINAR}/{ada}"
-    search = {
-        "filterGroups": [{"filters": [{"propertyName": CALL_KEY, "operator": "IN", "values": [key]}]}],
-        "properties": [CALL_KEY], "limit": 200,
-    }
-    _, found = c.call(
-        calls, "POST", "/crm/v3/objects/calls/search", search,
-        request="PublicObjectSearchRequest",
-        answers={200: "CollectionResponseWithTotalSimplePublicObjectForwardPaging"},
-    )
-    assert found.total == 0, found
+    # --- recordings: calls (plugin/src/shell/sync/recording.rs, crm/calls.rs) ---
+    key = f"{WEBINAR}:{ada}"
     call = {
         "properties": {
             "hs_timestamp": "2026-11-20T15:00:00Z", "hs_call_title": "Pipeline reviews (recording)",
@@ -331,12 +322,26 @@ def run(contract, app_id):
         answers={201: "BatchResponseSimplePublicObject", 207: "BatchResponseSimplePublicObjectWithErrors"},
     )
     assert status == 201 and made.results[0].properties[CALL_KEY] == key, made
-    _, found = c.call(
-        calls, "POST", "/crm/v3/objects/calls/search", search,
-        request="PublicObjectSearchRequest",
-        answers={200: "CollectionResponseWithTotalSimplePublicObjectForwardPaging"},
+    # After a lost answer: the contacts' calls, read from the records
+    # (search lags writes), then their keys. The second contact has none.
+    _, associated = c.call(
+        associations, "POST", "/crm/v4/associations/contacts/calls/batch/read",
+        {"inputs": [{"id": ada}, {"id": "999999999"}]},
+        request="BatchInputPublicFetchAssociationsBatchRequest",
+        answers={
+            200: "BatchResponsePublicAssociationMultiWithLabel",
+            207: "BatchResponsePublicAssociationMultiWithLabelWithErrors",
+        },
     )
-    assert found.total == 1 and found.results[0].properties[CALL_KEY] == key, found
+    call_ids = [str(to.to_object_id) for r in associated.results for to in r.to]
+    assert call_ids == [made.results[0].id], associated
+    _, read = c.call(
+        calls, "POST", "/crm/v3/objects/calls/batch/read",
+        {"inputs": [{"id": i} for i in call_ids], "properties": [CALL_KEY], "propertiesWithHistory": []},
+        request="BatchReadInputSimplePublicObjectId",
+        answers={200: "BatchResponseSimplePublicObject", 207: "BatchResponseSimplePublicObjectWithErrors"},
+    )
+    assert [r.properties[CALL_KEY] for r in read.results] == [key], read
 
 
 def main():

@@ -115,6 +115,14 @@ pub fn call_key(webinar: &str, contact_id: &str) -> String {
     format!("{webinar}:{contact_id}")
 }
 
+/// The contact a call key names: what follows its last `:` (webinar ids
+/// hold none; CRM ids are digits).
+pub fn call_key_contact(key: &str) -> Option<&str> {
+    key.rsplit_once(':')
+        .map(|(_, contact)| contact)
+        .filter(|c| !c.is_empty())
+}
+
 const fn token(name: &'static str, label: &'static str, token_type: PropertyType) -> EventToken {
     // Every token is filterable: segmentation by event attributes is R13.
     EventToken {

@@ -3,6 +3,7 @@
 //! backends are in `activity`.
 
 pub mod activity;
+mod calls;
 
 use serde_json::json;
 
@@ -425,53 +426,6 @@ impl CrmClient<'_> {
         what: &str,
     ) -> Result<BatchAnswer, PluginError> {
         self.batch_call(path, body, inputs, what, true, Resend::Always)
-    }
-
-    /// Creates a batch of calls, sent once. Creating a call is not
-    /// idempotent in the CRM: a request whose answer did not come, or a
-    /// 5xx (which may have made part of the batch), is not sent again
-    /// blind; the caller asks [`CrmClient::existing_call_keys`] first. A
-    /// 429 made nothing and is waited out.
-    pub fn create_calls(&self, inputs: Vec<serde_json::Value>) -> Result<BatchAnswer, PluginError> {
-        self.batch_call(
-            "/crm/v3/objects/calls/batch/create",
-            serde_json::json!({}),
-            inputs,
-            "creating call records",
-            true,
-            Resend::OnlyWhatWasNotApplied,
-        )
-    }
-
-    /// Which of `keys` (at most 100) name a call the CRM holds, by the
-    /// calls' key property (`definitions::CALL_KEY`).
-    pub fn existing_call_keys(
-        &self,
-        keys: &[String],
-    ) -> Result<std::collections::BTreeSet<String>, PluginError> {
-        use crate::core::definitions::CALL_KEY;
-        debug_assert!(keys.len() <= BATCH_SIZE);
-        let mut found = std::collections::BTreeSet::new();
-        self.each_page(
-            "looking up the calls already made",
-            |after| {
-                let mut body = json!({
-                    "filterGroups": [{ "filters": [{ "propertyName": CALL_KEY, "operator": "IN", "values": keys }] }],
-                    "properties": [CALL_KEY],
-                    "limit": 200,
-                });
-                if let Some(after) = after {
-                    body["after"] = json!(after);
-                }
-                (Method::Post, "/crm/v3/objects/calls/search".to_owned(), Some(body))
-            },
-            |call| {
-                if let Some(key) = call["properties"][CALL_KEY].as_str() {
-                    found.insert(key.to_owned());
-                }
-            },
-        )?;
-        Ok(found)
     }
 
     /// Reads every page of a CRM list or search: `request` makes a page's

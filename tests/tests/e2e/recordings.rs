@@ -299,3 +299,41 @@ async fn r11_a_transcript_whose_download_redirects_to_the_storage_host_reaches_t
         outcome.audit
     );
 }
+
+/// R11, R30: the answer to a batch of calls is lost after the CRM made
+/// them. The plugin asks the CRM which exist before sending again, and
+/// asks the records (the contacts' associations), not search: the fake's
+/// search, like HubSpot's, sees a new call only seconds later, and a
+/// plugin that searched would make every call of the batch twice.
+#[tokio::test]
+async fn r30_calls_whose_answer_was_lost_are_made_once_though_search_lags() {
+    let (mut scenario, webinar) = scenario::recorded_webinar(4, 7);
+    scenario.steps.push(Step::SyncNow {
+        webinar: webinar.parse().unwrap(),
+    });
+    let sim = host_sim::scenario::prepare(
+        &scenario,
+        HostConfig::default(),
+        host_sim::sim::StateStore::Memory,
+    )
+    .unwrap();
+    sim.crm
+        .lose_answers("/crm/v3/objects/calls/batch/create", 1);
+    let outcome = host_sim::scenario::play(&sim, &scenario, &mut |_| {})
+        .await
+        .unwrap();
+    let made = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/crm/v3/objects/calls/batch/create")
+        .count();
+    assert_eq!(made, 1, "the lost batch is not sent again blind");
+    let mut called: Vec<String> = calls(&outcome)
+        .iter()
+        .map(|c| c["associations"]["contacts"][0].to_string())
+        .collect();
+    let attended = called.len();
+    called.dedup();
+    assert_eq!(called.len(), attended, "one call per attendee");
+    assert_eq!(attended, 4 * 7 / 10, "{:?}", audit(&outcome, &webinar));
+}

@@ -176,7 +176,7 @@ pub(crate) fn route(
         ("POST", ["batch", "upsert"]) => upsert(state, request, now),
         ("POST", ["batch", "read"]) => batch_read(state, request, now),
         ("POST", ["batch", "update"]) => batch_update(state, request, now),
-        ("POST", ["search"]) => search(state, request),
+        ("POST", ["search"]) => search(state, request, now),
         ("GET", [id]) => get(state, request, id),
         ("DELETE", [id]) => match id
             .parse::<u64>()
@@ -563,7 +563,7 @@ impl SearchQuery {
     }
 }
 
-fn search(state: &mut State, request: &FakeRequest) -> FakeResponse {
+fn search(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
     let Some(body) = body_json(request) else {
         return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
     };
@@ -573,7 +573,8 @@ fn search(state: &mut State, request: &FakeRequest) -> FakeResponse {
     };
     let groups = &query.groups;
     let mut matched = Vec::new();
-    for contact in state.contacts.values().filter(|c| !c.archived) {
+    let indexed = |c: &&Contact| !c.archived && state.searchable(c.created_ms, now);
+    for contact in state.contacts.values().filter(indexed) {
         match matches_groups(groups, &|p| property_value(contact, p)) {
             Ok(true) => matched.push(contact.clone()),
             Ok(false) => {}

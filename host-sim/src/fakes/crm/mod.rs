@@ -7,6 +7,7 @@
 
 #[cfg(test)]
 mod activity_tests;
+mod calls;
 pub(crate) mod contacts;
 pub(crate) mod engagements;
 pub mod events;
@@ -72,6 +73,23 @@ pub enum BatchOrder {
 impl Default for BatchOrder {
     fn default() -> Self {
         Self::Shuffled { seed: 0x5EED_0190 }
+    }
+}
+
+/// How long a new record takes to reach the search endpoints. HubSpot
+/// gives no figure ("it may take a few moments for newly created or
+/// updated records to appear in search results", the CRM search guide;
+/// API-NOTES, "Search lags writes"): the fake takes ten seconds on the
+/// simulator's clock, long enough that a client confirming a write by
+/// search fails here as it would there. Only creation lags here; an
+/// update is searchable at once (kinder than HubSpot, and no client of
+/// the fake reads an update back through search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchLag(pub std::time::Duration);
+
+impl Default for SearchLag {
+    fn default() -> Self {
+        Self(std::time::Duration::from_secs(10))
     }
 }
 
@@ -206,6 +224,9 @@ pub(crate) struct State {
     /// How batch answers are ordered; a setting of the fake, not a record.
     #[serde(skip)]
     pub(crate) batch_order: BatchOrder,
+    /// How long search lags creation; a setting of the fake, not a record.
+    #[serde(skip)]
+    pub(crate) search_lag: SearchLag,
     /// The token's scopes; none: every scope the plugin needs.
     #[serde(default)]
     pub(crate) granted_scopes: Option<std::collections::BTreeSet<String>>,
@@ -288,6 +309,11 @@ impl State {
     /// `ok_status`) when everything worked, 207 with the per-item errors
     /// otherwise; results and errors in [`BatchOrder`]'s order, never
     /// promised to follow the inputs'.
+    /// Whether a record created at `created_ms` is in the search index at `now`.
+    pub(crate) fn searchable(&self, created_ms: i64, now: i64) -> bool {
+        now.saturating_sub(created_ms) >= self.search_lag.0.as_millis() as i64
+    }
+
     pub(crate) fn batch_answer(
         &self,
         mut results: Vec<Value>,
@@ -368,6 +394,9 @@ pub struct FakeCrm {
     general: RateLimiter,
     search: RateLimiter,
     faults: Faults,
+    /// Paths whose next answers are lost after the request was applied,
+    /// with how many more: see [`FakeCrm::lose_answers`].
+    lost_answers: Mutex<BTreeMap<String, u32>>,
 }
 
 pub(crate) fn body_json(request: &FakeRequest) -> Option<Value> {
@@ -437,6 +466,26 @@ impl FakeCrm {
             general: RateLimiter::new(CrmRateLimits::STARTER.per_ten_seconds, 10_000),
             search: RateLimiter::new(CrmRateLimits::STARTER.search_per_second, 1000),
             faults: Faults::new(FaultPlan::default()),
+            lost_answers: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The next `count` requests to `path` are applied and their answers
+    /// lost (the connection drops before the answer): the case a client
+    /// must settle by reading, without writing twice (R30).
+    pub fn lose_answers(&self, path: &str, count: u32) {
+        let mut lost = self.lost_answers.lock().unwrap_or_else(|e| e.into_inner());
+        lost.insert(path.to_owned(), count);
+    }
+
+    fn answer_lost(&self, path: &str) -> bool {
+        let mut lost = self.lost_answers.lock().unwrap_or_else(|e| e.into_inner());
+        match lost.get_mut(path) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -496,6 +545,7 @@ impl FakeCrm {
                 "createdAt": stamp, "updatedAt": stamp, "teams": [],
             }));
         }
+        let indexed_since = now - state.search_lag.0.as_millis() as i64;
         for contact in &seed.contacts {
             let id = state.id();
             // An empty value is no value: the CRM answers null for it.
@@ -522,7 +572,9 @@ impl FakeCrm {
                     id,
                     properties,
                     archived: contact.archived,
-                    created_ms: now,
+                    // The portal's contacts were there before: the search
+                    // index holds them already.
+                    created_ms: indexed_since,
                     updated_ms: now,
                 },
             );
@@ -538,6 +590,7 @@ impl FakeCrm {
         let mut restored: State = serde_json::from_value(saved)?;
         let mut state = self.lock();
         restored.batch_order = state.batch_order;
+        restored.search_lag = state.search_lag;
         *state = restored;
         Ok(())
     }
@@ -546,6 +599,12 @@ impl FakeCrm {
     /// [`BatchOrder`]).
     pub fn set_batch_order(&self, order: BatchOrder) {
         self.lock().batch_order = order;
+    }
+
+    /// How long a new record takes to reach search from now on (ten
+    /// seconds by default, see [`SearchLag`]).
+    pub fn set_search_lag(&self, lag: SearchLag) {
+        self.lock().search_lag = lag;
     }
 
     /// The CRM's data as JSON, for snapshots: ids are the CRM's, in creation order.
@@ -671,7 +730,10 @@ impl FakeCrm {
             ) => engagements::timeline(state, request, &segments[4..], now),
             (_, ["events", "v3", ..]) => events::route(state, request, &segments[2..], now),
             (_, ["crm", "v3", "objects", "calls", ..]) => {
-                engagements::calls(state, request, &segments[4..], now)
+                calls::route(state, request, &segments[4..], now)
+            }
+            ("POST", ["crm", "v4", "associations", "contacts", "calls", "batch", "read"]) => {
+                calls::associated_calls(state, request, now)
             }
             (_, ["marketing", "v3", "marketing-events", ..]) => {
                 engagements::marketing_events(state, request, &segments[3..], now)
@@ -945,6 +1007,10 @@ impl FakeCrm {
             body["errorType"] = json!("RATE_LIMIT");
             body["policyName"] = json!("SECONDLY");
             return FakeResponse::json(429, &body).delayed(latency);
+        }
+        if self.answer_lost(request.path()) {
+            self.route(&mut state, request);
+            return FakeResponse::timeout(Duration::ZERO);
         }
         let answer = match fault {
             Fault::ServerError => state.error(502, "INTERNAL_ERROR", "Bad Gateway"),

@@ -35,6 +35,8 @@ pub fn required(method: &str, segments: &[&str]) -> Option<&'static str> {
         }
         ["events", "v3", "send", ..] => "analytics.behavioral_events.send",
         ["crm", "v3", "objects", "calls", ..] => "crm.objects.contacts.write",
+        // Reading a contact's associations needs read access to it.
+        ["crm", "v4", "associations", "contacts", ..] => "crm.objects.contacts.read",
         ["marketing", "v3", "marketing-events", ..] if read => "crm.objects.marketing_events.read",
         ["marketing", "v3", "marketing-events", ..] => "crm.objects.marketing_events.write",
         // The callbacks API's page names no scope; the fake asks for the
@@ -93,6 +95,8 @@ mod tests {
             ("POST", "events/v3/event-definitions"),
             ("POST", "events/v3/send/batch"),
             ("POST", "crm/v3/objects/calls/batch/create"),
+            ("POST", "crm/v3/objects/calls/batch/read"),
+            ("POST", "crm/v4/associations/contacts/calls/batch/read"),
             ("POST", "marketing/v3/marketing-events/events/upsert"),
         ] {
             let segments: Vec<&str> = path.split('/').collect();
