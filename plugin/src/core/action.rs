@@ -2,8 +2,6 @@
 //! accepts, and what each of Zoom's refusals means to a marketer. The shell
 //! does the calls; every decision and every message lives here.
 
-use serde_json::Value;
-
 use super::exclusions::{Directory, Exclusion, classify};
 
 /// Why the action did not register the contact.
@@ -112,48 +110,51 @@ pub fn webinar_id(value: &str) -> Result<String, Refusal> {
 const SENT_FIELDS: [&str; 3] = ["email", "first_name", "last_name"];
 
 /// R24: the required registration fields and custom questions beyond the
-/// three this action sends, from `GET /webinars/{id}/registrants/questions`.
-pub fn other_required_fields(questions: &Value) -> Vec<String> {
-    let list = |name: &str| {
-        questions
-            .get(name)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let required = |q: &Value| q.get("required").and_then(Value::as_bool) == Some(true);
-    let mut fields: Vec<String> = list("questions")
+/// three this action sends (the Zoom adapter reads what the form requires).
+pub fn other_required_fields(required: &[RequiredQuestion]) -> Vec<String> {
+    required
         .iter()
-        .filter(|q| required(q))
-        .filter_map(|q| q.get("field_name").and_then(Value::as_str))
-        .filter(|f| !SENT_FIELDS.contains(f))
-        .map(str::to_owned)
-        .collect();
-    fields.extend(
-        list("custom_questions")
-            .iter()
-            .filter(|q| required(q))
-            .filter_map(|q| q.get("title").and_then(Value::as_str))
-            .map(|title| format!("\"{title}\"")),
-    );
-    fields
+        .filter_map(|q| match q {
+            RequiredQuestion::Field(field) if SENT_FIELDS.contains(&field.as_str()) => None,
+            RequiredQuestion::Field(field) => Some(field.clone()),
+            RequiredQuestion::Custom(title) => Some(format!("\"{title}\"")),
+        })
+        .collect()
+}
+
+/// A question Zoom's registration form requires (R24): one of Zoom's own
+/// fields by its name, or a custom question by its title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequiredQuestion {
+    Field(String),
+    Custom(String),
+}
+
+/// Zoom's refusal of a registration, as the Zoom adapter read it: the
+/// status, Zoom's error code and message, and the fields it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZoomError {
+    pub status: u16,
+    pub code: Option<u64>,
+    pub message: Option<String>,
+    pub fields: Vec<String>,
+}
+
+/// What the workflow gets back from a registration: Zoom's registrant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Registered {
+    pub registrant_id: String,
+    pub join_url: String,
 }
 
 /// What Zoom's refusal of `POST /webinars/{id}/registrants` means. Codes are
 /// matched, not texts, except where Zoom shares a code between causes.
-pub fn zoom_refusal(
-    status: u16,
-    body: &Value,
-    webinar: &str,
-    email: &str,
-    account: &str,
-) -> Refusal {
-    let code = body.get("code").and_then(Value::as_u64);
-    let message = body
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("no reason given")
-        .to_owned();
+pub fn zoom_refusal(error: &ZoomError, webinar: &str, email: &str, account: &str) -> Refusal {
+    let (status, code) = (error.status, error.code);
+    let message = error
+        .message
+        .clone()
+        .unwrap_or_else(|| "no reason given".to_owned());
     match (status, code) {
         (_, Some(3027)) => Refusal::HostCannotRegister,
         (404, _) | (_, Some(3001)) => Refusal::NotOnConnectedAccount {
@@ -175,14 +176,11 @@ pub fn zoom_refusal(
             detail: format!("{status}: {message}"),
         },
         (400, _) => {
-            let fields: Vec<String> = body
-                .get("errors")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.get("field").and_then(Value::as_str))
-                .filter(|f| !SENT_FIELDS.contains(f))
-                .map(str::to_owned)
+            let fields: Vec<String> = error
+                .fields
+                .iter()
+                .filter(|f| !SENT_FIELDS.contains(&f.as_str()))
+                .cloned()
                 .collect();
             if fields.is_empty() {
                 Refusal::ZoomRefused { message }
@@ -214,7 +212,6 @@ pub fn contact_email(email: &str, directory: &Directory) -> Result<String, Refus
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn r21_webinar_id_is_digits_only_and_the_refusal_shows_the_value() {
@@ -236,15 +233,18 @@ mod tests {
         assert_eq!(webinar_id(""), Err(Refusal::MissingWebinarId));
     }
 
+    fn zoom_error(status: u16, code: u64, message: &str) -> ZoomError {
+        ZoomError {
+            status,
+            code: Some(code),
+            message: Some(message.into()),
+            fields: Vec::new(),
+        }
+    }
+
     #[test]
     fn r23_host_refusal_uses_the_products_words_and_matches_the_code_not_the_text() {
-        let refusal = zoom_refusal(
-            400,
-            &json!({"code": 3027, "message": "anything"}),
-            "1",
-            "a@b.c",
-            "acc",
-        );
+        let refusal = zoom_refusal(&zoom_error(400, 3027, "anything"), "1", "a@b.c", "acc");
         assert_eq!(
             refusal.to_string(),
             "Webinar host cannot register for the webinar"
@@ -253,28 +253,20 @@ mod tests {
 
     #[test]
     fn r24_required_fields_beyond_name_and_email_are_named() {
-        let questions = json!({
-            "questions": [
-                {"field_name": "last_name", "required": true},
-                {"field_name": "phone", "required": true},
-                {"field_name": "org", "required": false},
-            ],
-            "custom_questions": [
-                {"title": "Favourite colour", "required": true},
-                {"title": "Optional", "required": false},
-            ],
-        });
+        let questions = [
+            RequiredQuestion::Field("last_name".into()),
+            RequiredQuestion::Field("phone".into()),
+            RequiredQuestion::Custom("Favourite colour".into()),
+        ];
         assert_eq!(
             other_required_fields(&questions),
             ["phone", "\"Favourite colour\""]
         );
-        let refusal = zoom_refusal(
-            400,
-            &json!({"code": 300, "message": "Validation Failed.", "errors": [{"field": "phone", "message": "phone is required."}]}),
-            "9",
-            "a@b.c",
-            "acc",
-        );
+        let refused = ZoomError {
+            fields: vec!["phone".into(), "email".into()],
+            ..zoom_error(400, 300, "Validation Failed.")
+        };
+        let refusal = zoom_refusal(&refused, "9", "a@b.c", "acc");
         assert_eq!(
             refusal,
             Refusal::OtherRequiredFields {
@@ -287,31 +279,33 @@ mod tests {
 
     #[test]
     fn zoom_refusals_are_told_apart() {
-        let refusal = |status, body| zoom_refusal(status, &body, "9", "a@b.c", "acc");
+        let refusal = |status, (code, message): (u64, &str)| {
+            zoom_refusal(&zoom_error(status, code, message), "9", "a@b.c", "acc")
+        };
         assert!(matches!(
-            refusal(
-                404,
-                json!({"code": 3001, "message": "Webinar does not exist: 9."})
-            ),
+            refusal(404, (3001, "Webinar does not exist: 9.")),
             Refusal::NotOnConnectedAccount { .. }
         ));
         assert!(matches!(
             refusal(
                 400,
-                json!({"code": 3000, "message": "Registration has not been enabled for this webinar: 9."})
+                (
+                    3000,
+                    "Registration has not been enabled for this webinar: 9."
+                )
             ),
             Refusal::RegistrationNotEnabled { .. }
         ));
         assert!(matches!(
-            refusal(
-                400,
-                json!({"code": 3000, "message": "This webinar has ended."})
-            ),
+            refusal(400, (3000, "This webinar has ended.")),
             Refusal::WebinarOver { .. }
         ));
         let daily = refusal(
             429,
-            json!({"code": 429, "message": "You have exceeded the daily rate limit of (3) for Add webinar registrant API requests for the registrant (a@b.c)."}),
+            (
+                429,
+                "You have exceeded the daily rate limit of (3) for Add webinar registrant API requests for the registrant (a@b.c).",
+            ),
         );
         assert_eq!(
             daily,
@@ -322,10 +316,17 @@ mod tests {
         assert!(!daily.retryable());
         let busy = refusal(
             429,
-            json!({"code": 429, "message": "You have reached the maximum per-second rate limit for this API."}),
+            (
+                429,
+                "You have reached the maximum per-second rate limit for this API.",
+            ),
         );
         assert!(busy.retryable() && busy.blocks());
-        assert!(refusal(503, json!({})).retryable());
+        let down = ZoomError {
+            status: 503,
+            ..ZoomError::default()
+        };
+        assert!(zoom_refusal(&down, "9", "a@b.c", "acc").retryable());
     }
 
     #[test]

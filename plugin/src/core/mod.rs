@@ -9,6 +9,7 @@ pub mod definitions;
 pub mod exclusions;
 pub mod intake;
 pub mod ledger;
+pub mod marketing_event;
 pub mod plan;
 pub mod recording;
 pub mod settings;

@@ -141,6 +141,17 @@ pub enum ParticipationState {
     Cancel,
 }
 
+impl ParticipationState {
+    /// The state as a word, for people and the CRM's paths.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Attend => "attend",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
 /// A timeline event (R10), with an id that makes its creation idempotent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEvent {

@@ -3,15 +3,13 @@
 //! record the registration as a fact like a webhook's, so the next `tick`
 //! writes it to the CRM the same way (R7-R12).
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-
 use super::crm::CrmClient;
-use super::http::Method;
 use super::intake::{self, DELETED_PREFIX};
 use super::sync::Env;
 use super::zoom::ZoomClient;
+use super::zoom::registration::{Approval, RegistrationTerms};
 use super::{PluginError, keys, load, required, save, settings};
+pub use crate::core::action::Registered;
 use crate::core::action::{self, Refusal};
 use crate::core::definitions::ADD_CONTACT_TO_WEBINAR;
 use crate::core::exclusions::Directory;
@@ -32,13 +30,6 @@ pub struct Execution {
     pub action_id: String,
     pub contact_id: String,
     pub webinar: Option<WebinarInput>,
-}
-
-/// What the workflow gets back: Zoom's registrant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Registered {
-    pub registrant_id: String,
-    pub join_url: String,
 }
 
 /// The registration this action made for a person, so a repeated execution
@@ -71,6 +62,13 @@ fn is_property_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// The enrolled contact, as the action needs it.
+struct Person {
+    email: String,
+    first_name: String,
+    last_name: String,
+}
+
 /// Runs "Add contact to Zoom webinar" for one contact.
 pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Registered, Refusal> {
     if execution.action_id != ADD_CONTACT_TO_WEBINAR {
@@ -78,10 +76,37 @@ pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Re
             action: execution.action_id.clone(),
         });
     }
-    let store = env.store;
-    let crm = CrmClient::connect(env.http, env.config).map_err(unavailable)?;
+    let (person, webinar) = enrolled_contact(env, execution)?;
 
-    // The contact, and the webinar id from it when the input is a property token.
+    // A repeated execution answers what the first one got, without asking
+    // Zoom again (Zoom counts every call toward its daily cap of 3).
+    let key = registration_key(&webinar, &person.email);
+    if let Some(done) = load::<Registered>(env.store, &key).map_err(unavailable)? {
+        return Ok(done);
+    }
+
+    let account = required(env.config, keys::ZOOM_ACCOUNT_ID).map_err(unavailable)?;
+    let zoom = ZoomClient::new(env.http, env.config, env.store, env.now_ms);
+    let (email, terms) = may_register(env, &zoom, &webinar, &person.email, &account)?;
+    // Zoom needs a first name; checked after what Zoom's form would
+    // refuse, so every reason of a refused contact is known at once.
+    if person.first_name.is_empty() {
+        return Err(Refusal::ContactWithoutFirstName);
+    }
+    let registered = zoom
+        .add_registrant(&webinar, &email, &person.first_name, &person.last_name)
+        .map_err(unavailable)?
+        .map_err(|refused| action::zoom_refusal(&refused, &webinar, &email, &account))?;
+    let person = Person { email, ..person };
+    record_registration(env, &webinar, &person, &registered, terms.approval)?;
+    save(env.store, &key, &registered).map_err(unavailable)?;
+    Ok(registered)
+}
+
+/// The contact the workflow enrolled and the webinar id its input names
+/// (a fixed id, or a property of the contact: R21).
+fn enrolled_contact(env: &Env<'_>, execution: &Execution) -> Result<(Person, String), Refusal> {
+    let crm = CrmClient::connect(env.http, env.config).map_err(unavailable)?;
     let mut wanted = vec!["email", "firstname", "lastname"];
     if let Some(WebinarInput::Property(name)) = &execution.webinar
         && is_property_name(name)
@@ -94,13 +119,7 @@ pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Re
         .ok_or_else(|| Refusal::ContactNotFound {
             contact_id: execution.contact_id.clone(),
         })?;
-    let property = |name: &str| {
-        contact
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let property = |name: &str| contact.get(name).cloned().unwrap_or_default();
     let raw_webinar = match &execution.webinar {
         None => return Err(Refusal::MissingWebinarId),
         Some(WebinarInput::Fixed(value)) => value.clone(),
@@ -119,114 +138,89 @@ pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Re
         }
     };
     let webinar = action::webinar_id(&raw_webinar)?;
-
     let email = property("email").trim().to_ascii_lowercase();
     if email.is_empty() {
         return Err(Refusal::ContactWithoutEmail);
     }
-    let first_name = property("firstname").trim().to_owned();
-    let last_name = property("lastname").trim().to_owned();
+    let person = Person {
+        email,
+        first_name: property("firstname").trim().to_owned(),
+        last_name: property("lastname").trim().to_owned(),
+    };
+    Ok((person, webinar))
+}
 
-    // A repeated execution answers what the first one got, without asking
-    // Zoom again (Zoom counts every call toward its daily cap of 3).
-    let key = registration_key(&webinar, &email);
-    if let Some(done) = load::<Registered>(store, &key).map_err(unavailable)? {
-        return Ok(done);
-    }
-
+/// Whether Zoom would take `email` for `webinar`, checked before asking it
+/// to register (R22-R24), with the email the sync would use and the
+/// webinar's terms.
+fn may_register(
+    env: &Env<'_>,
+    zoom: &ZoomClient<'_>,
+    webinar: &str,
+    email: &str,
+    account: &str,
+) -> Result<(String, RegistrationTerms), Refusal> {
     // R22: only the connected account's webinars are visible with its token.
-    let account = required(env.config, keys::ZOOM_ACCOUNT_ID).map_err(unavailable)?;
-    let zoom = ZoomClient::new(env.http, env.config, store, env.now_ms);
-    let details = zoom
-        .get(&format!("/webinars/{webinar}"))
+    let terms = zoom
+        .registration_terms(webinar)
         .map_err(unavailable)?
         .ok_or_else(|| Refusal::NotOnConnectedAccount {
-            webinar: webinar.clone(),
-            account: account.clone(),
+            webinar: webinar.to_owned(),
+            account: account.to_owned(),
         })?;
-    let host = details
-        .get("host_email")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if host.eq_ignore_ascii_case(&email) {
+    if terms.host_email.eq_ignore_ascii_case(email) {
         return Err(Refusal::HostCannotRegister);
     }
 
     // The sync's own rules about who may be a contact (R5, R18), after
     // the host check: the host's domain is often an excluded one.
-    let global = settings::global(store).map_err(unavailable)?;
+    let global = settings::global(env.store).map_err(unavailable)?;
     let mut directory = Directory {
         excluded_domains: global.contact_exclusion_domains.iter().cloned().collect(),
         ..Directory::default()
     };
-    if store
+    if env
+        .store
         .get(&format!("{DELETED_PREFIX}{email}"))
         .map_err(unavailable)?
         .is_some()
     {
-        directory.deleted_contacts.insert(email.clone());
+        directory.deleted_contacts.insert(email.to_owned());
     }
-    let email = action::contact_email(&email, &directory)?;
+    let email = action::contact_email(email, &directory)?;
 
     // Known from the ended webhook or a reconcile; Zoom's own refusal covers the rest.
-    let ran = load::<crate::core::plan::Webinar>(store, &super::sync::meta_key(&webinar))
+    let ran = load::<crate::core::plan::Webinar>(env.store, &super::sync::meta_key(webinar))
         .map_err(unavailable)?
         .and_then(|w| w.ran);
-    if ran.is_some() && details.get("type").and_then(Value::as_u64) == Some(5) {
+    let webinar = webinar.to_owned();
+    if ran.is_some() && terms.one_time {
         return Err(Refusal::WebinarOver { webinar });
     }
-    let approval = details
-        .pointer("/settings/approval_type")
-        .and_then(Value::as_u64);
-    if approval == Some(2) {
+    if terms.approval == Approval::NoRegistration {
         return Err(Refusal::RegistrationNotEnabled { webinar });
     }
     // R24: asked before registering, so the refusal names every field at once.
-    if let Some(questions) = zoom
-        .get(&format!("/webinars/{webinar}/registrants/questions"))
-        .map_err(unavailable)?
-    {
+    if let Some(questions) = zoom.required_questions(&webinar).map_err(unavailable)? {
         let fields = action::other_required_fields(&questions);
         if !fields.is_empty() {
             return Err(Refusal::OtherRequiredFields { webinar, fields });
         }
     }
-    if first_name.is_empty() {
-        return Err(Refusal::ContactWithoutFirstName);
-    }
+    Ok((email, terms))
+}
 
-    let body = json!({ "email": email, "first_name": first_name, "last_name": last_name });
-    let response = zoom
-        .call(
-            Method::Post,
-            &format!("/webinars/{webinar}/registrants"),
-            Some(&body),
-        )
-        .map_err(unavailable)?;
-    let answer = response.json().unwrap_or_default();
-    if !response.is_success() {
-        return Err(action::zoom_refusal(
-            response.status,
-            &answer,
-            &webinar,
-            &email,
-            &account,
-        ));
-    }
-    let text = |name: &str| match answer.get(name) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    };
-    let registered = Registered {
-        registrant_id: text("registrant_id"),
-        join_url: text("join_url"),
-    };
-
-    // Recorded like Zoom's registration webhook: the next tick writes the
-    // marketing event, the registration, the timeline event and the
-    // properties, in batches with everyone else's (R7-R12).
-    let status = if approval == Some(1) {
+/// Recorded like Zoom's registration webhook: the next tick writes the
+/// marketing event, the registration, the timeline event and the
+/// properties, in batches with everyone else's (R7-R12).
+fn record_registration(
+    env: &Env<'_>,
+    webinar: &str,
+    person: &Person,
+    registered: &Registered,
+    approval: Approval,
+) -> Result<(), Refusal> {
+    let status = if approval == Approval::Manual {
         "pending"
     } else {
         "approved"
@@ -238,19 +232,18 @@ pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Re
             registered.registrant_id, env.now_ms
         ),
         fact: Fact::Registration {
-            webinar: webinar.clone(),
+            webinar: webinar.to_owned(),
             registrant: Registrant {
                 id: registered.registrant_id.clone(),
-                email: email.clone(),
-                first_name,
-                last_name,
+                email: person.email.clone(),
+                first_name: person.first_name.clone(),
+                last_name: person.last_name.clone(),
                 status: status.into(),
                 registered_ms: env.now_ms,
             },
             at_ms: env.now_ms,
         },
     };
-    intake::record_zoom(store, &fact).map_err(unavailable)?;
-    save(store, &key, &registered).map_err(unavailable)?;
-    Ok(registered)
+    intake::record_zoom(env.store, &fact).map_err(unavailable)?;
+    Ok(())
 }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::crm::{BATCH_SIZE, BatchAnswer, CrmClient, activity};
 use super::http::HttpClient;
@@ -24,8 +24,10 @@ use crate::core::intake::assemble;
 use crate::core::ledger::{
     Ledger, People, Resolved, StoredHead, applied, participation_bit, timeline_bit,
 };
+use crate::core::marketing_event::marketing_event;
 use crate::core::plan::{
-    self, AuditNote, ParticipantRow, ParticipationState, Plan, Registrant, TimelineEvent, Webinar,
+    self, AuditNote, ParticipantRow, Participation, ParticipationState, Plan, Registrant,
+    TimelineEvent, Webinar,
 };
 use crate::core::time::{parse_rfc3339, rfc3339};
 
@@ -706,32 +708,14 @@ impl<'a> Run<'a> {
         let id = webinar.id.as_str();
 
         // R9: the marketing event.
-        let organizer = self
-            .zoom_users()?
-            .get(&webinar.host_email)
-            .filter(|n| !n.is_empty())
-            .cloned()
-            .unwrap_or_else(|| webinar.host_email.clone());
-        let (start, end) = webinar.ran.unwrap_or((
-            webinar.scheduled_start_ms,
-            webinar.scheduled_start_ms + i64::from(webinar.scheduled_minutes) * 60_000,
-        ));
-        let event = json!({
-            "externalAccountId": self.account_id,
-            "externalEventId": id,
-            "eventName": webinar.topic,
-            "eventOrganizer": organizer,
-            "eventType": "WEBINAR",
-            "eventUrl": webinar.join_url,
-            "eventDescription": format!("Zoom webinar {id}"),
-            "startDateTime": rfc3339(start),
-            "endDateTime": rfc3339(end),
-            "eventCancelled": webinar.deleted,
-            "eventCompleted": webinar.ran.is_some(),
-        });
-        let written = event.to_string();
+        let host_name = self.zoom_users()?.get(&webinar.host_email).cloned();
+        let event = marketing_event(webinar, host_name.as_deref());
+        // What was written, to write it again only when it changes. (Its
+        // layout changed once, from the CRM's JSON to the domain's: a
+        // ledger of the old layout costs one idempotent upsert.)
+        let written = serde_json::to_string(&event).unwrap_or_default();
         if ledger.event.as_deref() != Some(written.as_str()) {
-            self.crm.upsert_marketing_event(event)?;
+            self.crm.upsert_marketing_event(&self.account_id, &event)?;
             ledger.event = Some(written);
             report.wrote(Record::MarketingEvent);
         }
@@ -743,30 +727,15 @@ impl<'a> Run<'a> {
             ParticipationState::Attend,
             ParticipationState::Cancel,
         ] {
-            let todo: Vec<_> = participations.iter().filter(|p| p.state == state).collect();
-            let path_state = match state {
-                ParticipationState::Register => "register",
-                ParticipationState::Attend => "attend",
-                ParticipationState::Cancel => "cancel",
-            };
+            let todo: Vec<&Participation> = participations
+                .iter()
+                .copied()
+                .filter(|p| p.state == state)
+                .collect();
             for chunk in todo.chunks(BATCH_SIZE) {
-                let inputs = chunk
-                    .iter()
-                    .map(|p| {
-                        let mut input = json!({ "email": p.email, "interactionDateTime": p.at_ms });
-                        if let (Some(joined), Some(left)) = (p.joined_ms, p.left_ms) {
-                            input["properties"] =
-                                json!({ "joinedAt": rfc3339(joined), "leftAt": rfc3339(left) });
-                        }
-                        input
-                    })
-                    .collect();
-                let answer = self.crm.batch(
-                    &format!("/marketing/v3/marketing-events/attendance/{id}/{path_state}/email-create?externalAccountId={}", self.account_id),
-                    json!({}),
-                    inputs,
-                    "recording attendance on the marketing event",
-                )?;
+                let answer = self
+                    .crm
+                    .record_participations(&self.account_id, id, state, chunk)?;
                 let failed: BTreeSet<String> = answer
                     .failed(chunk.iter().map(|p| p.email.as_str()))
                     .into_keys()
@@ -785,7 +754,8 @@ impl<'a> Run<'a> {
                 self.checkpoint(id, ledger)?;
                 if !failed.is_empty() {
                     let what = format!(
-                        "{path_state} participation(s) were not recorded on the marketing event"
+                        "{} participation(s) were not recorded on the marketing event",
+                        state.word()
                     );
                     self.failed_writes(
                         ledger,
@@ -892,16 +862,11 @@ impl<'a> Run<'a> {
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
-        let inputs = chunk
+        let updates: Vec<(&str, &BTreeMap<String, String>)> = chunk
             .iter()
-            .map(|(_, person, changed)| json!({ "id": person.contact_id, "properties": changed }))
+            .map(|(_, person, changed)| (person.contact_id.as_str(), changed))
             .collect();
-        let answer = self.crm.batch(
-            "/crm/v3/objects/contacts/batch/update",
-            json!({}),
-            inputs,
-            "updating contact properties",
-        )?;
+        let answer = self.crm.update_contact_properties(&updates)?;
         let failed: BTreeSet<String> = answer
             .failed(
                 chunk
@@ -1188,6 +1153,7 @@ mod tests {
     use crate::core::ledger::{PEOPLE_PARTS, part_of};
     use crate::shell::http::{Method, Request, Response, TransportError};
     use crate::shell::memory::MemoryStore;
+    use serde_json::json;
 
     /// Zoom without the webinar; a webhook marks it while the sync reads it.
     struct ZoomMarkingMidRun<'a> {

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::{BATCH_SIZE, BatchAnswer, CrmClient, Resend, id_string};
 use crate::core::definitions::{CALL_KEY, call_key_contact};
+use crate::core::recording::Call;
 use crate::shell::PluginError;
 
 impl CrmClient<'_> {
@@ -23,7 +24,9 @@ impl CrmClient<'_> {
     /// 5xx (which may have made part of the batch), is not sent again
     /// blind; the caller asks [`CrmClient::existing_call_keys`] first. A
     /// 429 made nothing and is waited out.
-    pub fn create_calls(&self, inputs: Vec<serde_json::Value>) -> Result<BatchAnswer, PluginError> {
+    pub fn create_calls(&self, calls: &[&Call]) -> Result<BatchAnswer, PluginError> {
+        debug_assert!(calls.len() <= BATCH_SIZE);
+        let inputs = calls.iter().map(|call| call_input(call)).collect();
         self.batch_call(
             "/crm/v3/objects/calls/batch/create",
             json!({}),
@@ -101,6 +104,23 @@ impl CrmClient<'_> {
         }
         Ok(calls.into_iter().collect())
     }
+}
+
+/// HubSpot's association type of a call to its contact
+/// (developers.hubspot.com/docs/api/crm/associations: call to contact, 194).
+const CALL_TO_CONTACT: u32 = 194;
+
+/// A call's input to the batch create, associated with its contact; the
+/// contact id is its trace id, echoed in the result (R30).
+fn call_input(call: &Call) -> serde_json::Value {
+    json!({
+        "properties": call.properties,
+        "objectWriteTraceId": call.contact_id,
+        "associations": [{
+            "to": { "id": call.contact_id },
+            "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": CALL_TO_CONTACT }],
+        }],
+    })
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 //! R19f): a "recording available" timeline event and a call record with
 //! the transcript for every contact that attended, each written once.
 
-use serde_json::{Value, json};
-
 use super::{Mode, Report, Run, retryable};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::definitions::{CALL_KEY, call_key};
@@ -16,9 +14,6 @@ use crate::core::recording::{
 use crate::core::settings::{GlobalSettings, UserSettings};
 use crate::shell::crm::BATCH_SIZE;
 use crate::shell::{PluginError, load, save};
-
-/// The CRM's association type "call to contact".
-const CALL_TO_CONTACT: u32 = 194;
 
 /// (email, contact id) of the contacts whose attendance was written.
 fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
@@ -241,8 +236,7 @@ impl Run<'_> {
                 .map(|c| (c.email.clone(), call_key(webinar, &c.contact_id)))
                 .collect();
             save(self.env.store, &in_flight_key(webinar), &in_flight)?;
-            let inputs = todo.iter().map(|c| call_input(c)).collect();
-            let answer = match self.crm.create_calls(inputs) {
+            let answer = match self.crm.create_calls(&todo) {
                 Ok(answer) => answer,
                 Err(e) if attempt < 3 && retryable(&e) => {
                     // Made or not, the CRM knows: ask before sending again.
@@ -321,16 +315,4 @@ impl Run<'_> {
 /// CRM's answer is saved in the ledger.
 fn in_flight_key(webinar: &str) -> String {
     format!("calls-in-flight/{webinar}")
-}
-
-/// A call's input to the CRM's batch create, associated with its contact.
-fn call_input(call: &Call) -> Value {
-    json!({
-        "properties": call.properties,
-        "objectWriteTraceId": call.contact_id,
-        "associations": [{
-            "to": { "id": call.contact_id },
-            "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": CALL_TO_CONTACT }],
-        }],
-    })
 }

@@ -15,6 +15,7 @@ use crate::core::plan::ParticipantRow;
 use crate::core::time::parse_rfc3339;
 
 mod past;
+pub mod registration;
 pub mod scopes;
 pub use past::{Past, PastWebinar};
 

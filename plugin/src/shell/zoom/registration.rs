@@ -1,0 +1,177 @@
+//! What "Add contact to Zoom webinar" (R21-R24) asks Zoom, in Zoom's REST
+//! v2 shapes: the webinar's registration terms, the questions its form
+//! requires, and the registration itself. The action sees domain types.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ZoomClient, id_text};
+use crate::core::action::{Registered, RequiredQuestion, ZoomError};
+use crate::shell::PluginError;
+use crate::shell::http::Method;
+
+/// How a webinar takes registrations (`GET /webinars/{webinarId}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationTerms {
+    pub host_email: String,
+    /// A one-time webinar (Zoom's type 5): once it ran, it is over;
+    /// recurring ones (6, 9) take registrations for later occurrences.
+    pub one_time: bool,
+    pub approval: Approval,
+}
+
+/// Zoom's `settings.approval_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// 0: registrants are approved at once.
+    Automatic,
+    /// 1: the host approves each registrant.
+    Manual,
+    /// 2: registration is not required (so not possible).
+    NoRegistration,
+}
+
+#[derive(Deserialize)]
+struct WebinarWire {
+    #[serde(default)]
+    host_email: String,
+    #[serde(rename = "type", default)]
+    kind: u64,
+    #[serde(default)]
+    settings: SettingsWire,
+}
+
+#[derive(Deserialize, Default)]
+struct SettingsWire {
+    approval_type: Option<u64>,
+}
+
+/// `GET /webinars/{webinarId}/registrants/questions`.
+#[derive(Deserialize)]
+struct QuestionsWire {
+    #[serde(default)]
+    questions: Vec<QuestionWire>,
+    #[serde(default)]
+    custom_questions: Vec<CustomQuestionWire>,
+}
+
+#[derive(Deserialize)]
+struct QuestionWire {
+    field_name: String,
+    #[serde(default)]
+    required: bool,
+}
+
+#[derive(Deserialize)]
+struct CustomQuestionWire {
+    title: String,
+    #[serde(default)]
+    required: bool,
+}
+
+/// `POST /webinars/{webinarId}/registrants`' body: the three fields sent.
+#[derive(Serialize)]
+struct RegistrantWire<'a> {
+    email: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+}
+
+/// Zoom's error body: `{code, message, errors: [{field, message}]}`.
+#[derive(Deserialize, Default)]
+struct ErrorWire {
+    code: Option<u64>,
+    message: Option<String>,
+    #[serde(default)]
+    errors: Vec<FieldErrorWire>,
+}
+
+#[derive(Deserialize)]
+struct FieldErrorWire {
+    field: Option<String>,
+}
+
+impl ZoomClient<'_> {
+    /// The webinar's registration terms; none when the connected account
+    /// cannot see it (R22).
+    pub fn registration_terms(
+        &self,
+        webinar: &str,
+    ) -> Result<Option<RegistrationTerms>, PluginError> {
+        let Some(details) = self.get(&format!("/webinars/{webinar}"))? else {
+            return Ok(None);
+        };
+        let wire: WebinarWire = serde_json::from_value(details).map_err(|e| {
+            PluginError::ZoomUnavailable(format!("Zoom's webinar {webinar} could not be read: {e}"))
+        })?;
+        Ok(Some(RegistrationTerms {
+            host_email: wire.host_email,
+            one_time: wire.kind == 5,
+            approval: match wire.settings.approval_type {
+                Some(1) => Approval::Manual,
+                Some(2) => Approval::NoRegistration,
+                _ => Approval::Automatic,
+            },
+        }))
+    }
+
+    /// The questions the webinar's registration form requires (R24); none
+    /// when Zoom has no form for it.
+    pub fn required_questions(
+        &self,
+        webinar: &str,
+    ) -> Result<Option<Vec<RequiredQuestion>>, PluginError> {
+        let path = format!("/webinars/{webinar}/registrants/questions");
+        let Some(answer) = self.get(&path)? else {
+            return Ok(None);
+        };
+        let wire: QuestionsWire = serde_json::from_value(answer).map_err(|e| {
+            PluginError::ZoomUnavailable(format!(
+                "Zoom's registration questions could not be read: {e}"
+            ))
+        })?;
+        let fields = wire
+            .questions
+            .into_iter()
+            .filter(|q| q.required)
+            .map(|q| RequiredQuestion::Field(q.field_name));
+        let custom = wire
+            .custom_questions
+            .into_iter()
+            .filter(|q| q.required)
+            .map(|q| RequiredQuestion::Custom(q.title));
+        Ok(Some(fields.chain(custom).collect()))
+    }
+
+    /// Registers a person for the webinar: Zoom's registrant, or Zoom's
+    /// refusal for the action to explain (R23).
+    pub fn add_registrant(
+        &self,
+        webinar: &str,
+        email: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<Result<Registered, ZoomError>, PluginError> {
+        let body = serde_json::to_value(RegistrantWire {
+            email,
+            first_name,
+            last_name,
+        })
+        .unwrap_or_default();
+        let path = format!("/webinars/{webinar}/registrants");
+        let response = self.call(Method::Post, &path, Some(&body))?;
+        let answer = response.json().unwrap_or_default();
+        if !response.is_success() {
+            let error: ErrorWire = serde_json::from_value(answer).unwrap_or_default();
+            return Ok(Err(ZoomError {
+                status: response.status,
+                code: error.code,
+                message: error.message,
+                fields: error.errors.into_iter().filter_map(|e| e.field).collect(),
+            }));
+        }
+        Ok(Ok(Registered {
+            registrant_id: id_text(&answer["registrant_id"]),
+            join_url: id_text(&answer["join_url"]),
+        }))
+    }
+}
