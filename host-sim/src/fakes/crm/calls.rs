@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::contacts::echo_trace;
-use super::{State, batch_inputs, body_json};
+use super::{State, batch_inputs, body_json, text};
 use crate::outbound::{FakeRequest, FakeResponse};
 
 fn create_call(state: &mut State, input: &Value, now: i64) -> Result<Value, String> {
@@ -40,9 +40,7 @@ fn create_call(state: &mut State, input: &Value, now: i64) -> Result<Value, Stri
         .into_iter()
         .flatten()
     {
-        let to = association["to"]["id"]
-            .as_str()
-            .map_or_else(|| association["to"]["id"].to_string(), str::to_owned);
+        let to = text(&association["to"]["id"]);
         let exists = to
             .parse::<u64>()
             .ok()
@@ -184,9 +182,7 @@ fn read_calls(state: &mut State, request: &FakeRequest, now: i64) -> FakeRespons
     let mut results = Vec::new();
     let mut errors = Vec::new();
     for input in &inputs {
-        let id = input["id"]
-            .as_str()
-            .map_or_else(|| input["id"].to_string(), str::to_owned);
+        let id = text(&input["id"]);
         match id.parse::<u64>().ok().and_then(|id| state.calls.get(&id)) {
             Some(call) => {
                 let mut view = call_view(call);
@@ -223,26 +219,31 @@ pub(crate) fn associated_calls(state: &mut State, request: &FakeRequest, now: i6
         Ok((_, inputs)) => inputs,
         Err(answer) => return answer,
     };
+    // One pass over the calls for the whole batch, not one per input.
+    let asked: std::collections::BTreeSet<String> =
+        inputs.iter().map(|input| text(&input["id"])).collect();
+    let mut calls_of: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+    for (id, call) in &state.calls {
+        let contacts = call["associations"]["contacts"]
+            .as_array()
+            .into_iter()
+            .flatten();
+        for contact in contacts
+            .filter_map(Value::as_str)
+            .filter(|c| asked.contains(*c))
+        {
+            calls_of.entry(contact.to_owned()).or_default().push(*id);
+        }
+    }
     let mut results = Vec::new();
     let mut errors = Vec::new();
     for input in &inputs {
-        let contact = input["id"]
-            .as_str()
-            .map_or_else(|| input["id"].to_string(), str::to_owned);
+        let contact = text(&input["id"]);
         let after: usize = input["after"]
             .as_str()
             .and_then(|a| a.parse().ok())
             .unwrap_or(0);
-        let calls: Vec<&str> = state
-            .calls
-            .values()
-            .filter(|call| {
-                call["associations"]["contacts"]
-                    .as_array()
-                    .is_some_and(|to| to.iter().any(|c| c.as_str() == Some(contact.as_str())))
-            })
-            .filter_map(|call| call["id"].as_str())
-            .collect();
+        let calls = calls_of.get(&contact).map_or(&[][..], Vec::as_slice);
         if calls.is_empty() {
             let message = format!("No calls are associated with contact {contact}.");
             errors.push(state.item_error(
@@ -257,7 +258,7 @@ pub(crate) fn associated_calls(state: &mut State, request: &FakeRequest, now: i6
             .skip(after)
             .take(ASSOCIATIONS_PAGE)
             .map(|id| json!({
-                "toObjectId": id.parse::<u64>().unwrap_or_default(),
+                "toObjectId": id,
                 "associationTypes": [{ "category": "HUBSPOT_DEFINED", "typeId": 194, "label": null }],
             }))
             .collect();

@@ -76,10 +76,10 @@ impl Default for BatchOrder {
     }
 }
 
-/// How long a new record takes to reach the search endpoints. HubSpot
-/// gives no figure ("it may take a few moments for newly created or
-/// updated records to appear in search results", the CRM search guide;
-/// API-NOTES, "Search lags writes"): the fake takes ten seconds on the
+/// How long a new record takes to reach the search endpoints. HubSpot's
+/// CRM search guide warns that new and updated records reach search only
+/// after a short delay, and gives no figure (API-NOTES, "Search lags
+/// writes"): the fake takes ten seconds on the
 /// simulator's clock, long enough that a client confirming a write by
 /// search fails here as it would there. Only creation lags here; an
 /// update is searchable at once (kinder than HubSpot, and no client of
@@ -409,6 +409,13 @@ pub(crate) fn query_flag(request: &FakeRequest, name: &str) -> bool {
     request
         .query_param(name)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// A value HubSpot takes as a string or a number (ids), as text.
+pub(crate) fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 pub(crate) fn str_field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {

@@ -56,6 +56,7 @@ struct QuestionsWire {
 
 #[derive(Deserialize)]
 struct QuestionWire {
+    #[serde(default)]
     field_name: String,
     #[serde(default)]
     required: bool,
@@ -63,6 +64,7 @@ struct QuestionWire {
 
 #[derive(Deserialize)]
 struct CustomQuestionWire {
+    #[serde(default)]
     title: String,
     #[serde(default)]
     required: bool,
@@ -132,12 +134,12 @@ impl ZoomClient<'_> {
         let fields = wire
             .questions
             .into_iter()
-            .filter(|q| q.required)
+            .filter(|q| q.required && !q.field_name.is_empty())
             .map(|q| RequiredQuestion::Field(q.field_name));
         let custom = wire
             .custom_questions
             .into_iter()
-            .filter(|q| q.required)
+            .filter(|q| q.required && !q.title.is_empty())
             .map(|q| RequiredQuestion::Custom(q.title));
         Ok(Some(fields.chain(custom).collect()))
     }
