@@ -48,6 +48,8 @@ pub fn missing(response: &Response) -> bool {
 /// The error an answer that is neither a success nor [`missing`] ends in,
 /// for a request about `what` (a path, or words).
 pub fn error(what: &str, response: &Response) -> PluginError {
+    // The path without its query (page size and token say nothing to a marketer).
+    let what = what.split('?').next().unwrap_or_default();
     let status = response.status;
     let code = zoom_code(response);
     let message = response.error_message();
