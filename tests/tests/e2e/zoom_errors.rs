@@ -350,3 +350,35 @@ async fn issue_18_one_webinar_zoom_refuses_does_not_stop_the_ticks_other_webinar
     api::tick(&sim).await.unwrap();
     assert_eq!(requests(&sim, "/v2/webinars/81234567890"), asked);
 }
+
+/// Issue 18 (R12, R32): a sync now a year after a webinar whose attendance
+/// was synced meets 12702 for its reports. Planned without the report's
+/// rows, the contacts would lose their attendance (total attended, average
+/// attendance); instead the sync stops before it writes, says why once, and
+/// the CRM keeps what it had.
+#[tokio::test]
+async fn issue_18_a_resync_a_year_on_keeps_the_attendance_synced_before() {
+    let sim = simulator(TWO_WEBINARS).await;
+    api::sync_now(&sim, FIRST).await.unwrap();
+    assert_eq!(participations(&sim, FIRST, "ATTENDED").len(), 2);
+    let contacts = sim.crm.dump()["contacts"].clone();
+    sim.clock.advance(Duration::from_secs(400 * 86_400));
+    let Err(api::ApiError::Plugin(why)) = api::sync_now(&sim, FIRST).await else {
+        panic!("the re-sync stops");
+    };
+    assert!(
+        why.contains("Zoom keeps webinar reports for a year and this webinar is older")
+            && why.contains("the attendance synced from it before is kept and nothing was changed"),
+        "{why}"
+    );
+    assert_eq!(sim.crm.dump()["contacts"], contacts, "nothing lost");
+    let log = audit(&sim, FIRST).await;
+    assert_eq!(
+        log.iter()
+            .filter(|m| m.starts_with("The sync of this webinar stopped and is not tried again: Zoom keeps webinar reports for a year"))
+            .count(),
+        1,
+        "{log:#?}"
+    );
+    assert!(pending(&sim).is_empty(), "not retried: {:?}", pending(&sim));
+}

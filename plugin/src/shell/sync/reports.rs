@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{Report, Run, meta_key};
 use crate::core::audit::AuditKind;
-use crate::core::ledger::Ledger;
+use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::{ParticipantRow, Webinar};
 use crate::core::time::parse_rfc3339;
 use crate::shell::zoom::{self, refusal};
@@ -80,6 +80,8 @@ impl Run<'_> {
                 }
                 // Not made: the webinar has not ended.
                 zoom::Report::NotYet => {}
+                // When it ran is known from an earlier sync: kept.
+                zoom::Report::Refused(_) if webinar.ran.is_some() => {}
                 zoom::Report::Refused(why) => refused = Some(why),
             }
         }
@@ -91,6 +93,11 @@ impl Run<'_> {
     /// while attendance waits for Zoom to make the report (`report` then
     /// says when to look again). What keeps attendance from being synced
     /// is said once in the webinar's audit log (R19c).
+    ///
+    /// A report gone from Zoom after attendance was synced from it (a sync
+    /// now a year on) stops the webinar's sync instead, before it writes:
+    /// planned without the report's rows, the contacts' properties would
+    /// lose the attendance they have (R12, R32: nothing is lost).
     pub(super) fn attendance(
         &mut self,
         webinar: &Webinar,
@@ -111,7 +118,22 @@ impl Run<'_> {
         let Some((_, end_ms)) = webinar.ran else {
             return Ok(Some(Vec::new()));
         };
-        match self.zoom.participants_report(id)? {
+        let answer = self.zoom.participants_report(id)?;
+        let gone = match &answer {
+            zoom::Report::Refused(why) => Some(refused_because("participants report", why)),
+            zoom::Report::NotYet if report_retry_at(end_ms, self.env.now_ms).is_none() => {
+                Some("Zoom no longer has this webinar's participants report (Zoom keeps them for six months)".to_owned())
+            }
+            _ => None,
+        };
+        if let Some(gone) = gone
+            && !ledger.people_with(applied::ATTENDED).is_empty()
+        {
+            return Err(PluginError::ZoomRefused(format!(
+                "{gone}; the attendance synced from it before is kept and nothing was changed"
+            )));
+        }
+        match answer {
             zoom::Report::Ready(rows) => Ok(Some(rows)),
             zoom::Report::Refused(why) => {
                 let message = format!(
