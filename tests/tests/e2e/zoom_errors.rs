@@ -142,6 +142,7 @@ async fn issue_18_a_webinar_older_than_a_year_syncs_its_registrations_and_says_w
     let toml = TWO_WEBINARS.replacen("2026-11-20T15:00:00Z", "2025-10-01T15:00:00Z", 2);
     let toml = toml.replacen("2026-11-20T16:00:00Z", "2025-10-01T16:00:00Z", 1);
     let sim = simulator(&toml).await;
+    sim.zoom.expire_reports();
     let report = api::sync_now(&sim, FIRST).await.unwrap();
     assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
     assert_eq!(
@@ -362,6 +363,7 @@ async fn issue_18_a_resync_a_year_on_keeps_the_attendance_synced_before() {
     api::sync_now(&sim, FIRST).await.unwrap();
     assert_eq!(participations(&sim, FIRST, "ATTENDED").len(), 2);
     let contacts = sim.crm.dump()["contacts"].clone();
+    sim.zoom.expire_reports();
     sim.clock.advance(Duration::from_secs(400 * 86_400));
     let Err(api::ApiError::Plugin(why)) = api::sync_now(&sim, FIRST).await else {
         panic!("the re-sync stops");
@@ -381,4 +383,33 @@ async fn issue_18_a_resync_a_year_on_keeps_the_attendance_synced_before() {
         "{log:#?}"
     );
     assert!(pending(&sim).is_empty(), "not retried: {:?}", pending(&sim));
+}
+
+/// Issue 18 (R12, R32): the participants report missing for now (404 code
+/// 3001) after attendance was synced from it changes nothing in the CRM:
+/// the sync stops before it writes and is retried with the back-off, and
+/// finishes once Zoom has the report again.
+#[tokio::test]
+async fn issue_18_a_report_missing_for_now_after_attendance_was_synced_changes_nothing() {
+    let sim = simulator(TWO_WEBINARS).await;
+    api::sync_now(&sim, FIRST).await.unwrap();
+    let contacts = sim.crm.dump()["contacts"].clone();
+    sim.zoom.delay_reports(Duration::from_secs(48 * 3600));
+    assert!(api::sync_now(&sim, FIRST).await.is_err());
+    assert_eq!(sim.crm.dump()["contacts"], contacts, "nothing lost");
+    assert_eq!(pending(&sim).len(), 1, "tried again");
+    let log = audit(&sim, FIRST).await;
+    assert!(
+        log.last()
+            .unwrap()
+            .starts_with("The sync stopped and will be retried in 30 s (attempt 1)")
+            && log
+                .last()
+                .unwrap()
+                .contains("the attendance synced from it before is kept and nothing was changed"),
+        "{log:#?}"
+    );
+    sim.zoom.delay_reports(Duration::ZERO);
+    tick_hourly_until_done(&sim, 2).await;
+    assert_eq!(sim.crm.dump()["contacts"], contacts);
 }

@@ -60,6 +60,9 @@ fn issue_18_reports_expire_after_six_months_and_a_year_on_answer_12702() {
     let (zoom, clock) = zoom();
     clock.advance(Duration::from_secs(181 * 86_400));
     let auth = token(&zoom);
+    assert_eq!(get(&zoom, &auth, REPORT).status, 200, "kept unless asked");
+    zoom.expire_reports();
+    let auth = token(&zoom);
     let gone = get(&zoom, &auth, REPORT);
     assert_eq!(
         (gone.status, body(&gone)["code"].as_u64()),

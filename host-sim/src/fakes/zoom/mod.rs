@@ -122,6 +122,8 @@ struct State {
     without_dashboard: bool,
     /// How long after a webinar ends its participants report appears.
     report_delay_ms: i64,
+    /// Zoom's retention of reports holds (`expire_reports`).
+    reports_expire: bool,
     /// (path prefix, status, code, message): Zoom errors a test asks for,
     /// for codes the account does not produce by itself (see `refuse`).
     refusals: Vec<(String, u16, u32, String)>,

@@ -1,6 +1,10 @@
 //! Reports of a webinar that ran (R8): `GET /report/webinars/{id}` and
 //! its participants report, a row per join/leave segment; and the errors
-//! Zoom documents for them (issue 18), from the clock and the account:
+//! Zoom documents for them (issue 18), from the clock and the account.
+//! Zoom's retention (the first two) holds once a test turns it on
+//! ([`FakeZoom::expire_reports`]): the demo's and the scenarios' webinars
+//! have fixed dates, and a fake on the real clock would otherwise start
+//! refusing them some months from now.
 //!
 //! - 400 code 12702 "Can not access webinar a year ago." for a webinar
 //!   that ended more than a year ago (both reports list the code:
@@ -46,6 +50,12 @@ fn expired(id: &str) -> FakeResponse {
 }
 
 impl FakeZoom {
+    /// Zoom's retention of reports holds from now on: 12702 a year after a
+    /// webinar, 404 code 3001 for a participants report after six months.
+    pub fn expire_reports(&self) {
+        self.lock().reports_expire = true;
+    }
+
     /// Participants reports appear `after` the webinar ended (until then
     /// 404 code 3001, as for a webinar Zoom has no report of).
     pub fn delay_reports(&self, after: Duration) {
@@ -55,8 +65,9 @@ impl FakeZoom {
     /// `GET /report/webinars/{id}`: when the webinar ran.
     pub(super) fn details_report(&self, id: &str) -> FakeResponse {
         let now = self.clock.now_ms();
+        let expire = self.lock().reports_expire;
         self.with_webinar(id, |w, _| {
-            if ended_ago_ms(w, now).is_some_and(|ago| ago > REPORTS_KEPT_DAYS * DAY_MS) {
+            if expire && ended_ago_ms(w, now).is_some_and(|ago| ago > REPORTS_KEPT_DAYS * DAY_MS) {
                 return a_year_ago();
             }
             match &w.ran {
@@ -91,14 +102,16 @@ impl FakeZoom {
         let with_registrant_id = request
             .query_param("include_fields")
             .is_some_and(|fields| fields.split(',').any(|f| f.trim() == "registrant_id"));
-        let delay = self.lock().report_delay_ms;
+        let (delay, expire) = {
+            let state = self.lock();
+            (state.report_delay_ms, state.reports_expire)
+        };
         let now = self.clock.now_ms();
         self.with_webinar(id, |webinar, _| {
             match ended_ago_ms(webinar, now) {
-                Some(ago) if ago > REPORTS_KEPT_DAYS * DAY_MS => return a_year_ago(),
-                Some(ago) if ago > PARTICIPANTS_KEPT_DAYS * DAY_MS || ago < delay => {
-                    return expired(id);
-                }
+                Some(ago) if expire && ago > REPORTS_KEPT_DAYS * DAY_MS => return a_year_ago(),
+                Some(ago) if expire && ago > PARTICIPANTS_KEPT_DAYS * DAY_MS => return expired(id),
+                Some(ago) if delay > 0 && ago < delay => return expired(id),
                 _ => {}
             }
             let listing = format!("report/{id}/participants");

@@ -119,19 +119,25 @@ impl Run<'_> {
             return Ok(Some(Vec::new()));
         };
         let answer = self.zoom.participants_report(id)?;
-        let gone = match &answer {
-            zoom::Report::Refused(why) => Some(refused_because("participants report", why)),
-            zoom::Report::NotYet if report_retry_at(end_ms, self.env.now_ms).is_none() => {
-                Some("Zoom no longer has this webinar's participants report (Zoom keeps them for six months)".to_owned())
-            }
-            _ => None,
-        };
-        if let Some(gone) = gone
-            && !ledger.people_with(applied::ATTENDED).is_empty()
-        {
-            return Err(PluginError::ZoomRefused(format!(
-                "{gone}; the attendance synced from it before is kept and nothing was changed"
-            )));
+        let attended_before = !ledger.people_with(applied::ATTENDED).is_empty();
+        if attended_before && !matches!(answer, zoom::Report::Ready(_)) {
+            let kept = "the attendance synced from it before is kept and nothing was changed";
+            return Err(match &answer {
+                zoom::Report::Refused(why) => PluginError::ZoomRefused(format!(
+                    "{}; {kept}",
+                    refused_because("participants report", why)
+                )),
+                _ if report_retry_at(end_ms, self.env.now_ms).is_none() => {
+                    PluginError::ZoomRefused(format!(
+                        "Zoom no longer has this webinar's participants report (Zoom keeps them for six months); {kept}"
+                    ))
+                }
+                // Gone for now (a recurring webinar's next instance, say):
+                // an outage, retried with the back-off and its bound.
+                _ => PluginError::ZoomUnavailable(format!(
+                    "Zoom has no participants report for this webinar just now (404, code 3001); {kept}"
+                )),
+            });
         }
         match answer {
             zoom::Report::Ready(rows) => Ok(Some(rows)),
