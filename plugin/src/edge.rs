@@ -155,6 +155,7 @@ impl From<Error> for types::PluginError {
             Error::InvalidInput(s) => Self::InvalidInput(s),
             Error::Configuration(s) => Self::Configuration(s),
             Error::ZoomUnavailable(s) => Self::ZoomUnavailable(s),
+            Error::ZoomRefused(s) => Self::ZoomUnavailable(format!("{s}; not retried")),
             Error::CrmUnavailable(s) => Self::CrmUnavailable(s),
             Error::Storage(s) => Self::Storage(s),
         }

@@ -52,6 +52,8 @@ fn unavailable(e: PluginError) -> Refusal {
             service: "The plugin's storage",
             detail,
         },
+        // Zoom will not give the webinar (issue 18): asking again changes nothing.
+        PluginError::ZoomRefused(message) => Refusal::ZoomRefused { message },
         other => Refusal::NotConfigured {
             detail: other.to_string(),
         },

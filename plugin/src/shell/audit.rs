@@ -44,6 +44,20 @@ pub fn append(
     Ok(sequence)
 }
 
+/// The webinar's latest entry, if any.
+pub fn last(store: &dyn Store, webinar: &str) -> Result<Option<AuditEntry>, PluginError> {
+    let next: u64 = store
+        .get(&audit::next_key(webinar))?
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    match next.checked_sub(1) {
+        Some(sequence) => load(store, &audit::entry_key(webinar, sequence)),
+        None => Ok(None),
+    }
+}
+
 /// Entries from sequence `start`, at most `limit`, and where the next page starts.
 pub fn read(
     store: &dyn Store,
@@ -102,6 +116,11 @@ mod tests {
             [0, 1, 2]
         );
         assert_eq!(next, Some(3));
+        assert_eq!(
+            last(&store, "81234567890").unwrap().unwrap().records,
+            ["p4@acme.example"]
+        );
+        assert_eq!(last(&store, "81234567892").unwrap(), None);
         let (rest, next) = read(&store, "81234567890", 3, 3).unwrap();
         assert_eq!(
             rest.iter()

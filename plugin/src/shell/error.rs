@@ -11,6 +11,13 @@ pub enum PluginError {
     Configuration(String),
     #[error("Zoom is unavailable: {0}")]
     ZoomUnavailable(String),
+    /// Zoom answered that it will not give what was asked (a 4xx that is
+    /// neither "not found" nor about the app's token or scopes): asking
+    /// again gets the same answer, so it is explained, not retried (issue
+    /// 18). The WIT has no case of its own for it: it crosses as
+    /// `zoom-unavailable`, saying it is not retried.
+    #[error("{0}")]
+    ZoomRefused(String),
     #[error("the CRM is unavailable: {0}")]
     CrmUnavailable(String),
     #[error("storage: {0}")]

@@ -43,6 +43,10 @@ pub struct Pending {
     /// webinar is synced after the others, so it cannot hold them up.
     #[serde(default)]
     pub unfinished: u32,
+    /// When the streak of failed runs began (none: the last run ended
+    /// well): a webinar failing at every try for days is given up (issue 18).
+    #[serde(default)]
+    pub failing_since_ms: Option<i64>,
 }
 
 /// A short, stable key for a business key.

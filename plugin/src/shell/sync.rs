@@ -29,12 +29,15 @@ use crate::core::plan::{
     self, AuditNote, ParticipantRow, Participation, ParticipationState, Plan, Registrant,
     TimelineEvent, Webinar,
 };
-use crate::core::time::{parse_rfc3339, rfc3339};
+use crate::core::time::parse_rfc3339;
 
 mod backfill;
 mod recording;
+mod reports;
+mod stops;
 
 pub use backfill::backfill;
+use stops::run_into;
 
 /// What a run did, in records (the WIT `sync-report`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -327,31 +330,6 @@ impl<'a> Run<'a> {
         Ok(Some(webinar))
     }
 
-    /// When the webinar actually ran: from the ended event, else Zoom's report.
-    fn ran(
-        &mut self,
-        webinar: &mut Webinar,
-        ended: Option<(Option<i64>, Option<i64>)>,
-        reconcile: bool,
-    ) -> Result<(), PluginError> {
-        if let Some((Some(start), Some(end))) = ended {
-            webinar.ran = Some((start, end));
-        } else if reconcile
-            && let Some(report) = self.zoom.get(&format!("/report/webinars/{}", webinar.id))?
-        {
-            let time = |name: &str| {
-                report
-                    .get(name)
-                    .and_then(Value::as_str)
-                    .and_then(parse_rfc3339)
-            };
-            if let (Some(start), Some(end)) = (time("start_time"), time("end_time")) {
-                webinar.ran = Some((start, end));
-            }
-        }
-        save(self.env.store, &meta_key(&webinar.id), webinar)
-    }
-
     fn save_ledger(&self, id: &str, ledger: &mut Ledger) -> Result<(), PluginError> {
         self.unsaved_batches.set(0);
         store_ledger(self.env.store, id, ledger)
@@ -395,7 +373,7 @@ impl<'a> Run<'a> {
             report.notes.push(note.message);
             return Ok(report);
         };
-        self.ran(&mut webinar, assembled.ended, reconcile)?;
+        let details_refused = self.ran(&mut webinar, assembled.ended, reconcile)?;
 
         // R1, R3, R6, R14.
         let global = settings::global(store)?;
@@ -422,6 +400,8 @@ impl<'a> Run<'a> {
             .collect();
         let ended = webinar.ran.is_some();
         let mut rows: Vec<ParticipantRow> = assembled.rows;
+        // Zoom has not made the participants report yet (issue 18).
+        let mut attendance_waits = false;
         if reconcile {
             let scheduled_ms = webinar.scheduled_start_ms;
             let listed = self
@@ -457,13 +437,14 @@ impl<'a> Run<'a> {
                     },
                 );
             }
-            if ended {
-                let report = self.zoom.participants_report(id)?.unwrap_or_default();
-                rows.extend(report);
+            match self.attendance(&webinar, details_refused, &mut ledger, &mut report)? {
+                Some(report_rows) => rows.extend(report_rows),
+                None => attendance_waits = true,
             }
         }
-        // Attendance is written once, when the webinar has ended (R8).
-        if !ended {
+        // Attendance is written once, when the webinar has ended and
+        // Zoom's report is in (R8).
+        if !ended || attendance_waits {
             rows.clear();
         }
         let registrants: Vec<Registrant> = registrants.into_values().collect();
@@ -583,7 +564,7 @@ impl<'a> Run<'a> {
             self.note(&mut ledger, id, note)?;
         }
         // R11: once attendance is written, the recording can follow it.
-        if ended && !webinar.deleted {
+        if ended && !webinar.deleted && !attendance_waits {
             let written = self.sync_recording(
                 &webinar,
                 &recording_facts,
@@ -994,12 +975,11 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
     // What the webinar owed when the run started; a webhook that marks it
     // while the run goes on changes this, and its facts may be unread.
     let started = store.get(&key)?;
-    // The run ended, whichever way: no longer counted as begun.
+    // A sync that ends well ends a streak of failures.
     let ended = |pending: &mut Pending| {
-        if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
-            pending.not_before_ms = 0;
-        }
-        pending.unfinished = 0;
+        run_ended(pending);
+        pending.attempts = 0;
+        pending.failing_since_ms = None;
     };
     match run.sync_webinar(webinar, mode) {
         Ok(mut report) => {
@@ -1010,7 +990,6 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
                         ended(pending);
                         pending.reconcile |= reconcile;
                         pending.not_before_ms = at;
-                        pending.attempts = 0;
                     })?;
                     report.pending += 1;
                 }
@@ -1028,47 +1007,20 @@ fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, Plugi
             }
             Ok(report)
         }
-        Err(e) if retryable(&e) => {
-            // R32: a rate limit Zoom says lifts later (its daily limit) is
-            // waited for, not retried before.
-            let wait_until = run.zoom.take_wait_until_ms();
-            let Pending { attempts, .. } = intake::update_pending(store, webinar, |pending| {
-                ended(pending);
-                pending.reconcile |= reconcile;
-                pending.attempts += 1;
-                pending.not_before_ms = (now_ms + retry_backoff_s(pending.attempts) * 1000)
-                    .max(wait_until.unwrap_or_default());
-            })?;
-            let backoff_s = retry_backoff_s(attempts);
-            let when = match wait_until {
-                Some(at) if at > now_ms + backoff_s * 1000 => format!("at {}", rfc3339(at)),
-                _ => format!("in {backoff_s} s"),
-            };
-            audit::append(
-                store,
-                webinar,
-                now_ms,
-                AuditKind::Error,
-                &format!("The sync stopped and will be retried {when} (attempt {attempts}): {e}"),
-                Vec::new(),
-            )?;
-            Err(e)
-        }
+        // Retried with a bound, or explained, or both (issue 18).
         Err(e) => {
-            // Not to be retried (e.g. the webinar does not exist): the tick
-            // would fail the same way.
-            let cleared = match &started {
-                Some(seen) if mode.on_demand && !already_pending => {
-                    intake::clear_pending(store, webinar, seen)?
-                }
-                _ => false,
-            };
-            if !cleared {
-                intake::update_pending_if_marked(store, webinar, ended)?;
-            }
+            stops::stopped(run, webinar, mode, &e, started.as_deref())?;
             Err(e)
         }
     }
+}
+
+/// The run of a webinar ended, whichever way: no longer counted as begun.
+fn run_ended(pending: &mut Pending) {
+    if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
+        pending.not_before_ms = 0;
+    }
+    pending.unfinished = 0;
 }
 
 /// Runs of a webinar that may end without ending (the host stopped the
@@ -1081,25 +1033,6 @@ const UNFINISHED_BEFORE_BACKOFF: u32 = 2;
 /// 30 s, 1, 2, 4 ... minutes, at most an hour.
 fn retry_backoff_s(attempts: u32) -> i64 {
     (30i64 << attempts.min(7).saturating_sub(1)).min(3600)
-}
-
-/// One webinar of a many-webinar run, added to `total`: a retryable
-/// failure leaves it pending and the run goes on with the next.
-fn run_into(
-    total: &mut Report,
-    run: &mut Run<'_>,
-    webinar: &str,
-    mode: Mode,
-) -> Result<(), PluginError> {
-    match run_one(run, webinar, mode) {
-        Ok(report) => total.add(report),
-        Err(e) if retryable(&e) => {
-            total.pending += 1;
-            total.notes.push(format!("webinar {webinar}: {e}"));
-        }
-        Err(e) => return Err(e),
-    }
-    Ok(())
 }
 
 /// Finishes what webhooks and interrupted runs left pending.

@@ -22,3 +22,4 @@ mod settings;
 mod webhook_verification;
 mod workflow_action;
 mod zoom_api;
+mod zoom_errors;

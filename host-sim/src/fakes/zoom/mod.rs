@@ -4,7 +4,14 @@
 //! faults, and Zoom's error bodies and codes.
 
 mod dashboard;
+#[cfg(test)]
+mod error_tests;
+mod lists;
 pub mod model;
+mod recordings;
+mod refusals;
+mod registrants;
+mod reports;
 #[cfg(test)]
 mod tests;
 pub mod webhooks;
@@ -21,6 +28,8 @@ use super::{
 use crate::clock::{Clock, parse_rfc3339, rfc3339};
 use crate::outbound::{FakeRequest, FakeResponse, FakeService};
 use model::{Registrant, Webinar, ZoomAccount};
+use recordings::recording_json;
+use registrants::questions_json;
 
 pub const OAUTH_HOST: &str = "zoom.us";
 pub const API_HOST: &str = "api.zoom.us";
@@ -111,6 +120,13 @@ struct State {
     without_webinar_plan: Vec<String>,
     /// The account's plan has no Dashboard (below Business).
     without_dashboard: bool,
+    /// How long after a webinar ends its participants report appears.
+    report_delay_ms: i64,
+    /// Zoom's retention of reports holds (`expire_reports`).
+    reports_expire: bool,
+    /// (path prefix, status, code, message): Zoom errors a test asks for,
+    /// for codes the account does not produce by itself (see `refuse`).
+    refusals: Vec<(String, u16, u32, String)>,
 }
 
 /// `answer` with Zoom's rate-limit headers.
@@ -445,6 +461,9 @@ impl FakeZoom {
             }
             _ => (&self.light, "Light", self.limits.light),
         };
+        if let Some(refused) = self.refused(request, method, &segments) {
+            return refused;
+        }
         if let Some(refused) = self.refusal(request, category) {
             return refused;
         }
@@ -493,27 +512,7 @@ impl FakeZoom {
                     .collect();
                 FakeResponse::json(200, &json!({ "webinars": instances }))
             }),
-            ("GET", ["v2", "report", "webinars", id]) => self.with_webinar(id, |w, _| {
-                match &w.ran {
-                    Some(ran) => FakeResponse::json(
-                        200,
-                        &json!({
-                            "id": w.id, "uuid": w.uuid, "topic": w.topic, "user_email": w.host,
-                            "start_time": ran.start_time, "end_time": ran.end_time,
-                            "duration": w.duration, "participants_count": w.participants.len(),
-                        }),
-                    ),
-                    // Zoom has no report for a webinar that has not happened.
-                    None => zoom_error(
-                        400,
-                        3001,
-                        &format!(
-                            "Webinar {} has not ended yet; no report is available.",
-                            w.id
-                        ),
-                    ),
-                }
-            }),
+            ("GET", ["v2", "report", "webinars", id]) => self.details_report(id),
             ("GET", ["v2", "report", "webinars", id, "participants"]) => {
                 self.participants_report(request, id)
             }
@@ -528,59 +527,6 @@ impl FakeZoom {
                 300,
                 &format!("Invalid api {} {}", request.method, request.path()),
             ),
-        }
-    }
-
-    /// `GET /zoom_events/events`: the account's events, in pages (at most
-    /// 300, 30 unless asked) with `next_page_token`s, as Zoom's list APIs
-    /// page (<https://developers.zoom.us/docs/api/rest/zoom-events-api/>,
-    /// Events: List events; <https://developers.zoom.us/docs/api/pagination/>).
-    fn zoom_events(&self, request: &FakeRequest) -> FakeResponse {
-        let events: Vec<Value> = self
-            .lock()
-            .account
-            .events
-            .iter()
-            .map(|e| json!({ "event_id": e.id, "name": e.name, "status": "published", "hub_id": "hub1" }))
-            .collect();
-        self.page(
-            request,
-            "zoom_events/events",
-            events,
-            MAX_PAGE_SIZE,
-            "events",
-        )
-    }
-
-    /// `GET /zoom_events/events/{eventId}/sessions`: a webinar session names
-    /// its webinar in `webinar_id` (Zoom's changelog of 2023-05-29 added
-    /// `webinar_id` and `meeting_id`:
-    /// <https://developers.zoom.us/changelog/webinars-plus-events/may-29-2023/>).
-    /// The docs do not say what `meeting_id` holds for a webinar session:
-    /// the harsher reading, nothing (the field is absent).
-    fn zoom_event_sessions(&self, event: &str) -> FakeResponse {
-        let state = self.lock();
-        match state.account.events.iter().find(|e| e.id == event) {
-            Some(e) => {
-                let sessions: Vec<Value> = e
-                    .webinar_ids
-                    .iter()
-                    .enumerate()
-                    .map(|(i, id)| {
-                        json!({
-                            "session_id": format!("{}-s{}", e.id, i + 1),
-                            "name": format!("Session {}", i + 1),
-                            "type": 2,
-                            "webinar_id": id,
-                        })
-                    })
-                    .collect();
-                FakeResponse::json(
-                    200,
-                    &json!({ "total_records": sessions.len(), "sessions": sessions }),
-                )
-            }
-            None => zoom_error(404, 3001, &format!("Event does not exist: {event}.")),
         }
     }
 
@@ -599,419 +545,6 @@ impl FakeZoom {
             None => webinar_not_found(id),
         }
     }
-
-    fn list_webinars(&self, request: &FakeRequest, user: &str) -> FakeResponse {
-        let webinars: Option<Vec<Value>> = {
-            let state = self.lock();
-            let account = &state.account;
-            let host = account
-                .users
-                .iter()
-                .find(|u| u.id == user || u.email.eq_ignore_ascii_case(user))
-                .map(|u| u.email.clone());
-            if host
-                .as_ref()
-                .is_some_and(|h| state.without_webinar_plan.contains(&h.to_ascii_lowercase()))
-            {
-                return zoom_error(
-                    400,
-                    200,
-                    "Webinar plan is missing. You must subscribe to the webinar plan and enable webinar for this user.",
-                );
-            }
-            host.map(|host| {
-                account
-                    .webinars
-                    .iter()
-                    .filter(|w| w.host.eq_ignore_ascii_case(&host))
-                    // Zoom lists "scheduled and unexpired" webinars only
-                    // (List webinars): a webinar that ran once (type 5) has
-                    // expired; a recurring one stays until its last occurrence.
-                    .filter(|w| !(w.r#type == 5 && w.ran.is_some()))
-                    .map(|w| webinar_json(w, account))
-                    .collect()
-            })
-        };
-        match webinars {
-            Some(webinars) => self.page(
-                request,
-                &format!("users/{user}/webinars"),
-                webinars,
-                MAX_PAGE_SIZE,
-                "webinars",
-            ),
-            None => zoom_error(
-                404,
-                1001,
-                "User does not exist: {user}."
-                    .replace("{user}", user)
-                    .as_str(),
-            ),
-        }
-    }
-
-    fn list_registrants(&self, request: &FakeRequest, id: &str) -> FakeResponse {
-        let status = request
-            .query_param("status")
-            .unwrap_or_else(|| "approved".into());
-        if !matches!(status.as_str(), "approved" | "pending" | "denied") {
-            return zoom_error(400, 300, &format!("Invalid field: status {status}."));
-        }
-        self.with_webinar(id, |webinar, _| {
-            let registrants: Vec<&Registrant> = webinar
-                .registrants
-                .iter()
-                .filter(|r| r.status == status)
-                .collect();
-            let listing = format!("webinars/{id}/registrants/{status}");
-            self.page_of(
-                request,
-                &listing,
-                registrants,
-                MAX_PAGE_SIZE,
-                "registrants",
-                |r| registrant_json(webinar, r),
-            )
-        })
-    }
-
-    fn add_registrant(&self, request: &FakeRequest, id: &str) -> FakeResponse {
-        let body: Value = match serde_json::from_slice(&request.body) {
-            Ok(body) => body,
-            Err(_) => return zoom_error(400, 300, "Request Body should be a valid JSON object."),
-        };
-        let field = |name: &str| {
-            body.get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        };
-        let today = self.clock.now_ms().div_euclid(86_400_000);
-        let mut state = self.lock();
-        let State {
-            account,
-            registrations_today,
-            next_registrant,
-            ..
-        } = &mut *state;
-        let account_users: Vec<String> = account
-            .users
-            .iter()
-            .map(|u| u.email.to_ascii_lowercase())
-            .collect();
-        let Some(webinar) = id
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| account.webinar_mut(id))
-        else {
-            return webinar_not_found(id);
-        };
-        if webinar.approval_type == 2 {
-            return zoom_error(
-                400,
-                3000,
-                &format!("Registration has not been enabled for this webinar: {id}."),
-            );
-        }
-        if webinar.r#type == 5 && webinar.ran.is_some() {
-            return zoom_error(400, 3000, "This webinar has ended. Registration is closed.");
-        }
-        let email = field("email");
-        let mut missing: Vec<String> = ["email", "first_name"]
-            .iter()
-            .filter(|f| field(f).is_empty())
-            .map(|f| f.to_string())
-            .collect();
-        missing.extend(
-            webinar
-                .required_fields
-                .iter()
-                .filter(|f| field(f).is_empty())
-                .cloned(),
-        );
-        let answered: Vec<String> = body
-            .get("custom_questions")
-            .and_then(Value::as_array)
-            .map(|qs| {
-                qs.iter()
-                    .filter(|q| {
-                        q.get("value")
-                            .and_then(Value::as_str)
-                            .is_some_and(|v| !v.is_empty())
-                    })
-                    .filter_map(|q| q.get("title").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        missing.extend(
-            webinar
-                .required_questions
-                .iter()
-                .filter(|q| !answered.contains(q))
-                .cloned(),
-        );
-        if !missing.is_empty() {
-            // The exact code of a missing required question is not documented; 300 is Zoom's validation code.
-            let errors: Vec<Value> = missing
-                .iter()
-                .map(|f| json!({ "field": f, "message": format!("{f} is required.") }))
-                .collect();
-            return FakeResponse::json(
-                400,
-                &json!({ "code": 300, "message": "Validation Failed.", "errors": errors }),
-            );
-        }
-        // R23: the host (or another user of the account) cannot register as a registrant.
-        if webinar.host.eq_ignore_ascii_case(&email)
-            || account_users.contains(&email.to_ascii_lowercase())
-        {
-            return zoom_error(400, 3027, "Host can not register");
-        }
-        let count = registrations_today
-            .entry((webinar.id, email.to_ascii_lowercase(), today))
-            .or_insert(0);
-        if *count >= DAILY_REGISTRATIONS_PER_PERSON {
-            return zoom_error(
-                429,
-                429,
-                &format!(
-                    "You have exceeded the daily rate limit of ({DAILY_REGISTRATIONS_PER_PERSON}) for Add webinar registrant API requests for the registrant ({email})."
-                ),
-            );
-        }
-        *count += 1;
-        let registrant_id = match webinar
-            .registrants
-            .iter_mut()
-            .find(|r| r.email.eq_ignore_ascii_case(&email))
-        {
-            // Registering again returns the same registrant, re-approved if it had been cancelled.
-            Some(existing) => {
-                if existing.status == "cancelled" {
-                    existing.status = if webinar.approval_type == 1 {
-                        "pending"
-                    } else {
-                        "approved"
-                    }
-                    .into();
-                }
-                existing.id.clone()
-            }
-            None => {
-                *next_registrant += 1;
-                let id = format!("new{:08}", next_registrant);
-                webinar.registrants.push(Registrant {
-                    id: id.clone(),
-                    email: email.clone(),
-                    first_name: field("first_name"),
-                    last_name: field("last_name"),
-                    status: if webinar.approval_type == 1 {
-                        "pending"
-                    } else {
-                        "approved"
-                    }
-                    .into(),
-                    create_time: rfc3339(self.clock.now_ms()),
-                });
-                id
-            }
-        };
-        FakeResponse::json(
-            201,
-            &json!({
-                "id": webinar.id,
-                "registrant_id": registrant_id,
-                "join_url": webinar.registrant_join_url(&registrant_id),
-                "topic": webinar.topic,
-                "start_time": webinar.start_time,
-            }),
-        )
-    }
-
-    fn update_registrant_status(&self, request: &FakeRequest, id: &str) -> FakeResponse {
-        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
-        let new_status = match body.get("action").and_then(Value::as_str) {
-            Some("approve") => "approved",
-            Some("deny") => "denied",
-            Some("cancel") => "cancelled",
-            _ => return zoom_error(400, 300, "Invalid field: action."),
-        };
-        let targets: Vec<(String, String)> = body
-            .get("registrants")
-            .and_then(Value::as_array)
-            .map(|rs| {
-                rs.iter()
-                    .map(|r| {
-                        let get = |k| {
-                            r.get(k)
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        (get("id"), get("email"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut state = self.lock();
-        let Some(webinar) = id
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| state.account.webinar_mut(id))
-        else {
-            return webinar_not_found(id);
-        };
-        for registrant in &mut webinar.registrants {
-            if targets.iter().any(|(rid, email)| {
-                (!rid.is_empty() && *rid == registrant.id)
-                    || (!email.is_empty() && email.eq_ignore_ascii_case(&registrant.email))
-            }) {
-                registrant.status = new_status.into();
-            }
-        }
-        FakeResponse::empty(204)
-    }
-
-    /// `GET /report/webinars/{id}/participants`: a row per join/leave
-    /// segment. `registrant_id` is in a row only when asked for with
-    /// `include_fields=registrant_id`, as Zoom documents
-    /// (<https://developers.zoom.us/docs/api/rest/reference/zoom-api/methods/#operation/reportWebinarParticipants>:
-    /// "include_fields: Provide `registrant_id` as the value for this field
-    /// if you would like to see the registrant ID attribute in the response").
-    fn participants_report(&self, request: &FakeRequest, id: &str) -> FakeResponse {
-        let with_registrant_id = request
-            .query_param("include_fields")
-            .is_some_and(|fields| fields.split(',').any(|f| f.trim() == "registrant_id"));
-        self.with_webinar(id, |webinar, _| {
-            let listing = format!("report/{id}/participants");
-            self.page_of(
-                request,
-                &listing,
-                participant_rows(webinar),
-                MAX_PAGE_SIZE,
-                "participants",
-                |row| row.json(with_registrant_id),
-            )
-        })
-    }
-
-    fn recordings(&self, id: &str) -> FakeResponse {
-        let state = self.lock();
-        let Some(webinar) = id
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| state.account.webinar(id))
-        else {
-            return zoom_error(404, 3301, "This recording does not exist.");
-        };
-        match &webinar.recording {
-            Some(recording) if !recording.deleted => {
-                FakeResponse::json(200, &recording_json(webinar, recording))
-            }
-            _ => zoom_error(404, 3301, "This recording does not exist."),
-        }
-    }
-
-    /// `zoom.us/rec/download/{file id}`, with a bearer or download token: a
-    /// 302 to the file on the storage host, as Zoom answers (a 302 whose
-    /// `Location` is a signed `ssrweb.zoom.us` URL: see the devforum thread
-    /// <https://devforum.zoom.us/t/zak-token-stopped-working-for-authenticating-file-downloads/53338>
-    /// and youtube-dl issue 25605). The content itself comes from
-    /// [`Self::storage`].
-    fn download(&self, request: &FakeRequest) -> FakeResponse {
-        if !self.token_valid(request)
-            && request
-                .query_param("access_token")
-                .is_none_or(|t| !t.starts_with("dl-"))
-        {
-            return zoom_error(401, 124, "Invalid access token.");
-        }
-        let file_id = request.path().trim_start_matches("/rec/download/");
-        let state = self.lock();
-        let file = state
-            .account
-            .webinars
-            .iter()
-            .filter_map(|w| w.recording.as_ref().filter(|r| !r.deleted))
-            .flat_map(|r| &r.files)
-            .find(|f| f.id == file_id);
-        match file {
-            Some(f) if f.status == "completed" => {
-                let expires = self.clock.now_ms() + STORAGE_URL_LIFETIME_MS;
-                let location = format!(
-                    "https://{STORAGE_HOST}/file/{}?Expires={expires}&Signature={}",
-                    f.id,
-                    storage_signature(&f.id, expires)
-                );
-                let mut answer = FakeResponse::empty(302);
-                answer.headers.push(("location".into(), location));
-                answer
-            }
-            Some(_) => zoom_error(404, 3303, "The recording file is still processing."),
-            None => zoom_error(404, 3301, "This recording does not exist."),
-        }
-    }
-
-    /// `ssrweb.zoom.us/file/{file id}?Expires=&Signature=`: the file, for a
-    /// signed URL that has not expired. The URL is the credential; a request
-    /// that also carries an `Authorization` header is refused (400), as S3
-    /// refuses a presigned URL with a second credential ("Only one auth
-    /// mechanism allowed"). Zoom documents neither: the harsher reading, so
-    /// a client that forwards the account's token to the storage host fails
-    /// here instead of leaking it there.
-    fn storage(&self, request: &FakeRequest) -> FakeResponse {
-        let forbidden = |message: &str| {
-            FakeResponse::bytes(
-                403,
-                "application/xml",
-                format!("<Error><Code>AccessDenied</Code><Message>{message}</Message></Error>")
-                    .into_bytes(),
-            )
-        };
-        if request.header("authorization").is_some() {
-            return FakeResponse::bytes(
-                400,
-                "application/xml",
-                b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the Signature query parameter should be specified</Message></Error>".to_vec(),
-            );
-        }
-        let Some(file_id) = request.path().strip_prefix("/file/") else {
-            return forbidden("Not a file.");
-        };
-        let expires = request
-            .query_param("Expires")
-            .and_then(|e| e.parse::<i64>().ok());
-        let signed = expires.is_some_and(|expires| {
-            request.query_param("Signature") == Some(storage_signature(file_id, expires))
-        });
-        match expires {
-            Some(expires) if signed && expires > self.clock.now_ms() => {}
-            Some(_) if signed => return forbidden("Request has expired."),
-            _ => return forbidden("Invalid signature."),
-        }
-        let state = self.lock();
-        let file = state
-            .account
-            .webinars
-            .iter()
-            .filter_map(|w| w.recording.as_ref().filter(|r| !r.deleted))
-            .flat_map(|r| &r.files)
-            .find(|f| f.id == file_id);
-        match file {
-            Some(f) => FakeResponse::bytes(200, "text/vtt", f.content.clone().into_bytes()),
-            None => forbidden("The file does not exist."),
-        }
-    }
-}
-
-/// The storage URL's signature of a file until `expires` (the fake's own key).
-fn storage_signature(file_id: &str, expires: i64) -> String {
-    use hmac::Mac as _;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"fake-zoom-storage")
-        .expect("HMAC takes any key");
-    mac.update(format!("{file_id}:{expires}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
 }
 
 fn user_json(user: &model::User) -> Value {
@@ -1044,140 +577,6 @@ fn webinar_json(w: &Webinar, account: &ZoomAccount) -> Value {
             "host_video": true,
             "panelists_video": true,
         },
-    })
-}
-
-fn registrant_json(w: &Webinar, r: &Registrant) -> Value {
-    json!({
-        "id": r.id, "email": r.email, "first_name": r.first_name, "last_name": r.last_name,
-        "status": r.status, "create_time": r.create_time, "join_url": w.registrant_join_url(&r.id),
-        "custom_questions": [],
-    })
-}
-
-fn questions_json(w: &Webinar) -> Value {
-    let mut questions = vec![json!({ "field_name": "last_name", "required": false })];
-    questions.extend(
-        w.required_fields
-            .iter()
-            .map(|f| json!({ "field_name": f, "required": true })),
-    );
-    let custom: Vec<Value> = w
-        .required_questions
-        .iter()
-        .map(|q| json!({ "title": q, "type": "short", "required": true, "answers": [] }))
-        .collect();
-    json!({ "questions": questions, "custom_questions": custom })
-}
-
-/// One report row: a join/leave segment of one participant.
-struct ReportRow<'a> {
-    index: usize,
-    participant: &'a model::Participant,
-    registrant: Option<&'a Registrant>,
-    join_ms: i64,
-    leave_ms: i64,
-}
-
-impl ReportRow<'_> {
-    fn json(self, with_registrant_id: bool) -> Value {
-        // Guests' emails are empty unless they registered.
-        let email = if self.registrant.is_some() {
-            self.participant.email.clone()
-        } else {
-            String::new()
-        };
-        let mut row = json!({
-            "id": format!("pu{:06}", self.index + 1),
-            "user_id": format!("{}", 16_778_240 + self.index),
-            "name": self.participant.name,
-            "user_email": email,
-            "join_time": rfc3339(self.join_ms),
-            "leave_time": rfc3339(self.leave_ms),
-            "duration": (self.leave_ms - self.join_ms) / 1000,
-            "status": "in_meeting",
-        });
-        if with_registrant_id {
-            row["registrant_id"] = self
-                .registrant
-                .map(|r| r.id.clone())
-                .unwrap_or_default()
-                .into();
-        }
-        row
-    }
-}
-
-/// One report row per join/leave segment.
-fn participant_rows(w: &Webinar) -> Vec<ReportRow<'_>> {
-    let Some(start) = w
-        .ran
-        .as_ref()
-        .and_then(|ran| parse_rfc3339(&ran.start_time))
-    else {
-        return Vec::new();
-    };
-    // An index, not a scan per participant: reports of 10,000 people are read.
-    let by_email: HashMap<String, &Registrant> = w
-        .registrants
-        .iter()
-        .map(|r| (r.email.to_ascii_lowercase(), r))
-        .collect();
-    let mut rows = Vec::new();
-    for (index, participant) in w.participants.iter().enumerate() {
-        let registrant = participant
-            .registrant
-            .as_deref()
-            .and_then(|email| by_email.get(&email.to_ascii_lowercase()).copied());
-        for (from, to) in &participant.segments {
-            rows.push(ReportRow {
-                index,
-                participant,
-                registrant,
-                join_ms: start + i64::from(*from) * 60_000,
-                leave_ms: start + i64::from(*to) * 60_000,
-            });
-        }
-    }
-    rows
-}
-
-fn recording_json(w: &Webinar, recording: &model::Recording) -> Value {
-    let (start, end) = w
-        .ran
-        .as_ref()
-        .map(|r| (r.start_time.clone(), r.end_time.clone()))
-        .unwrap_or_else(|| (w.start_time.clone(), w.start_time.clone()));
-    let files: Vec<Value> = recording
-        .files
-        .iter()
-        .map(|f| {
-            json!({
-                "id": f.id,
-                "meeting_id": w.uuid,
-                "recording_start": start,
-                "recording_end": end,
-                "file_type": f.file_type,
-                "file_extension": match f.file_type.as_str() { "TRANSCRIPT" => "VTT", "CHAT" => "TXT", "M4A" => "M4A", _ => "MP4" },
-                "file_size": f.content.len().max(1024),
-                "play_url": format!("https://zoom.us/rec/play/{}", f.id),
-                "download_url": format!("https://zoom.us/rec/download/{}", f.id),
-                "status": f.status,
-                "recording_type": match f.file_type.as_str() { "TRANSCRIPT" => "audio_transcript", "CHAT" => "chat_file", _ => "shared_screen_with_speaker_view" },
-            })
-        })
-        .collect();
-    json!({
-        "uuid": w.uuid,
-        "id": w.id,
-        "host_id": "",
-        "topic": w.topic,
-        "type": w.r#type,
-        "start_time": start,
-        "duration": w.duration,
-        "recording_count": files.len(),
-        "share_url": format!("https://zoom.us/rec/share/{}", w.id),
-        "recording_files": files,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::fakes::testing::{json as body, request};
 
 const START: &str = "2026-11-20T15:00:00Z";
 
-fn zoom() -> (FakeZoom, Clock) {
+pub(super) fn zoom() -> (FakeZoom, Clock) {
     let clock = Clock::manual(parse_rfc3339("2026-11-20T17:00:00Z").unwrap());
     let zoom = FakeZoom::new(
         ZoomApp {
@@ -90,7 +90,7 @@ fn account() -> ZoomAccount {
     }
 }
 
-fn token(zoom: &FakeZoom) -> String {
+pub(super) fn token(zoom: &FakeZoom) -> String {
     let basic = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("id:secret")
@@ -105,7 +105,7 @@ fn token(zoom: &FakeZoom) -> String {
     format!("Bearer {}", body(&answer)["access_token"].as_str().unwrap())
 }
 
-fn get(zoom: &FakeZoom, auth: &str, path: &str) -> FakeResponse {
+pub(super) fn get(zoom: &FakeZoom, auth: &str, path: &str) -> FakeResponse {
     zoom.handle(&request(
         "GET",
         &format!("https://api.zoom.us/v2{path}"),

@@ -15,6 +15,7 @@ use crate::core::plan::ParticipantRow;
 use crate::core::time::parse_rfc3339;
 
 mod past;
+pub mod refusal;
 pub mod registration;
 pub mod scopes;
 pub use past::{Past, PastWebinar};
@@ -192,10 +193,7 @@ impl<'a> ZoomClient<'a> {
             200..=299 => Ok(Some(response.body)),
             404 => Ok(None),
             400 if zoom_code(&response) == Some(3301) => Ok(None),
-            status => Err(PluginError::ZoomUnavailable(format!(
-                "Zoom answered {status} for a recording file: {}",
-                response.error_message()
-            ))),
+            _ => Err(refusal::error("a recording file", &response)),
         }
     }
 
@@ -320,7 +318,9 @@ pub const EVENTS_PAGE_SIZE: u32 = 300;
 
 impl ZoomClient<'_> {
     /// The participants report of a webinar that ended, a row per
-    /// join/leave segment (R8); none when Zoom has no such webinar.
+    /// join/leave segment (R8), or why Zoom has none: not (yet) made (404,
+    /// code 3001), or refused for good (12702 a year ago, 200 no
+    /// permission, 1010 ...; issue 18).
     /// `registrant_id` comes only when asked for with
     /// `include_fields=registrant_id`: it joins a row to its registration
     /// when the email the person joined with is not the one they
@@ -329,8 +329,8 @@ impl ZoomClient<'_> {
     pub fn participants_report(
         &self,
         webinar: &str,
-    ) -> Result<Option<Vec<ParticipantRow>>, PluginError> {
-        self.all_pages(
+    ) -> Result<Report<Vec<ParticipantRow>>, PluginError> {
+        let rows = self.all_pages(
             &format!("/report/webinars/{webinar}/participants?include_fields=registrant_id"),
             "participants",
             |p| {
@@ -342,7 +342,15 @@ impl ZoomClient<'_> {
                     registrant_id: text(p, "registrant_id"),
                 })
             },
-        )
+        );
+        Report::of(rows)
+    }
+
+    /// The webinar's details report (`GET /report/webinars/{webinarId}`):
+    /// when it ran; not made before it ends.
+    /// <https://developers.zoom.us/docs/api/accounts/#tag/reports/GET/report/webinars/{webinarId}>
+    pub fn report_details(&self, webinar: &str) -> Result<Report<Value>, PluginError> {
+        Report::of(self.get(&format!("/report/webinars/{webinar}")))
     }
 
     /// A user's webinars (`GET /users/{userId}/webinars`, every page), or
@@ -395,8 +403,13 @@ impl ZoomClient<'_> {
                 format!("/zoom_events/events?page_size={EVENTS_PAGE_SIZE}&next_page_token={token}");
             let response = self.call(Method::Get, &path, None)?;
             // Only the first page says whether the account has Zoom Events.
+            // A token refused or without the scope says nothing of that:
+            // guessing "none" would sync an event's webinar (R14).
             if token.is_empty() && (400..=499).contains(&response.status) && response.status != 429
             {
+                if refusal::is_access(&response) {
+                    return Err(refusal::error("the list of Zoom Events", &response));
+                }
                 return Ok(ids);
             }
             let page = read_json(&path, &response)?.unwrap_or_default();
@@ -502,20 +515,37 @@ fn id_text(value: &Value) -> String {
     }
 }
 
-/// A GET's JSON answer; none when Zoom says the object does not exist.
+/// A GET's JSON answer; none when Zoom says the object does not exist
+/// (404, or 400 with code 3001); any other answer is the error
+/// [`refusal::error`] says it ends in.
 fn read_json(path: &str, response: &Response) -> Result<Option<Value>, PluginError> {
     match response.status {
         200..=299 => Ok(Some(response.json().unwrap_or_default())),
-        404 => Ok(None),
-        // Zoom answers 400 with code 3001 for a webinar that does not exist.
-        400 if zoom_code(response) == Some(3001) => Ok(None),
-        429 => Err(PluginError::ZoomUnavailable(format!(
-            "Zoom's rate limit was reached reading {path}; the sync continues on the next tick"
-        ))),
-        status => Err(PluginError::ZoomUnavailable(format!(
-            "Zoom answered {status} for {path}: {}",
-            response.error_message()
-        ))),
+        _ if refusal::missing(response) => Ok(None),
+        _ => Err(refusal::error(path, response)),
+    }
+}
+
+/// A report of a webinar (`/report/webinars/{id}...`), or why there is none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report<T> {
+    Ready(T),
+    /// Zoom has none (404, code 3001): not made yet after the webinar
+    /// ended, or expired (the participants report: the last six months).
+    NotYet,
+    /// Zoom will not give it, in its words: asking again changes nothing.
+    Refused(String),
+}
+
+impl<T> Report<T> {
+    /// A read's outcome: Zoom's refusal is the answer, not an error.
+    fn of(read: Result<Option<T>, PluginError>) -> Result<Self, PluginError> {
+        match read {
+            Ok(Some(found)) => Ok(Report::Ready(found)),
+            Ok(None) => Ok(Report::NotYet),
+            Err(PluginError::ZoomRefused(why)) => Ok(Report::Refused(why)),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -527,181 +557,4 @@ pub fn zoom_code(response: &Response) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::cell::{Cell, RefCell};
-
-    use super::*;
-    use crate::core::time::parse_rfc3339;
-    use crate::shell::http::TransportError;
-    use crate::shell::memory::MemoryStore;
-
-    struct AnyConfig;
-    impl Config for AnyConfig {
-        fn get(&self, key: &str) -> Result<Option<String>, String> {
-            Ok(Some(format!("value-of-{key}")))
-        }
-    }
-
-    /// Zoom answering GETs with `refusals` 429s (with `headers`) before a 200;
-    /// counts the requests and the pauses it was asked for.
-    struct Limited {
-        refusals: Cell<u32>,
-        headers: Vec<(&'static str, String)>,
-        body: serde_json::Value,
-        requests: Cell<u32>,
-        paused_ms: RefCell<Vec<u64>>,
-    }
-
-    impl Limited {
-        fn new(refusals: u32, headers: &[(&'static str, &str)]) -> Self {
-            Self {
-                refusals: Cell::new(refusals),
-                headers: headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect(),
-                body: serde_json::json!({
-                    "code": 429,
-                    "message": "You have reached the maximum per-second rate limit for this API. Try again later."
-                }),
-                requests: Cell::new(0),
-                paused_ms: RefCell::new(Vec::new()),
-            }
-        }
-    }
-
-    impl HttpClient for Limited {
-        fn send(&self, request: Request) -> Result<Response, TransportError> {
-            self.send_with_headers(request).map(|(r, _)| r)
-        }
-
-        fn send_with_headers(
-            &self,
-            request: Request,
-        ) -> Result<(Response, Headers), TransportError> {
-            let answer = |status, body: serde_json::Value| Response {
-                status,
-                body: body.to_string().into_bytes(),
-            };
-            if request.url.starts_with(OAUTH_TOKEN_URL) {
-                let token = serde_json::json!({ "access_token": "t", "expires_in": 3600 });
-                return Ok((answer(200, token), Headers::default()));
-            }
-            self.requests.set(self.requests.get() + 1);
-            if self.refusals.get() == 0 {
-                return Ok((
-                    answer(200, serde_json::json!({ "id": 1 })),
-                    Headers::default(),
-                ));
-            }
-            self.refusals.set(self.refusals.get() - 1);
-            let headers = self
-                .headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), v.clone()))
-                .collect();
-            Ok((answer(429, self.body.clone()), Headers(headers)))
-        }
-
-        fn pause(&self, ms: u64) {
-            self.paused_ms.borrow_mut().push(ms);
-        }
-    }
-
-    fn now() -> i64 {
-        parse_rfc3339("2026-11-20T17:00:00Z").unwrap()
-    }
-
-    #[test]
-    fn r32_a_429_with_retry_after_7_waits_7_seconds_once() {
-        let zoom = Limited::new(1, &[("X-RateLimit-Type", "QPS"), ("Retry-After", "7")]);
-        let store = MemoryStore::default();
-        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        assert_eq!(
-            client.get("/webinars/1").unwrap(),
-            Some(serde_json::json!({ "id": 1 }))
-        );
-        assert_eq!(*zoom.paused_ms.borrow(), [7_000]);
-        assert_eq!(zoom.requests.get(), 2);
-        assert_eq!(client.take_wait_until_ms(), None);
-    }
-
-    #[test]
-    fn r32_a_429_without_headers_waits_a_second_at_a_time() {
-        let zoom = Limited::new(2, &[]);
-        let store = MemoryStore::default();
-        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        assert!(client.get("/webinars/1").unwrap().is_some());
-        assert_eq!(*zoom.paused_ms.borrow(), [1_000, 1_000]);
-    }
-
-    #[test]
-    fn r32_zooms_daily_limit_is_waited_for_until_it_lifts_not_retried() {
-        let zoom = Limited::new(
-            u32::MAX,
-            &[
-                ("X-RateLimit-Category", "Heavy"),
-                ("X-RateLimit-Type", "Daily-limit"),
-                ("X-RateLimit-Limit", "30000"),
-                ("X-RateLimit-Remaining", "0"),
-                ("Retry-After", "2026-11-21T00:00:00Z"),
-            ],
-        );
-        let store = MemoryStore::default();
-        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        let e = client.get("/report/webinars/1/participants").unwrap_err();
-        assert!(
-            e.to_string().contains(
-                "daily limit of 30000 Heavy requests for the account was reached (every app on the Zoom account shares it); the sync waits until 2026-11-21T00:00:00Z, when Zoom lifts it"
-            ),
-            "{e}"
-        );
-        assert!(
-            zoom.paused_ms.borrow().is_empty(),
-            "no waiting inside the call"
-        );
-        assert_eq!(zoom.requests.get(), 1, "and no retry");
-        assert_eq!(
-            client.take_wait_until_ms(),
-            parse_rfc3339("2026-11-21T00:00:00Z")
-        );
-        assert_eq!(client.take_wait_until_ms(), None, "taken");
-    }
-
-    #[test]
-    fn r32_a_daily_limit_told_only_in_the_body_lifts_at_midnight_utc() {
-        let mut zoom = Limited::new(u32::MAX, &[]);
-        zoom.body = serde_json::json!({
-            "code": 429,
-            "message": "You have exceeded the daily rate limit (30000) of Heavy API requests permitted for this account. You may resume these requests at GMT 00:00:00."
-        });
-        let store = MemoryStore::default();
-        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        assert!(client.get("/report/webinars/1").is_err());
-        assert_eq!(
-            client.take_wait_until_ms(),
-            parse_rfc3339("2026-11-21T00:00:00Z")
-        );
-    }
-
-    #[test]
-    fn r32_a_retry_after_of_0_still_waits_a_second_and_the_patience_ends_it() {
-        let zoom = Limited::new(u32::MAX, &[("Retry-After", "0")]);
-        let store = MemoryStore::default();
-        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        assert!(client.get("/webinars/1").is_err());
-        let paused = zoom.paused_ms.borrow();
-        assert!(paused.iter().all(|ms| *ms == 1_000), "{paused:?}");
-        assert_eq!(
-            paused.len() as u64,
-            crate::shell::http::RATE_LIMIT_PATIENCE_MS / 1_000
-        );
-    }
-
-    #[test]
-    fn r32_a_retry_after_beyond_the_patience_is_left_for_later() {
-        let zoom = Limited::new(u32::MAX, &[("Retry-After", "600")]);
-        let store = MemoryStore::default();
-        let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        assert!(client.get("/webinars/1").is_err());
-        assert!(zoom.paused_ms.borrow().is_empty());
-        assert_eq!(client.take_wait_until_ms(), Some(now() + 600_000));
-    }
-}
+mod tests;
