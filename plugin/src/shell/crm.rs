@@ -3,6 +3,7 @@
 //! backends are in `activity`.
 
 pub mod activity;
+pub mod workflow_action;
 
 use serde_json::json;
 
