@@ -5,11 +5,13 @@
 //! (`status`, `message`, `category`, `correlationId`); requests are rate
 //! limited per app (100 per 10 s, search 5 per s) and faults are seeded.
 
+pub(crate) mod action_definitions;
 #[cfg(test)]
 mod activity_tests;
 pub(crate) mod contacts;
 pub(crate) mod engagements;
 pub mod events;
+mod inspect;
 pub mod scopes;
 #[cfg(test)]
 mod tests;
@@ -212,6 +214,10 @@ pub(crate) struct State {
     /// The workflow action's executions by callback id (R21).
     #[serde(default)]
     pub(crate) executions: BTreeMap<String, workflows::Execution>,
+    /// Custom workflow action definitions per app id, in creation order
+    /// (`action_definitions.rs`).
+    #[serde(default)]
+    pub(crate) action_definitions: BTreeMap<String, Vec<Value>>,
     /// The app has no timeline access (R10): timeline calls answer 403.
     #[serde(default)]
     pub(crate) timeline_refused: bool,
@@ -566,24 +572,26 @@ impl FakeCrm {
             "participations": state.participations,
             "timeline_events": state.timeline_events.values().collect::<Vec<_>>(),
             "calls": state.calls.values().collect::<Vec<_>>(),
+            "workflow_action_definitions": state.action_definitions,
             "workflow_executions": state.executions.values().collect::<Vec<_>>(),
             "event_definitions": state.event_definitions.values().collect::<Vec<_>>(),
             "custom_events": state.custom_events.values().collect::<Vec<_>>(),
         })
     }
 
-    /// The workflow engine's request for one contact's execution of the
-    /// action, signed v2 for `action_url` (see [`workflows`]).
+    /// The workflow engine's request for one contact's execution of
+    /// `app_id`'s registered action, signed v2 for its `actionUrl` (see
+    /// [`workflows`]); why there is none.
     pub fn action_request(
         &self,
+        app_id: &str,
         callback_id: &str,
         contact_id: u64,
         input: &workflows::ActionInput,
-        action_url: &str,
         client_secret: &str,
-    ) -> workflows::SignedRequest {
+    ) -> Result<workflows::SignedRequest, String> {
         self.lock()
-            .action_request(callback_id, contact_id, input, action_url, client_secret)
+            .action_request(app_id, callback_id, contact_id, input, client_secret)
     }
 
     /// Keeps the action URL's answer; the execution as HubSpot now holds it.
@@ -687,6 +695,11 @@ impl FakeCrm {
                     "complete",
                 ],
             ) => state.complete_callback(callback_id, request, now),
+            (_, ["automation", "v4", "actions", app_id, rest @ ..])
+                if action_definitions::is_definition_path(&segments) =>
+            {
+                state.action_definitions(request, app_id, rest, now)
+            }
             _ => state.error(
                 404,
                 "OBJECT_NOT_FOUND",
@@ -889,6 +902,10 @@ impl FakeService for FakeCrm {
         }
         answer
     }
+
+    fn inspect(&self, request: &FakeRequest) -> Option<FakeResponse> {
+        self.inspection(request)
+    }
 }
 
 impl FakeCrm {
@@ -904,13 +921,20 @@ impl FakeCrm {
         // "Timeline events are closed to new apps"). The docs do not say
         // with what: a 401, as for a missing credential (the harsher
         // reading: a client that tries its token learns nothing more).
-        let developer_call = template_path(&segments);
+        // Workflow action definitions likewise (R21, `action_definitions.rs`).
+        let templates = template_path(&segments);
+        let developer_call = templates || action_definitions::is_definition_path(&segments);
         if developer_call {
             if request.query_param("hapikey").as_deref() != Some(self.developer_api_key.as_str()) {
+                let what = if templates {
+                    "Timeline event templates are"
+                } else {
+                    "Custom workflow action definitions are"
+                };
                 return state.error(
                     401,
                     "INVALID_AUTHENTICATION",
-                    "Timeline event templates are managed with the developer account's API key (hapikey); an app's access token cannot manage them.",
+                    &format!("{what} managed with the developer account's API key (hapikey); an app's access token cannot manage them."),
                 );
             }
         } else if bearer(request.header("authorization")) != Some(self.access_token.as_str()) {
