@@ -384,6 +384,18 @@ mod tests {
                 .1
                 .contains("/automation/v4/actions/value-of-crm.app-id/500?")
         );
+        drop((requests, actions));
+
+        // Unchanged since: a third install writes nothing.
+        let third = install(&services, &MapConfig, &store).unwrap();
+        assert!(
+            third.already_present.iter().any(|c| c == ACTION),
+            "{third:?}"
+        );
+        let requests = services.requests.borrow();
+        let patches = requests.iter().filter(|(m, _)| *m == Method::Patch);
+        assert_eq!(patches.count(), 1, "{requests:?}");
+        assert_eq!(services.actions.borrow().len(), 1);
     }
 
     #[test]

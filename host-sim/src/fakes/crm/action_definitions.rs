@@ -308,3 +308,187 @@ impl State {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::super::tests::crm;
+    use super::super::{DEVELOPER_API_KEY, workflows::ActionInput};
+    use crate::fakes::testing::{json as body, request};
+    use crate::outbound::{FakeResponse, FakeService};
+
+    const BASE: &str = "https://api.hubapi.com/automation/v4/actions/77";
+
+    fn developer(
+        crm: &super::super::FakeCrm,
+        method: &str,
+        rest: &str,
+        b: Option<Value>,
+    ) -> FakeResponse {
+        let joiner = if rest.contains('?') { '&' } else { '?' };
+        let url = format!("{BASE}{rest}{joiner}hapikey={DEVELOPER_API_KEY}");
+        crm.handle(&request(method, &url, None, b))
+    }
+
+    fn egg(url: &str) -> Value {
+        json!({
+            "actionUrl": url, "published": true, "objectTypes": ["CONTACT"], "functions": [],
+            "inputFields": [{
+                "typeDefinition": { "name": "webinar_id", "type": "string", "fieldType": "text" },
+                "supportedValueTypes": ["STATIC_VALUE", "OBJECT_PROPERTY"], "isRequired": true,
+            }],
+            "labels": { "en": { "actionName": "Add contact to Zoom webinar" } },
+        })
+    }
+
+    #[test]
+    fn r21_definitions_take_the_developer_key_only_never_the_portal_token() {
+        let (crm, _) = crm();
+        for authorization in [Some("Bearer t"), None] {
+            let answer = crm.handle(&request(
+                "POST",
+                BASE,
+                authorization,
+                Some(egg("https://a.example/x")),
+            ));
+            assert_eq!(answer.status, 401, "{}", body(&answer));
+            assert!(
+                body(&answer)["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("hapikey")
+            );
+        }
+        let wrong = crm.handle(&request("GET", &format!("{BASE}?hapikey=nope"), None, None));
+        assert_eq!(wrong.status, 401);
+        // The callbacks API under the same prefix still takes the token.
+        let callback = crm.handle(&request(
+            "POST",
+            "https://api.hubapi.com/automation/v4/actions/callbacks/x/complete",
+            Some("Bearer t"),
+            Some(json!({ "outputFields": { "hs_execution_state": "SUCCESS" } })),
+        ));
+        assert_eq!(callback.status, 404, "{}", body(&callback));
+    }
+
+    #[test]
+    fn r21_a_definition_is_made_listed_and_patched_into_a_new_revision() {
+        let (crm, _) = crm();
+        let made = developer(&crm, "POST", "", Some(egg("https://a.example/x")));
+        assert_eq!(made.status, 201, "{}", body(&made));
+        let made = body(&made);
+        assert_eq!(made["revisionId"], "1");
+        // HubSpot's answer model requires what its own examples leave out.
+        assert_eq!(
+            made["inputFields"][0]["typeDefinition"]["options"],
+            json!([])
+        );
+        assert_eq!(
+            made["inputFields"][0]["typeDefinition"]["externalOptions"],
+            false
+        );
+        let id = made["id"].as_str().unwrap().to_owned();
+
+        let listed = body(&developer(&crm, "GET", "?limit=100", None));
+        assert_eq!(listed["results"].as_array().unwrap().len(), 1);
+
+        let patched = developer(
+            &crm,
+            "PATCH",
+            &format!("/{id}"),
+            Some(json!({ "actionUrl": "https://b.example/x" })),
+        );
+        assert_eq!(patched.status, 200, "{}", body(&patched));
+        assert_eq!(body(&patched)["revisionId"], "2");
+        assert_eq!(body(&patched)["actionUrl"], "https://b.example/x");
+        // `functions` is not a patch field.
+        let refused = developer(
+            &crm,
+            "PATCH",
+            &format!("/{id}"),
+            Some(json!({ "functions": [] })),
+        );
+        assert_eq!(refused.status, 400);
+        let missing = developer(&crm, "PATCH", "/999", Some(json!({})));
+        assert_eq!(missing.status, 404);
+
+        // Archived: gone from the list, there with `archived=true`.
+        assert_eq!(
+            developer(&crm, "DELETE", &format!("/{id}"), None).status,
+            204
+        );
+        let listed = body(&developer(&crm, "GET", "", None));
+        assert!(listed["results"].as_array().unwrap().is_empty());
+        let archived = body(&developer(&crm, "GET", "?archived=true", None));
+        assert_eq!(archived["results"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn r21_a_definition_without_what_hubspot_requires_is_a_400() {
+        let (crm, _) = crm();
+        let cases: [(&str, Value); 6] = [
+            ("actionUrl", json!("not a url")),
+            ("published", Value::Null),
+            ("objectTypes", json!([])),
+            ("functions", Value::Null),
+            ("labels", json!({ "fr": { "actionName": "x" } })),
+            (
+                "inputFields",
+                json!([{ "typeDefinition": { "name": "w", "type": "string" }, "supportedValueTypes": ["NOPE"], "isRequired": true }]),
+            ),
+        ];
+        for (field, value) in cases {
+            let mut bad = egg("https://a.example/x");
+            if value.is_null() {
+                bad.as_object_mut().unwrap().remove(field);
+            } else {
+                bad[field] = value;
+            }
+            let answer = developer(&crm, "POST", "", Some(bad));
+            assert_eq!(answer.status, 400, "{field}: {}", body(&answer));
+            assert_eq!(body(&answer)["category"], "VALIDATION_ERROR");
+        }
+    }
+
+    #[test]
+    fn r21_the_workflow_engine_sends_to_the_definitions_url_with_its_id() {
+        let (crm, _) = crm();
+        let contact = crm.contacts()[0].id;
+        let input = ActionInput::Fixed("81".into());
+        assert!(
+            crm.action_request("77", "cb", contact, &input, "s")
+                .is_err()
+        );
+        let made = body(&developer(
+            &crm,
+            "POST",
+            "",
+            Some(egg("https://a.example/x")),
+        ));
+        let signed = crm
+            .action_request("77", "cb", contact, &input, "s")
+            .unwrap();
+        assert_eq!(signed.action_url, "https://a.example/x");
+        let sent: Value = serde_json::from_slice(&signed.body).unwrap();
+        assert_eq!(
+            sent["origin"]["actionDefinitionId"].to_string(),
+            made["id"].as_str().unwrap()
+        );
+        assert_eq!(sent["inputFields"]["webinar_id"], "81");
+        // A field without OBJECT_PROPERTY takes no contact property.
+        let id = made["id"].as_str().unwrap();
+        let mut static_only = egg("https://a.example/x")["inputFields"].clone();
+        static_only[0]["supportedValueTypes"] = json!(["STATIC_VALUE"]);
+        let patched = developer(
+            &crm,
+            "PATCH",
+            &format!("/{id}"),
+            Some(json!({ "inputFields": static_only })),
+        );
+        assert_eq!(patched.status, 200, "{}", body(&patched));
+        let property = ActionInput::Property("next_webinar".into());
+        let refused = crm.action_request("77", "cb2", contact, &property, "s");
+        assert!(refused.err().unwrap().contains("OBJECT_PROPERTY"));
+    }
+}

@@ -15,8 +15,9 @@
 //! (`hubspot.automation.actions.DefinitionsApi`).
 //!
 //! Idempotent: a definition of the app whose `actionUrl` is this
-//! installation's is updated, not made again, so install run twice (or
-//! after the labels changed) leaves one definition.
+//! installation's is updated (when it differs from this plugin's), not
+//! made again, so install run twice, or after the labels changed, leaves
+//! one definition.
 
 use serde_json::{Value, json};
 
@@ -174,11 +175,19 @@ pub fn register(
         };
         let body = definition_body(&action, &url);
         let (answer, outcome) = match existing {
-            Some(id) => {
+            Some((id, current)) => {
                 // `PublicActionDefinitionPatch` has no `functions`.
                 let mut patch = body;
                 if let Some(fields) = patch.as_object_mut() {
                     fields.remove("functions");
+                }
+                let unchanged = patch
+                    .as_object()
+                    .is_some_and(|fields| fields.iter().all(|(k, v)| current.get(k) == Some(v)));
+                if unchanged {
+                    // Nothing to update: install run again writes nothing.
+                    made.push((what(&action), Created::AlreadyExists(id)));
+                    continue;
                 }
                 let path = format!("/automation/v4/actions/{app}/{id}");
                 let answer = crm.developer_send(Method::Patch, &path, &key, Some(patch))?;
@@ -211,14 +220,14 @@ pub fn register(
     Ok((made, not_set_up))
 }
 
-/// The id of the app's definition whose `actionUrl` is `url`, every page
-/// read; `Err(reason)` when the CRM refuses the key.
+/// The id and fields of the app's definition whose `actionUrl` is `url`,
+/// every page read; `Err(reason)` when the CRM refuses the key.
 fn existing(
     crm: &CrmClient<'_>,
     app: &str,
     key: &str,
     url: &str,
-) -> Result<Result<Option<String>, String>, PluginError> {
+) -> Result<Result<Option<(String, Value)>, String>, PluginError> {
     let mut after: Option<String> = None;
     // A bound on pages: an app has a handful of definitions.
     for _ in 0..50 {
@@ -249,7 +258,7 @@ fn existing(
                 d.get("actionUrl").and_then(Value::as_str) == Some(url)
                     && d.get("archivedAt").is_none_or(Value::is_null)
             })
-            .and_then(|d| d.get("id").and_then(id_string));
+            .and_then(|d| Some((d.get("id").and_then(id_string)?, d.clone())));
         if found.is_some() {
             return Ok(Ok(found));
         }
