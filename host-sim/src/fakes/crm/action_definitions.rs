@@ -223,7 +223,15 @@ impl State {
             Ok(definition) => definition,
             Err(reason) => return self.error(400, "VALIDATION_ERROR", &reason),
         };
-        let id = self.id();
+        // The developer account's, not the portal's: ids of their own
+        // sequence (and no shift in the portal's record ids).
+        let id = 500_000
+            + self
+                .action_definitions
+                .values()
+                .map(Vec::len)
+                .sum::<usize>()
+            + 1;
         definition.insert("id".into(), json!(id.to_string()));
         definition.insert("revisionId".into(), json!("1"));
         let definition = Value::Object(definition);
