@@ -76,11 +76,11 @@ pub fn install(
     report.not_set_up = activity.not_set_up;
 
     // R21: the workflow action's definition, with the developer key.
-    let (registered, not_registered) = workflow_action::register(&crm, config)?;
-    for (what, outcome) in registered {
+    let action = workflow_action::register(&crm, config)?;
+    for (what, outcome) in action.outcomes {
         report.record(what, &outcome);
     }
-    report.not_set_up.extend(not_registered);
+    report.not_set_up.extend(action.not_set_up);
     Ok(report)
 }
 

@@ -199,10 +199,11 @@ async fn r21_the_workflow_engine_runs_the_definition_install_registered() {
     );
     let contact = host_sim::api::contact_id(&sim, "alan@turing.example").unwrap();
     let input = || host_sim::api::WebinarInput::Fixed("87000000001".into());
-    let refused = host_sim::api::add_contact_to_webinar(&sim, &contact, input(), "cb-none")
-        .await
-        .err()
-        .expect("no definition, no execution");
+    let Err(refused) =
+        host_sim::api::add_contact_to_webinar(&sim, &contact, input(), "cb-none").await
+    else {
+        panic!("no definition, no execution");
+    };
     assert!(
         refused
             .to_string()

@@ -12,6 +12,7 @@ pub(crate) mod contacts;
 pub(crate) mod engagements;
 pub mod events;
 mod inspect;
+mod schema;
 pub mod scopes;
 #[cfg(test)]
 mod tests;
@@ -258,19 +259,6 @@ mod pairs {
             .collect())
     }
 }
-
-/// The property type / field type pairs the CRM accepts.
-const VALID_TYPE_PAIRS: &[(&str, &str)] = &[
-    ("number", "number"),
-    ("string", "text"),
-    ("string", "textarea"),
-    ("datetime", "date"),
-    ("date", "date"),
-    ("enumeration", "select"),
-    ("enumeration", "checkbox"),
-    ("enumeration", "radio"),
-    ("bool", "booleancheckbox"),
-];
 
 impl State {
     /// The property groups and properties of an object type (`contacts`,
@@ -632,7 +620,7 @@ impl FakeCrm {
                     object @ ("contacts" | "calls"),
                     "groups",
                 ],
-            ) => create_group(state, object, request),
+            ) => schema::create_group(state, object, request),
             (
                 "GET",
                 [
@@ -647,7 +635,7 @@ impl FakeCrm {
                 FakeResponse::json(200, &json!({ "results": groups }))
             }
             ("POST", ["crm", "v3", "properties", object @ ("contacts" | "calls")]) => {
-                create_property(state, object, request)
+                schema::create_property(state, object, request)
             }
             ("GET", ["crm", "v3", "properties", object @ ("contacts" | "calls")]) => {
                 let properties: Vec<Value> = state.schema(object).1.values().cloned().collect();
@@ -670,7 +658,7 @@ impl FakeCrm {
                 "POST",
                 ["crm", "v3", "timeline", app_id, "event-templates"]
                 | ["integrators", "timeline", "v3", app_id, "event-templates"],
-            ) => create_event_template(state, app_id, request),
+            ) => schema::create_event_template(state, app_id, request),
             ("GET", ["crm", "v3", "owners"]) => owners(state, request),
             (
                 _,
@@ -750,131 +738,6 @@ pub(crate) fn page<T: Serialize>(
         body["paging"] = json!({ "next": { "after": (after + limit).to_string() } });
     }
     body
-}
-
-fn create_group(state: &mut State, object: &str, request: &FakeRequest) -> FakeResponse {
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
-    };
-    let (Some(name), Some(label)) = (str_field(&body, "name"), str_field(&body, "label")) else {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Property group requires a name and a label",
-        );
-    };
-    if state.schema(object).0.contains_key(name) {
-        return state.error(
-            409,
-            "OBJECT_ALREADY_EXISTS",
-            &format!("A property group named '{name}' already exists."),
-        );
-    }
-    let group = json!({
-        "name": name, "label": label,
-        "displayOrder": body.get("displayOrder").cloned().unwrap_or(json!(-1)), "archived": false,
-    });
-    state
-        .schema(object)
-        .0
-        .insert(name.to_owned(), group.clone());
-    FakeResponse::json(201, &group)
-}
-
-fn create_property(state: &mut State, object: &str, request: &FakeRequest) -> FakeResponse {
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
-    };
-    let field = |name| str_field(&body, name);
-    let (Some(name), Some(label), Some(kind), Some(field_type), Some(group)) = (
-        field("name"),
-        field("label"),
-        field("type"),
-        field("fieldType"),
-        field("groupName"),
-    ) else {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Property requires name, label, type, fieldType and groupName",
-        );
-    };
-    if !VALID_TYPE_PAIRS.contains(&(kind, field_type)) {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("Property type {kind} does not support field type {field_type}"),
-        );
-    }
-    if !state.schema(object).0.contains_key(group) {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("Property group {group} does not exist"),
-        );
-    }
-    if state.schema(object).1.contains_key(name) {
-        return state.error(
-            409,
-            "OBJECT_ALREADY_EXISTS",
-            &format!("A property named '{name}' already exists."),
-        );
-    }
-    // HubSpot's `Property` model requires `options` (empty for a type
-    // without them) and `description`.
-    let options = body.get("options").cloned().unwrap_or_else(|| json!([]));
-    let property = json!({
-        "name": name, "label": label, "type": kind, "fieldType": field_type, "groupName": group,
-        "description": field("description").unwrap_or_default(), "options": options,
-        "hasUniqueValue": false, "archived": false, "hidden": false, "formField": false,
-        "calculated": false, "externalOptions": false, "hubspotDefined": false,
-    });
-    state
-        .schema(object)
-        .1
-        .insert(name.to_owned(), property.clone());
-    FakeResponse::json(201, &property)
-}
-
-fn create_event_template(state: &mut State, app_id: &str, request: &FakeRequest) -> FakeResponse {
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
-    };
-    if str_field(&body, "name").is_none() || str_field(&body, "objectType").is_none() {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Event template requires name and objectType",
-        );
-    }
-    let valid_tokens = body
-        .get("tokens")
-        .and_then(Value::as_array)
-        .is_some_and(|tokens| {
-            tokens.iter().all(|t| {
-                str_field(t, "name").is_some()
-                    && matches!(
-                        str_field(t, "type"),
-                        Some("string" | "number" | "date" | "enumeration")
-                    )
-            })
-        });
-    if !valid_tokens {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Every token needs a name and a type of string, number, date or enumeration",
-        );
-    }
-    let id = state.id();
-    let mut template = body;
-    template["id"] = json!(id.to_string());
-    state
-        .event_templates
-        .entry(app_id.to_owned())
-        .or_default()
-        .push(template.clone());
-    FakeResponse::json(201, &template)
 }
 
 impl FakeService for FakeCrm {

@@ -21,7 +21,7 @@
 
 use serde_json::{Value, json};
 
-use super::activity::query_encode;
+use super::activity::{Installed, query_encode};
 use super::{Created, CrmClient, id_string};
 use crate::core::crm_action::ACTION_PATH;
 use crate::core::definitions::{self, ActionDefinition, FieldType};
@@ -138,12 +138,9 @@ fn refusal(response: &Response) -> Option<String> {
 }
 
 /// Registers every workflow action (R21): made, or found by its
-/// `actionUrl` and updated. `Err(line)` per action that is not registered,
-/// for install's `not_set_up`; a CRM that fails otherwise fails install.
-pub fn register(
-    crm: &CrmClient<'_>,
-    config: &dyn Config,
-) -> Result<(Vec<(String, Created)>, Vec<String>), PluginError> {
+/// `actionUrl` and updated. A line per action that is not registered, for
+/// install's `not_set_up`; a CRM that fails otherwise fails install.
+pub fn register(crm: &CrmClient<'_>, config: &dyn Config) -> Result<Installed, PluginError> {
     let mut made = Vec::new();
     let mut not_set_up = Vec::new();
     let app = configured(config, keys::CRM_APP_ID);
@@ -162,7 +159,10 @@ pub fn register(
         for action in definitions::action_definitions() {
             not_set_up.push(by_hand(&action, &why));
         }
-        return Ok((made, not_set_up));
+        return Ok(Installed {
+            outcomes: made,
+            not_set_up,
+        });
     };
     let url = action_url(&public_url);
     for action in definitions::action_definitions() {
@@ -217,7 +217,10 @@ pub fn register(
         }
         made.push((what(&action), outcome));
     }
-    Ok((made, not_set_up))
+    Ok(Installed {
+        outcomes: made,
+        not_set_up,
+    })
 }
 
 /// The id and fields of the app's definition whose `actionUrl` is `url`,
