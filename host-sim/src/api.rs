@@ -346,18 +346,29 @@ pub async fn add_contact_to_webinar(
         WebinarInput::Property(p) => ActionInput::Property(p),
         WebinarInput::Missing => ActionInput::Missing,
     };
-    let url = format!("{}{ACTION_PATH}", sim.config.public_url);
-    let signed = sim.crm.action_request(
-        callback_id,
-        id,
-        &input,
-        &url,
-        sim.config.crm.client_secret.expose(),
-    );
+    // The CRM's workflow engine runs the definition install registered
+    // (R21): its actionUrl, signed for that URL.
+    let signed = sim
+        .crm
+        .action_request(
+            &sim.config.crm.app_id,
+            callback_id,
+            id,
+            &input,
+            sim.config.crm.client_secret.expose(),
+        )
+        .map_err(ApiError::BadInput)?;
+    // Delivered to this host at the URL's path; a definition pointing
+    // elsewhere is signed for elsewhere, and the plugin says so.
+    let path = signed
+        .action_url
+        .parse::<http::Uri>()
+        .ok()
+        .map_or_else(|| ACTION_PATH.to_owned(), |u| u.path().to_owned());
     let delivery = webhooks::Delivery {
         source: webhooks::WebhookSource::Crm,
         method: "POST".into(),
-        path: ACTION_PATH.into(),
+        path,
         headers: signed
             .headers
             .iter()

@@ -7,6 +7,18 @@
 //! curl -H 'authorization: Bearer <token>' http://127.0.0.1:8788/api.zoom.us/v2/users
 //! curl -H 'authorization: Bearer sim-crm-access-token' http://127.0.0.1:8788/api.hubapi.com/crm/v3/owners
 //! ```
+//!
+//! Besides the services' own paths, one inspection route per fake, under
+//! [`INSPECT_PREFIX`]: `GET /_sim/api.hubapi.com/dump` is everything the
+//! fake CRM holds (what `FakeCrm::dump` gives in process: contacts,
+//! marketing events, timeline and custom events, calls with their
+//! associations, workflow executions), for `host-sim crm ...` in remote
+//! mode. It takes the CRM's access token as `Bearer`, as the CRM's own
+//! API does: whoever may read the records through the API may read them
+//! here, and no one else (the fakes listen on a port anyone on the
+//! machine can reach). It is kept off the CRM's host prefix so that it is
+//! never mistaken for, nor reachable as, a HubSpot path: the plugin's
+//! requests always begin with a service's host.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -27,6 +39,10 @@ fn plain(status: u16, text: &str) -> FakeResponse {
     FakeResponse::bytes(status, "text/plain", format!("{text}\n").into_bytes())
 }
 
+/// The first path segment of the simulator's inspection routes: not a
+/// host name, so no service's path can begin with it.
+pub const INSPECT_PREFIX: &str = "_sim";
+
 /// Answers one request by the fake its first path segment names.
 pub async fn answer(fakes: &Fakes, request: hyper::Request<hyper::body::Incoming>) -> FakeResponse {
     let (parts, body) = request.into_parts();
@@ -34,6 +50,12 @@ pub async fn answer(fakes: &Fakes, request: hyper::Request<hyper::body::Incoming
     let trimmed = path_and_query.trim_start_matches('/');
     let (host, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     let host = host.split('?').next().unwrap_or_default();
+    let (inspecting, host, rest) = if host == INSPECT_PREFIX {
+        let (host, rest) = rest.split_once('/').unwrap_or((rest, ""));
+        (true, host, rest)
+    } else {
+        (false, host, rest)
+    };
     // A fake also answers for the hosts it names (the fake Zoom's storage host).
     let fake = fakes.get(host).or_else(|| {
         let mut also = fakes.values().filter(|f| f.also_serves().contains(&host));
@@ -63,6 +85,14 @@ pub async fn answer(fakes: &Fakes, request: hyper::Request<hyper::body::Incoming
         headers: parts.headers,
         body,
     };
+    if inspecting {
+        return fake.inspect(&fake_request).unwrap_or_else(|| {
+            plain(
+                404,
+                &format!("the fake for {host:?} has no inspection route /{rest}"),
+            )
+        });
+    }
     ask(fake.as_ref(), &fake_request)
         .await
         .unwrap_or_else(|| plain(504, "the fake timed out (an injected fault)"))

@@ -16,6 +16,7 @@ pub mod bindings;
 pub mod clock;
 pub mod compare;
 pub mod config;
+pub mod crm_cli;
 pub mod crm_view;
 pub mod demo;
 pub mod fake_server;

@@ -1,6 +1,5 @@
 //! `host-sim`: run the Zoom webinar plugin locally against fake Zoom and CRM services.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,10 +10,8 @@ use clap::{Parser, Subcommand};
 use host_sim::api::{self, WebinarInput};
 use host_sim::bindings::settings;
 use host_sim::config::HostConfig;
-use host_sim::crm_view;
 use host_sim::operator::TokenSource;
 use host_sim::scenario::{self, Progress};
-use host_sim::segment::{Condition, EventKind, Filter};
 use host_sim::sim::{Simulator, StateStore};
 use serde_json::{Value, json};
 
@@ -109,9 +106,9 @@ enum Command {
     /// Run a workflow action (R21-R24).
     #[command(subcommand)]
     Action(ActionCommand),
-    /// Look at the fake CRM's records.
+    /// Look at the fake CRM's records (in this process, or a `host-sim fakes` one's with connection.mode = "remote").
     #[command(subcommand)]
-    Crm(CrmCommand),
+    Crm(host_sim::crm_cli::CrmCommand),
     /// Sign a Zoom webhook body (a JSON file) with the configured secret token and deliver it.
     Deliver {
         file: PathBuf,
@@ -205,38 +202,6 @@ enum ActionCommand {
         /// Or the contact property holding the webinar id.
         #[arg(long, conflicts_with = "webinar")]
         property: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum CrmCommand {
-    /// Contacts with the plugin's four properties.
-    Contacts {
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Marketing events with their registered / attended / cancelled counts.
-    Events {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Segment contacts (R13) by property and by the tokens of the plugin's timeline events.
-    Search {
-        /// PROPERTY OP VALUE, repeatable, e.g. 'zoom_webinar_total_attended>=2'.
-        #[arg(long = "where")]
-        conditions: Vec<String>,
-        /// Contacts with a timeline event of this kind: registration, attendance or recording.
-        #[arg(long)]
-        event: Option<String>,
-        /// TOKEN OP VALUE on that event, repeatable, e.g. 'webinar_id=82000000001', 'attendance_percentage>=50'.
-        #[arg(long = "token", requires = "event")]
-        tokens: Vec<String>,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
         #[arg(long)]
         json: bool,
     },
@@ -414,7 +379,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             property,
             json,
         }) => action(&sim, &contact, webinar, property, json).await,
-        Command::Crm(command) => crm_command(&sim, command).await,
+        Command::Crm(command) => host_sim::crm_cli::run(&sim, command, &mut |line| out(line)).await,
         Command::Deliver { file, json } => {
             let body = std::fs::read(&file).map_err(|e| {
                 anyhow::anyhow!(
@@ -828,114 +793,6 @@ async fn action(
         print_json(&outcome.crm_json());
     } else {
         out(&outcome.text());
-    }
-    Ok(())
-}
-
-const PROPERTIES: [(&str, &str); 4] = [
-    ("zoom_webinar_average_attendance_percentage", "avg att %"),
-    ("zoom_webinar_total_registrations", "registered"),
-    ("zoom_webinar_total_attended", "attended"),
-    (
-        "zoom_webinar_last_registered_url",
-        "last registered webinar",
-    ),
-];
-
-fn contacts_out(contacts: &[&Value], total: usize, limit: usize, json: bool) {
-    if json {
-        print_json(&json!({
-            "total": total,
-            "contacts": contacts.iter().take(limit).map(|c| json!({
-                "id": c["id"], "archived": c["archived"], "properties": c["properties"],
-            })).collect::<Vec<_>>(),
-        }));
-        return;
-    }
-    out(&format!(
-        "{:<36} {:<22} {:>9} {:>10} {:>8}  {}",
-        "email", "name", PROPERTIES[0].1, PROPERTIES[1].1, PROPERTIES[2].1, PROPERTIES[3].1
-    ));
-    for c in contacts.iter().take(limit) {
-        let p = |name: &str| c["properties"][name].as_str().unwrap_or("").to_owned();
-        let name = format!("{} {}", p("firstname"), p("lastname"));
-        let deleted = if c["archived"] == true {
-            " (deleted)"
-        } else {
-            ""
-        };
-        out(&format!(
-            "{:<36} {:<22} {:>9} {:>10} {:>8}  {}{deleted}",
-            p("email"),
-            name.trim(),
-            p(PROPERTIES[0].0),
-            p(PROPERTIES[1].0),
-            p(PROPERTIES[2].0),
-            p(PROPERTIES[3].0)
-        ));
-    }
-    if total > limit {
-        out(&format!("... {total} contacts in all (--limit shows more)"));
-    } else {
-        out(&format!("{total} contact(s)"));
-    }
-}
-
-async fn crm_command(sim: &Simulator, command: CrmCommand) -> anyhow::Result<()> {
-    if sim.config.connection.mode != host_sim::config::ConnectionMode::Fake {
-        anyhow::bail!(
-            "the CRM's records are not in this process (connection.mode is not \"fake\"); with remote fakes, ask them: curl -H 'authorization: Bearer TOKEN' {}/api.hubapi.com/crm/v3/objects/contacts",
-            sim.config.connection.fakes_url
-        );
-    }
-    let crm = sim.crm.dump();
-    match command {
-        CrmCommand::Contacts { limit, json } => {
-            let contacts: Vec<&Value> = crm["contacts"].as_array().into_iter().flatten().collect();
-            contacts_out(&contacts, contacts.len(), limit, json);
-        }
-        CrmCommand::Events { json } => {
-            let mut audit = BTreeMap::new();
-            for event in crm["marketing_events"].as_array().into_iter().flatten() {
-                if let Some(webinar) = event["externalEventId"].as_str() {
-                    let entries = scenario::audit_entries(sim, webinar).await;
-                    audit.insert(webinar.to_owned(), entries);
-                }
-            }
-            let events = crm_view::marketing_events(&crm, sim.clock.now_ms(), &audit);
-            if json {
-                print_json(&serde_json::to_value(&events)?);
-            } else {
-                for e in &events {
-                    out(&crm_view::event_line(e));
-                }
-                if events.is_empty() {
-                    out("no marketing events yet (run `host-sim demo`, or sync a webinar)");
-                }
-            }
-        }
-        CrmCommand::Search {
-            conditions,
-            event,
-            tokens,
-            limit,
-            json,
-        } => {
-            let parse = |list: &[String]| -> anyhow::Result<Vec<Condition>> {
-                list.iter()
-                    .map(|c| c.parse::<Condition>().map_err(|e| anyhow::anyhow!(e)))
-                    .collect()
-            };
-            let filter = Filter {
-                properties: parse(&conditions)?,
-                event: event
-                    .map(|e| e.parse::<EventKind>().map_err(|e| anyhow::anyhow!(e)))
-                    .transpose()?,
-                tokens: parse(&tokens)?,
-            };
-            let selected = host_sim::segment::select(&crm, &filter);
-            contacts_out(&selected, selected.len(), limit, json);
-        }
     }
     Ok(())
 }

@@ -148,6 +148,13 @@ pub trait FakeService: Send + Sync {
     fn also_serves(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// What the fake holds, for the simulator's own inspection route
+    /// (`fake_server::INSPECT_PREFIX`), not for the plugin: none when the
+    /// fake has nothing to show at `request`'s path.
+    fn inspect(&self, _request: &FakeRequest) -> Option<FakeResponse> {
+        None
+    }
 }
 
 /// Asks `fake`, waits out the answer's latency; none when the fake times out.

@@ -1019,6 +1019,7 @@ fn the_cli_reference_is_the_binarys_help() {
         &["crm", "contacts"],
         &["crm", "events"],
         &["crm", "search"],
+        &["crm", "dump"],
         &["deliver"],
         &["fakes"],
         &["scenario", "run"],

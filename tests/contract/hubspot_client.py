@@ -22,6 +22,9 @@ The fake must be seeded with one owner, a contact `ada@example.com` whose
 secondary email is `ada@work.example`, and a deleted contact
 `gone@example.com` (the e2e test does).
 
+The workflow action's definitions (`hubspot.automation.actions`) take the
+developer key in `hapikey` too, as the client sends them.
+
 Paths are the plugin's, not always the client's: timeline templates go to
 the client's `/integrators/timeline/v3/...` with the developer key in
 `hapikey` (as the client sends them), timeline events to the older
@@ -34,6 +37,7 @@ import argparse
 import datetime
 import sys
 
+import hubspot.automation.actions as actions
 import hubspot.crm.associations.v4 as associations
 import hubspot.crm.contacts as contacts
 import hubspot.crm.objects.calls as calls
@@ -178,6 +182,50 @@ def run(contract, app_id):
         answers={200: "CollectionResponseTimelineEventTemplateNoPaging"},
     )
     assert any(t.id == template_id for t in listed.results)
+
+    # --- the workflow action's definition (R21, plugin/src/shell/crm/workflow_action.rs) ---
+    definitions = f"/automation/v4/actions/{app_id}"
+    # Only the developer key opens them, as for templates.
+    c.call(actions, "GET", definitions, answers={401: "Error"})
+    _, page = c.call(
+        actions, "GET", definitions, developer=True, query={"limit": 100},
+        answers={200: "CollectionResponsePublicActionDefinitionForwardPaging"},
+    )
+    assert page.results == [], page
+    action_url = "https://host-sim.local/actions/add-contact-to-zoom-webinar"
+    text = {"type": "string", "fieldType": "text", "options": [], "externalOptions": False}
+    definition = {
+        "actionUrl": action_url, "published": True, "objectTypes": ["CONTACT"], "functions": [],
+        "inputFields": [{
+            "typeDefinition": dict(text, name="webinar_id"),
+            "supportedValueTypes": ["STATIC_VALUE", "OBJECT_PROPERTY"], "isRequired": True,
+        }],
+        "outputFields": [{"typeDefinition": dict(text, name=n)} for n in ["registrant_id", "join_url"]],
+        "labels": {"en": {
+            "actionName": "Add contact to Zoom webinar",
+            "actionDescription": "Registers the contact for a Zoom webinar.",
+            "appDisplayName": "Zoom webinars",
+            "inputFieldLabels": {"webinar_id": "Webinar ID"},
+            "inputFieldDescriptions": {"webinar_id": "The Zoom webinar ID, digits only."},
+            "outputFieldLabels": {"registrant_id": "Zoom registrant ID", "join_url": "Join URL"},
+        }},
+    }
+    _, made = c.call(
+        actions, "POST", definitions, definition, developer=True,
+        request="PublicActionDefinitionEgg", answers={201: "PublicActionDefinition"},
+    )
+    _, page = c.call(
+        actions, "GET", definitions, developer=True, query={"limit": 100},
+        answers={200: "CollectionResponsePublicActionDefinitionForwardPaging"},
+    )
+    assert [d.id for d in page.results if d.action_url == action_url] == [made.id], page
+    patch = {k: v for k, v in definition.items() if k != "functions"}
+    patch["labels"]["en"]["actionName"] = "Add contact to a Zoom webinar"
+    _, patched = c.call(
+        actions, "PATCH", f"{definitions}/{made.id}", patch, developer=True,
+        request="PublicActionDefinitionPatch", answers={200: "PublicActionDefinition"},
+    )
+    assert patched.id == made.id and patched.revision_id != made.revision_id, patched
 
     # --- the sync (plugin/src/shell/sync.rs through crm.rs) ---
     _, page = c.call(

@@ -6,6 +6,7 @@ pub mod activity;
 mod calls;
 mod contacts;
 mod marketing;
+pub mod workflow_action;
 
 pub use contacts::{Refused, UpsertedContact};
 

@@ -1,11 +1,14 @@
 //! `lifecycle.install`: check the Zoom connection, then create the property
-//! groups, the contact properties (R12), the calls' key property and the
+//! groups, the contact properties (R12), the calls' key property, the
 //! activity events' backend (R10: timeline templates or custom event
-//! definitions, `crm::activity`) in the CRM. Safe to run twice: what exists
-//! is left as it is. A backend the CRM refuses does not fail install: the
-//! report says what was not set up and why.
+//! definitions, `crm::activity`) and the workflow action's definition
+//! (R21, `crm::workflow_action`) in the CRM. Safe to run twice: what exists
+//! is left as it is (the action's definition is updated in place). A
+//! backend the CRM refuses, or an action without the developer key to
+//! register it, does not fail install: the report says what was not set
+//! up, why, and what to do by hand.
 
-use super::crm::{Created, CrmClient, activity};
+use super::crm::{Created, CrmClient, activity, workflow_action};
 use super::http::HttpClient;
 use super::{Config, PluginError, Store, zoom};
 use crate::core::definitions;
@@ -71,6 +74,13 @@ pub fn install(
         report.record(what, &outcome);
     }
     report.not_set_up = activity.not_set_up;
+
+    // R21: the workflow action's definition, with the developer key.
+    let action = workflow_action::register(&crm, config)?;
+    for (what, outcome) in action.outcomes {
+        report.record(what, &outcome);
+    }
+    report.not_set_up.extend(action.not_set_up);
     Ok(report)
 }
 
@@ -89,6 +99,67 @@ mod tests {
         requests: RefCell<Vec<(Method, String)>>,
         /// Timeline template calls answer this status (403: no timeline access).
         refuse_timeline: Option<u16>,
+        /// The workflow action definitions (R21): (id, body), as HubSpot keeps them.
+        actions: RefCell<Vec<(String, serde_json::Value)>>,
+        /// Definition calls answer this status (401: the key refused).
+        refuse_actions: Option<u16>,
+    }
+
+    impl ScriptedServices {
+        /// `/automation/v4/actions/{appId}[/{id}]`: listed, made, updated.
+        fn action_definitions(&self, request: &Request) -> Result<Response, TransportError> {
+            // R21: the developer key in `hapikey`, never the portal's token.
+            assert!(
+                request
+                    .url
+                    .contains("hapikey=value-of-crm.developer-api-key"),
+                "{}",
+                request.url
+            );
+            assert!(!request.headers.iter().any(|(n, _)| n == "authorization"));
+            let answer = |status: u16, body: serde_json::Value| {
+                Ok(Response {
+                    status,
+                    body: body.to_string().into_bytes(),
+                })
+            };
+            if let Some(status) = self.refuse_actions {
+                return answer(status, serde_json::json!({ "message": "bad hapikey" }));
+            }
+            let path = request.url.split('?').next().unwrap();
+            let rest = path
+                .strip_prefix("https://api.hubapi.com/automation/v4/actions/value-of-crm.app-id")
+                .unwrap();
+            let mut actions = self.actions.borrow_mut();
+            match (request.method, rest.trim_matches('/')) {
+                (Method::Get, "") => {
+                    let results: Vec<_> = actions
+                        .iter()
+                        .map(|(id, body)| {
+                            let mut listed = body.clone();
+                            listed["id"] = serde_json::json!(id);
+                            listed
+                        })
+                        .collect();
+                    answer(200, serde_json::json!({ "results": results }))
+                }
+                (Method::Post, "") => {
+                    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                    let id = format!("{}", 500 + actions.len());
+                    actions.push((id.clone(), body));
+                    answer(201, serde_json::json!({ "id": id }))
+                }
+                (Method::Patch, id) => {
+                    let patch: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                    let (_, body) = actions.iter_mut().find(|(i, _)| i == id).unwrap();
+                    for (k, v) in patch.as_object().unwrap() {
+                        body[k] = v.clone();
+                    }
+                    answer(200, serde_json::json!({ "id": id }))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     impl HttpClient for ScriptedServices {
@@ -104,6 +175,9 @@ mod tests {
             };
             if request.url.starts_with(zoom::OAUTH_TOKEN_URL) {
                 return ok(serde_json::json!({ "access_token": "t", "expires_in": 3600 }));
+            }
+            if request.url.contains("/automation/v4/actions/") {
+                return self.action_definitions(&request);
             }
             if request.url.contains("event-templates") {
                 // R10: the developer key in `hapikey`, never the portal's token.
@@ -176,8 +250,9 @@ mod tests {
         let services = ScriptedServices::default();
         let store = MemoryStore::default();
         let first = install(&services, &MapConfig, &store).unwrap();
-        // Contacts: group and four properties (R12); calls: group and key; three templates (R10).
-        assert_eq!(first.created.len(), 1 + 4 + 1 + 1 + 3);
+        // Contacts: group and four properties (R12); calls: group and key;
+        // three templates (R10); the workflow action's definition (R21).
+        assert_eq!(first.created.len(), 1 + 4 + 1 + 1 + 3 + 1);
         assert!(first.already_present.is_empty());
         assert_eq!(
             store
@@ -209,8 +284,8 @@ mod tests {
             };
             let store = MemoryStore::default();
             let report = install(&services, &MapConfig, &store).unwrap();
-            // The properties are made; no template is.
-            assert_eq!(report.created.len(), 1 + 4 + 1 + 1, "{report:?}");
+            // The properties and the action's definition are made; no template is.
+            assert_eq!(report.created.len(), 1 + 4 + 1 + 1 + 1, "{report:?}");
             assert_eq!(report.not_set_up.len(), 1, "{report:?}");
             assert!(
                 report.not_set_up[0]
@@ -261,6 +336,130 @@ mod tests {
                 .iter()
                 .any(|(_, url)| url.contains("timeline")),
             "no timeline call without the key"
+        );
+    }
+
+    const ACTION: &str = "workflow action definition add-contact-to-zoom-webinar";
+
+    #[test]
+    fn r21_install_registers_the_workflow_action_once_and_updates_it_the_second_time() {
+        let services = ScriptedServices::default();
+        let store = MemoryStore::default();
+        let first = install(&services, &MapConfig, &store).unwrap();
+        assert!(first.created.iter().any(|c| c == ACTION), "{first:?}");
+        assert!(first.not_set_up.is_empty(), "{first:?}");
+        {
+            let actions = services.actions.borrow();
+            assert_eq!(actions.len(), 1);
+            let body = &actions[0].1;
+            assert_eq!(
+                body["actionUrl"],
+                "value-of-host.public-url/actions/add-contact-to-zoom-webinar"
+            );
+            assert_eq!(body["objectTypes"], serde_json::json!(["CONTACT"]));
+            assert_eq!(body["published"], true);
+        }
+
+        // Labels changed since: the second install updates the one definition.
+        services.actions.borrow_mut()[0].1["labels"] = serde_json::json!({});
+        let second = install(&services, &MapConfig, &store).unwrap();
+        assert!(
+            second.already_present.iter().any(|c| c == ACTION),
+            "{second:?}"
+        );
+        let actions = services.actions.borrow();
+        assert_eq!(actions.len(), 1, "updated, not duplicated");
+        assert_eq!(
+            actions[0].1["labels"]["en"]["actionName"],
+            "Add contact to Zoom webinar"
+        );
+        let requests = services.requests.borrow();
+        let patches: Vec<_> = requests
+            .iter()
+            .filter(|(m, _)| *m == Method::Patch)
+            .collect();
+        assert_eq!(patches.len(), 1, "{requests:?}");
+        assert!(
+            patches[0]
+                .1
+                .contains("/automation/v4/actions/value-of-crm.app-id/500?")
+        );
+        drop((requests, actions));
+
+        // Unchanged since: a third install writes nothing.
+        let third = install(&services, &MapConfig, &store).unwrap();
+        assert!(
+            third.already_present.iter().any(|c| c == ACTION),
+            "{third:?}"
+        );
+        let requests = services.requests.borrow();
+        let patches = requests.iter().filter(|(m, _)| *m == Method::Patch);
+        assert_eq!(patches.count(), 1, "{requests:?}");
+        assert_eq!(services.actions.borrow().len(), 1);
+    }
+
+    #[test]
+    fn r21_install_without_the_developer_key_says_in_one_line_how_to_register_the_action_by_hand() {
+        struct Without(&'static str);
+        impl Config for Without {
+            fn get(&self, key: &str) -> Result<Option<String>, String> {
+                if key == self.0 {
+                    return Ok(None);
+                }
+                MapConfig.get(key)
+            }
+        }
+        for missing in [
+            crate::shell::keys::CRM_DEVELOPER_API_KEY,
+            crate::shell::keys::CRM_APP_ID,
+        ] {
+            let services = ScriptedServices::default();
+            let report = install(&services, &Without(missing), &MemoryStore::default());
+            // Without the app id the timeline cannot be set up either.
+            let report = match report {
+                Ok(report) => report,
+                Err(e) => {
+                    assert_eq!(missing, crate::shell::keys::CRM_APP_ID, "{e:?}");
+                    continue;
+                }
+            };
+            let line = report
+                .not_set_up
+                .iter()
+                .find(|l| l.starts_with("workflow action \"Add contact to Zoom webinar\""))
+                .unwrap_or_else(|| panic!("{report:?}"));
+            assert!(!line.contains('\n'), "{line}");
+            assert!(
+                line.contains(&format!("{missing} not configured")),
+                "{line}"
+            );
+            assert!(
+                line.contains("POST /automation/v4/actions/{appId}?hapikey="),
+                "{line}"
+            );
+            assert!(
+                !services
+                    .requests
+                    .borrow()
+                    .iter()
+                    .any(|(_, url)| url.contains("/automation/")),
+                "no definition call without the key"
+            );
+        }
+    }
+
+    #[test]
+    fn r21_a_refused_developer_key_leaves_the_action_unregistered_and_install_succeeds() {
+        let services = ScriptedServices {
+            refuse_actions: Some(401),
+            ..ScriptedServices::default()
+        };
+        let report = install(&services, &MapConfig, &MemoryStore::default()).unwrap();
+        assert!(!report.created.iter().any(|c| c == ACTION), "{report:?}");
+        assert_eq!(report.not_set_up.len(), 1, "{report:?}");
+        assert!(
+            report.not_set_up[0].contains("refused the developer account's API key"),
+            "{report:?}"
         );
     }
 

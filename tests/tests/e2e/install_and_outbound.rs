@@ -16,8 +16,9 @@ async fn r12_install_creates_the_properties_and_templates_in_the_crm_once() {
         .await
         .unwrap()
         .unwrap();
-    // Contacts: a group and the four properties; calls: a group and their key; three templates.
-    assert_eq!(first.created.len(), 10, "{first:?}");
+    // Contacts: a group and the four properties; calls: a group and their
+    // key; three templates; the workflow action's definition (R21).
+    assert_eq!(first.created.len(), 11, "{first:?}");
 
     let crm = sim.crm.dump();
     let names: Vec<_> = crm["contact_properties"]
@@ -62,12 +63,68 @@ async fn r12_install_creates_the_properties_and_templates_in_the_crm_once() {
         .unwrap()
         .unwrap();
     assert!(second.created.is_empty(), "{second:?}");
-    assert_eq!(second.already_present.len(), 10);
+    assert_eq!(second.already_present.len(), 11);
     assert_eq!(
         sim.crm.dump(),
         crm,
         "a second install changes nothing in the CRM"
     );
+}
+
+/// R21: install registers the workflow action's definition with the
+/// developer key; run again after the definition was changed in the CRM,
+/// it updates that definition (same `actionUrl`) instead of adding one.
+#[tokio::test]
+async fn r21_install_registers_the_action_once_and_a_second_install_updates_it() {
+    let sim = simulator();
+    let install = || async {
+        sim.runtime
+            .install(&sim.installation)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let definitions = || sim.crm.dump()["workflow_action_definitions"]["1000001"].clone();
+    let first = install().await;
+    let action = "workflow action definition add-contact-to-zoom-webinar";
+    assert!(first.created.iter().any(|c| c == action), "{first:?}");
+    let registered = definitions();
+    assert_eq!(registered.as_array().unwrap().len(), 1, "{registered}");
+    let id = registered[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        registered[0]["actionUrl"],
+        "https://host-sim.local/actions/add-contact-to-zoom-webinar"
+    );
+
+    // Someone relabels it in the developer account.
+    let mut saved = sim.crm.save();
+    saved["action_definitions"]["1000001"][0]["labels"]["en"]["actionName"] = "Renamed".into();
+    sim.crm.restore(saved).unwrap();
+
+    let second = install().await;
+    assert!(
+        second.already_present.iter().any(|c| c == action),
+        "{second:?}"
+    );
+    let updated = definitions();
+    assert_eq!(
+        updated.as_array().unwrap().len(),
+        1,
+        "updated, not duplicated"
+    );
+    assert_eq!(updated[0]["id"], id.as_str());
+    assert_eq!(updated[0]["revisionId"], "2");
+    assert_eq!(
+        updated[0]["labels"]["en"]["actionName"],
+        "Add contact to Zoom webinar"
+    );
+    let methods: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/automation/v4/actions/1000001"))
+        .map(|r| r.method)
+        .collect();
+    assert_eq!(methods, ["GET", "POST", "GET", "PATCH"]);
 }
 
 #[tokio::test]

@@ -149,16 +149,88 @@ async fn r23_the_host_is_refused_before_zoom_is_asked_to_register() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_outage_blocks_the_contact_at_this_step_and_is_retryable() {
-    let mut scenario = only("alan@turing.example");
-    scenario.steps.truncate(1);
-    scenario.faults.zoom.error_rate = 1.0;
-    let outcome = run(&scenario).await;
-    let result = &outcome.steps.last().unwrap().result;
+    use host_sim::fakes::FaultPlan;
+    use host_sim::sim::StateStore;
+    // Installed (R21: the action's definition registered) while Zoom was
+    // up; Zoom goes down before the workflow runs the action.
+    let mut scenario = example();
+    scenario.steps.clear();
+    let sim = scenario::prepare(&scenario, HostConfig::default(), StateStore::Memory).unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    sim.zoom.set_faults(FaultPlan {
+        error_rate: 1.0,
+        ..FaultPlan::default()
+    });
+    let contact = host_sim::api::contact_id(&sim, "alan@turing.example").unwrap();
+    let outcome = host_sim::api::add_contact_to_webinar(
+        &sim,
+        &contact,
+        host_sim::api::WebinarInput::Fixed("87000000001".into()),
+        "cb-outage",
+    )
+    .await
+    .unwrap();
+    let result = outcome.text();
     assert!(
         result.starts_with("blocked until the plugin's callback"),
         "{result}"
+    );
+}
+
+/// R21: the CRM's workflow engine runs the definition install registered:
+/// without one (no developer key to register it) there is no action to
+/// run, and with one the request goes to its `actionUrl`, its id in
+/// `origin`.
+#[tokio::test(flavor = "multi_thread")]
+async fn r21_the_workflow_engine_runs_the_definition_install_registered() {
+    use host_sim::sim::StateStore;
+    let mut scenario = example();
+    scenario.steps.clear();
+    let mut config = HostConfig::default();
+    config.crm.developer_api_key = host_sim::config::Secret::new("");
+    let sim = scenario::prepare(&scenario, config, StateStore::Memory).unwrap();
+    let outcome = scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let install = &outcome.steps[0].result;
+    assert!(
+        install.contains("workflow action \"Add contact to Zoom webinar\": not registered"),
+        "{install}"
+    );
+    let contact = host_sim::api::contact_id(&sim, "alan@turing.example").unwrap();
+    let input = || host_sim::api::WebinarInput::Fixed("87000000001".into());
+    let Err(refused) =
+        host_sim::api::add_contact_to_webinar(&sim, &contact, input(), "cb-none").await
+    else {
+        panic!("no definition, no execution");
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("no published workflow action definition"),
+        "{refused}"
+    );
+
+    let sim = scenario::prepare(&scenario, HostConfig::default(), StateStore::Memory).unwrap();
+    scenario::play(&sim, &scenario, &mut |_| {}).await.unwrap();
+    let definitions = sim.crm.dump()["workflow_action_definitions"]["1000001"].clone();
+    assert_eq!(
+        definitions.as_array().map(Vec::len),
+        Some(1),
+        "{definitions}"
+    );
+    let contact = host_sim::api::contact_id(&sim, "alan@turing.example").unwrap();
+    let outcome = host_sim::api::add_contact_to_webinar(&sim, &contact, input(), "cb-defined")
+        .await
+        .unwrap();
+    assert!(
+        outcome.text().starts_with("success: "),
+        "{}",
+        outcome.text()
+    );
+    assert_eq!(
+        definitions[0]["actionUrl"],
+        "https://host-sim.local/actions/add-contact-to-zoom-webinar"
     );
 }
 

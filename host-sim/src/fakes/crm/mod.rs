@@ -5,12 +5,15 @@
 //! (`status`, `message`, `category`, `correlationId`); requests are rate
 //! limited per app (100 per 10 s, search 5 per s) and faults are seeded.
 
+pub(crate) mod action_definitions;
 #[cfg(test)]
 mod activity_tests;
 mod calls;
 pub(crate) mod contacts;
 pub(crate) mod engagements;
 pub mod events;
+mod inspect;
+mod schema;
 pub mod scopes;
 #[cfg(test)]
 mod tests;
@@ -233,6 +236,10 @@ pub(crate) struct State {
     /// The workflow action's executions by callback id (R21).
     #[serde(default)]
     pub(crate) executions: BTreeMap<String, workflows::Execution>,
+    /// Custom workflow action definitions per app id, in creation order
+    /// (`action_definitions.rs`).
+    #[serde(default)]
+    pub(crate) action_definitions: BTreeMap<String, Vec<Value>>,
     /// The app has no timeline access (R10): timeline calls answer 403.
     #[serde(default)]
     pub(crate) timeline_refused: bool,
@@ -273,19 +280,6 @@ mod pairs {
             .collect())
     }
 }
-
-/// The property type / field type pairs the CRM accepts.
-const VALID_TYPE_PAIRS: &[(&str, &str)] = &[
-    ("number", "number"),
-    ("string", "text"),
-    ("string", "textarea"),
-    ("datetime", "date"),
-    ("date", "date"),
-    ("enumeration", "select"),
-    ("enumeration", "checkbox"),
-    ("enumeration", "radio"),
-    ("bool", "booleancheckbox"),
-];
 
 impl State {
     /// The property groups and properties of an object type (`contacts`,
@@ -632,24 +626,26 @@ impl FakeCrm {
             "participations": state.participations,
             "timeline_events": state.timeline_events.values().collect::<Vec<_>>(),
             "calls": state.calls.values().collect::<Vec<_>>(),
+            "workflow_action_definitions": state.action_definitions,
             "workflow_executions": state.executions.values().collect::<Vec<_>>(),
             "event_definitions": state.event_definitions.values().collect::<Vec<_>>(),
             "custom_events": state.custom_events.values().collect::<Vec<_>>(),
         })
     }
 
-    /// The workflow engine's request for one contact's execution of the
-    /// action, signed v2 for `action_url` (see [`workflows`]).
+    /// The workflow engine's request for one contact's execution of
+    /// `app_id`'s registered action, signed v2 for its `actionUrl` (see
+    /// [`workflows`]); why there is none.
     pub fn action_request(
         &self,
+        app_id: &str,
         callback_id: &str,
         contact_id: u64,
         input: &workflows::ActionInput,
-        action_url: &str,
         client_secret: &str,
-    ) -> workflows::SignedRequest {
+    ) -> Result<workflows::SignedRequest, String> {
         self.lock()
-            .action_request(callback_id, contact_id, input, action_url, client_secret)
+            .action_request(app_id, callback_id, contact_id, input, client_secret)
     }
 
     /// Keeps the action URL's answer; the execution as HubSpot now holds it.
@@ -690,7 +686,7 @@ impl FakeCrm {
                     object @ ("contacts" | "calls"),
                     "groups",
                 ],
-            ) => create_group(state, object, request),
+            ) => schema::create_group(state, object, request),
             (
                 "GET",
                 [
@@ -705,7 +701,7 @@ impl FakeCrm {
                 FakeResponse::json(200, &json!({ "results": groups }))
             }
             ("POST", ["crm", "v3", "properties", object @ ("contacts" | "calls")]) => {
-                create_property(state, object, request)
+                schema::create_property(state, object, request)
             }
             ("GET", ["crm", "v3", "properties", object @ ("contacts" | "calls")]) => {
                 let properties: Vec<Value> = state.schema(object).1.values().cloned().collect();
@@ -728,7 +724,7 @@ impl FakeCrm {
                 "POST",
                 ["crm", "v3", "timeline", app_id, "event-templates"]
                 | ["integrators", "timeline", "v3", app_id, "event-templates"],
-            ) => create_event_template(state, app_id, request),
+            ) => schema::create_event_template(state, app_id, request),
             ("GET", ["crm", "v3", "owners"]) => owners(state, request),
             (
                 _,
@@ -756,6 +752,11 @@ impl FakeCrm {
                     "complete",
                 ],
             ) => state.complete_callback(callback_id, request, now),
+            (_, ["automation", "v4", "actions", app_id, rest @ ..])
+                if action_definitions::is_definition_path(&segments) =>
+            {
+                state.action_definitions(request, app_id, rest, now)
+            }
             _ => state.error(
                 404,
                 "OBJECT_NOT_FOUND",
@@ -808,131 +809,6 @@ pub(crate) fn page<T: Serialize>(
     body
 }
 
-fn create_group(state: &mut State, object: &str, request: &FakeRequest) -> FakeResponse {
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
-    };
-    let (Some(name), Some(label)) = (str_field(&body, "name"), str_field(&body, "label")) else {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Property group requires a name and a label",
-        );
-    };
-    if state.schema(object).0.contains_key(name) {
-        return state.error(
-            409,
-            "OBJECT_ALREADY_EXISTS",
-            &format!("A property group named '{name}' already exists."),
-        );
-    }
-    let group = json!({
-        "name": name, "label": label,
-        "displayOrder": body.get("displayOrder").cloned().unwrap_or(json!(-1)), "archived": false,
-    });
-    state
-        .schema(object)
-        .0
-        .insert(name.to_owned(), group.clone());
-    FakeResponse::json(201, &group)
-}
-
-fn create_property(state: &mut State, object: &str, request: &FakeRequest) -> FakeResponse {
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
-    };
-    let field = |name| str_field(&body, name);
-    let (Some(name), Some(label), Some(kind), Some(field_type), Some(group)) = (
-        field("name"),
-        field("label"),
-        field("type"),
-        field("fieldType"),
-        field("groupName"),
-    ) else {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Property requires name, label, type, fieldType and groupName",
-        );
-    };
-    if !VALID_TYPE_PAIRS.contains(&(kind, field_type)) {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("Property type {kind} does not support field type {field_type}"),
-        );
-    }
-    if !state.schema(object).0.contains_key(group) {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("Property group {group} does not exist"),
-        );
-    }
-    if state.schema(object).1.contains_key(name) {
-        return state.error(
-            409,
-            "OBJECT_ALREADY_EXISTS",
-            &format!("A property named '{name}' already exists."),
-        );
-    }
-    // HubSpot's `Property` model requires `options` (empty for a type
-    // without them) and `description`.
-    let options = body.get("options").cloned().unwrap_or_else(|| json!([]));
-    let property = json!({
-        "name": name, "label": label, "type": kind, "fieldType": field_type, "groupName": group,
-        "description": field("description").unwrap_or_default(), "options": options,
-        "hasUniqueValue": false, "archived": false, "hidden": false, "formField": false,
-        "calculated": false, "externalOptions": false, "hubspotDefined": false,
-    });
-    state
-        .schema(object)
-        .1
-        .insert(name.to_owned(), property.clone());
-    FakeResponse::json(201, &property)
-}
-
-fn create_event_template(state: &mut State, app_id: &str, request: &FakeRequest) -> FakeResponse {
-    let Some(body) = body_json(request) else {
-        return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
-    };
-    if str_field(&body, "name").is_none() || str_field(&body, "objectType").is_none() {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Event template requires name and objectType",
-        );
-    }
-    let valid_tokens = body
-        .get("tokens")
-        .and_then(Value::as_array)
-        .is_some_and(|tokens| {
-            tokens.iter().all(|t| {
-                str_field(t, "name").is_some()
-                    && matches!(
-                        str_field(t, "type"),
-                        Some("string" | "number" | "date" | "enumeration")
-                    )
-            })
-        });
-    if !valid_tokens {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            "Every token needs a name and a type of string, number, date or enumeration",
-        );
-    }
-    let id = state.id();
-    let mut template = body;
-    template["id"] = json!(id.to_string());
-    state
-        .event_templates
-        .entry(app_id.to_owned())
-        .or_default()
-        .push(template.clone());
-    FakeResponse::json(201, &template)
-}
-
 impl FakeService for FakeCrm {
     /// Every answer carries the app's ten-second usage as HubSpot sends it
     /// (`X-HubSpot-RateLimit-Max`, `-Remaining`, `-Interval-Milliseconds`:
@@ -958,6 +834,10 @@ impl FakeService for FakeCrm {
         }
         answer
     }
+
+    fn inspect(&self, request: &FakeRequest) -> Option<FakeResponse> {
+        self.inspection(request)
+    }
 }
 
 impl FakeCrm {
@@ -973,13 +853,20 @@ impl FakeCrm {
         // "Timeline events are closed to new apps"). The docs do not say
         // with what: a 401, as for a missing credential (the harsher
         // reading: a client that tries its token learns nothing more).
-        let developer_call = template_path(&segments);
+        // Workflow action definitions likewise (R21, `action_definitions.rs`).
+        let templates = template_path(&segments);
+        let developer_call = templates || action_definitions::is_definition_path(&segments);
         if developer_call {
             if request.query_param("hapikey").as_deref() != Some(self.developer_api_key.as_str()) {
+                let what = if templates {
+                    "Timeline event templates are"
+                } else {
+                    "Custom workflow action definitions are"
+                };
                 return state.error(
                     401,
                     "INVALID_AUTHENTICATION",
-                    "Timeline event templates are managed with the developer account's API key (hapikey); an app's access token cannot manage them.",
+                    &format!("{what} managed with the developer account's API key (hapikey); an app's access token cannot manage them."),
                 );
             }
         } else if bearer(request.header("authorization")) != Some(self.access_token.as_str()) {

@@ -3,6 +3,12 @@
 //! URL, signed, and keeps what the answer said. Follows
 //! developers.hubspot.com/docs/api/automation/custom-workflow-actions:
 //!
+//! - the action is the app's registered definition
+//!   (`action_definitions.rs`): its `actionUrl` gets the request, its id
+//!   and revision are the `origin`, and only the input fields it declares
+//!   are sent, a contact property only to a field whose
+//!   `supportedValueTypes` has `OBJECT_PROPERTY`; without a definition
+//!   there is no action to put in a workflow;
 //! - the request body carries `callbackId`, `origin`, `context`, `object`
 //!   and `inputFields`; a property input arrives resolved to its value;
 //! - `X-HubSpot-Signature` v2 is hex(SHA-256(client secret + method + full
@@ -26,9 +32,8 @@ use super::{FakeRequest, FakeResponse, State, body_json};
 /// A week: HubSpot's expiry of a block that names none.
 const DEFAULT_BLOCK_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
-/// The portal and action ids the fake's requests carry.
+/// The portal id the fake's requests carry.
 const PORTAL_ID: u64 = 62_515;
-const ACTION_DEFINITION_ID: u64 = 102;
 
 /// Where the workflow's webinar id comes from (R21).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +76,8 @@ pub struct Execution {
 
 /// The signed request HubSpot sends for an execution.
 pub struct SignedRequest {
+    /// Where it goes: the definition's `actionUrl`.
+    pub action_url: String,
     pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
 }
@@ -90,15 +97,53 @@ pub fn v2_signature(secret: &str, method: &str, uri: &str, body: &[u8]) -> Strin
 }
 
 impl State {
-    /// The request for `contact_id`'s execution, signed for `action_url`.
+    /// The request for `contact_id`'s execution of `app_id`'s action,
+    /// signed for its `actionUrl`; why there is none.
     pub(crate) fn action_request(
         &mut self,
+        app_id: &str,
         callback_id: &str,
         contact_id: u64,
         input: &ActionInput,
-        action_url: &str,
         client_secret: &str,
-    ) -> SignedRequest {
+    ) -> Result<SignedRequest, String> {
+        let Some(definition) = self.live_action_definition(app_id) else {
+            return Err(format!(
+                "the CRM has no published workflow action definition for app {app_id}: install registers it (with crm.app_id and crm.developer_api_key), or POST one to /automation/v4/actions/{app_id}"
+            ));
+        };
+        let action_url = definition["actionUrl"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let number = |name: &str| {
+            definition[name]
+                .as_str()
+                .and_then(|id| id.parse::<u64>().ok())
+                .unwrap_or_default()
+        };
+        let (definition_id, revision) = (number("id"), number("revisionId"));
+        let declared = definition["inputFields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["typeDefinition"]["name"] == "webinar_id");
+        let takes_property = declared.is_some_and(|f| {
+            f["supportedValueTypes"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "OBJECT_PROPERTY"))
+        });
+        if matches!(input, ActionInput::Property(_)) && !takes_property {
+            return Err(format!(
+                "the action's webinar_id takes no contact property (its supportedValueTypes lack OBJECT_PROPERTY in definition {definition_id})"
+            ));
+        }
+        let input = if declared.is_some() {
+            input
+        } else {
+            // Not declared: the workflow editor has no field to fill.
+            &ActionInput::Missing
+        };
         let mut input_fields = BTreeMap::new();
         let value = match input {
             ActionInput::Fixed(value) => Some(value.clone()),
@@ -119,8 +164,8 @@ impl State {
             "callbackId": callback_id,
             "origin": {
                 "portalId": PORTAL_ID,
-                "actionDefinitionId": ACTION_DEFINITION_ID,
-                "actionDefinitionVersion": 1,
+                "actionDefinitionId": definition_id,
+                "actionDefinitionVersion": revision,
             },
             "context": { "source": "WORKFLOWS", "workflowId": 1 },
             "object": { "objectId": contact_id, "objectType": "CONTACT" },
@@ -138,15 +183,16 @@ impl State {
                 completed_by_callback: false,
             },
         );
-        let signature = v2_signature(client_secret, "POST", action_url, &body);
-        SignedRequest {
+        let signature = v2_signature(client_secret, "POST", &action_url, &body);
+        Ok(SignedRequest {
+            action_url,
             body,
             headers: vec![
                 ("content-type".into(), "application/json".into()),
                 ("x-hubspot-signature".into(), signature),
                 ("x-hubspot-signature-version".into(), "v2".into()),
             ],
-        }
+        })
     }
 
     /// Keeps what the action's URL answered to `callback_id`'s request.

@@ -430,28 +430,37 @@ pub fn occurrence_uuid(event_id: &str) -> String {
     )
 }
 
+/// `text` percent-encoded for a query value (RFC 3986 unreserved kept).
+pub(super) fn query_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 impl CrmClient<'_> {
     /// A request with the developer account's API key as `hapikey` and no
-    /// access token: timeline templates take only that.
-    fn developer_send(
+    /// access token: timeline templates and workflow action definitions
+    /// take only that. `path` may carry a query of its own.
+    pub(super) fn developer_send(
         &self,
         method: Method,
         path: &str,
         key: &str,
         body: Option<Value>,
     ) -> Result<Response, PluginError> {
-        let encoded: String = key
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
+        let joiner = if path.contains('?') { '&' } else { '?' };
         let mut request = Request::new(
             method,
-            format!("{}{path}?hapikey={encoded}", super::API_BASE),
+            format!(
+                "{}{path}{joiner}hapikey={}",
+                super::API_BASE,
+                query_encode(key)
+            ),
         );
         if let Some(body) = body {
             request = request.json(&body);
