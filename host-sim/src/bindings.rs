@@ -8,6 +8,13 @@ wasmtime::component::bindgen!({
 });
 
 pub use crm::zoom_webinars::types::{PluginError, SyncReport};
+
+/// The contract this host runs (`wit/plugin.wit`'s package): a component
+/// carries its own in the names of its exports, e.g.
+/// `crm:zoom-webinars/sync@0.1.0`, and one built for another is refused
+/// at load with both versions named (`contract::check`).
+pub const CONTRACT_PACKAGE: &str = "crm:zoom-webinars";
+pub const CONTRACT_VERSION: &str = "0.1.0";
 pub use exports::crm::zoom_webinars::{
     lifecycle, properties, settings, sync, webhooks, workflow_actions,
 };

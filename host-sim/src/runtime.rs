@@ -100,6 +100,46 @@ pub enum LoadError {
     Component(String),
     #[error("the plugin component does not fit this host's world: {0}")]
     Link(String),
+    #[error("{0}")]
+    Contract(String),
+}
+
+/// Whether a component's exports are this host's contract: the versions
+/// its `crm:zoom-webinars/...@version` names carry. Contract versions
+/// follow semver, 0.x minors breaking: a host runs the components of its
+/// own major (minor, before 1.0) whose version is not newer than its own,
+/// and says which versions met when it refuses.
+pub fn check_contract<'a>(exports: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+    let host = format!("{CONTRACT_PACKAGE}@{CONTRACT_VERSION}");
+    let prefix = format!("{CONTRACT_PACKAGE}/");
+    let versions: std::collections::BTreeSet<&str> = exports
+        .into_iter()
+        .filter_map(|name| name.strip_prefix(&prefix)?.split_once('@'))
+        .map(|(_, version)| version)
+        .collect();
+    let semver = |v: &str| -> Option<(u64, u64, u64)> {
+        let mut parts = v.split('.').map(|p| p.parse().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    };
+    let ours = semver(CONTRACT_VERSION).expect("the host's contract version is semver");
+    let breaking =
+        |(major, minor, _): (u64, u64, u64)| if major == 0 { (0, minor) } else { (major, 0) };
+    match versions.iter().next() {
+        None => Err(format!(
+            "this component does not implement {CONTRACT_PACKAGE} (none of its exports is one of the contract's interfaces): it is not the Zoom webinar plugin, or it was built for another world; this host runs {host}"
+        )),
+        Some(_) if versions.len() > 1 => Err(format!(
+            "this component mixes versions of {CONTRACT_PACKAGE} ({}): rebuild it from one checkout",
+            versions.iter().copied().collect::<Vec<_>>().join(", ")
+        )),
+        Some(version) => match semver(version) {
+            Some(theirs) if breaking(theirs) == breaking(ours) && theirs <= ours => Ok(()),
+            _ => Err(format!(
+                "this component implements {CONTRACT_PACKAGE}@{version}, and this host runs {host}: use a host built for {version}, or build the plugin from this host's checkout"
+            )),
+        },
+    }
 }
 
 /// One installed plugin: its storage namespace, its configuration and its
@@ -334,6 +374,11 @@ impl Runtime {
         let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let component = Component::new(&engine, component)
             .map_err(|e| LoadError::Component(format!("{e:#}")))?;
+        // A component of another contract is refused in its own words,
+        // before the linker's "missing import" would say it less plainly.
+        let exports = component.component_type();
+        let names: Vec<&str> = exports.exports(&engine).map(|(name, _)| name).collect();
+        check_contract(names).map_err(LoadError::Contract)?;
 
         let mut linker = Linker::<HostState>::new(&engine);
         let link = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
@@ -510,4 +555,57 @@ exports! {
     fn audit_log(webinar: &String, start: u64, limit: u32) -> Result<settings::AuditPage, PluginError> = crm_zoom_webinars_settings.call_audit_log within deadline;
     /// Creates the CRM properties, group and event templates; safe to run twice.
     fn install() -> Result<lifecycle::InstallReport, PluginError> = crm_zoom_webinars_lifecycle.call_install within deadline;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+
+    #[test]
+    fn the_hosts_contract_version_is_the_one_wit_plugin_wit_declares() {
+        let wit = include_str!("../../wit/plugin.wit");
+        let declared = format!("package {CONTRACT_PACKAGE}@{CONTRACT_VERSION};");
+        assert!(wit.lines().any(|l| l.trim() == declared), "{declared}");
+    }
+
+    #[test]
+    fn a_component_of_this_contract_or_an_older_compatible_one_is_run() {
+        assert_eq!(
+            check_contract(["crm:zoom-webinars/sync@0.1.0", "wasi:cli/run@0.2.0"]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_component_of_another_contract_is_refused_naming_both_versions() {
+        // 0.1.9: a newer patch may use what this host lacks.
+        for other in ["0.2.0", "1.0.0", "0.1.9"] {
+            let why =
+                check_contract([format!("crm:zoom-webinars/sync@{other}").as_str()]).unwrap_err();
+            assert!(
+                why.contains(&format!("implements crm:zoom-webinars@{other}"))
+                    && why.contains("this host runs crm:zoom-webinars@0.1.0"),
+                "{why}"
+            );
+        }
+        let mixed = check_contract([
+            "crm:zoom-webinars/sync@0.1.0",
+            "crm:zoom-webinars/settings@0.2.0",
+        ]);
+        assert!(mixed.unwrap_err().contains("mixes versions"));
+    }
+
+    #[test]
+    fn a_component_that_is_not_the_plugin_is_refused_before_linking() {
+        // The smallest valid component: the header, nothing exported.
+        let empty = b"\0asm\x0d\x00\x01\x00";
+        let Err(LoadError::Contract(why)) = Runtime::new(empty, RuntimeOptions::default()) else {
+            panic!("an empty component is not the plugin");
+        };
+        assert!(
+            why.contains("does not implement crm:zoom-webinars"),
+            "{why}"
+        );
+    }
 }

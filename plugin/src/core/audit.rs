@@ -107,19 +107,6 @@ impl Written {
     }
 }
 
-/// Storage keys: one per entry, ordered by sequence, and the next sequence.
-pub fn entry_key(webinar: &str, sequence: u64) -> String {
-    format!("audit/{webinar}/{sequence:016}")
-}
-
-pub fn prefix(webinar: &str) -> String {
-    format!("audit/{webinar}/")
-}
-
-pub fn next_key(webinar: &str) -> String {
-    format!("audit-next/{webinar}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,21 +128,5 @@ mod tests {
             written.describe(),
             "1 marketing event, 1 registration, 2 timeline events, 3 contact property updates and 1 call with the recording"
         );
-    }
-
-    #[test]
-    fn entry_keys_sort_by_sequence_and_stay_inside_the_webinars_prefix() {
-        let mut keys = vec![entry_key("1", 10), entry_key("1", 9), entry_key("1", 100)];
-        keys.sort();
-        assert_eq!(
-            keys,
-            [entry_key("1", 9), entry_key("1", 10), entry_key("1", 100)]
-        );
-        assert!(keys.iter().all(|k| k.starts_with(&prefix("1"))));
-        assert!(
-            !entry_key("12", 0).starts_with(&prefix("1")),
-            "webinar 12 is not in webinar 1's log"
-        );
-        assert!(!next_key("1").starts_with(&prefix("1")));
     }
 }

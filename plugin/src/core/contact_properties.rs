@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::definitions;
+
 /// What the plugin knows of one contact at one webinar.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WebinarRecord {
@@ -59,6 +61,49 @@ pub fn compute(records: &[WebinarRecord]) -> ContactProperties {
     }
 }
 
+/// The writes R12 asks of a contact now: the four properties from its
+/// records, and the registrant's name on a contact the plugin created
+/// (`new_name`, once), keeping only the values that differ from what was
+/// last `written`.
+pub fn updates(
+    records: &[WebinarRecord],
+    new_name: Option<(&str, &str)>,
+    written: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let computed = compute(records);
+    let mut values = BTreeMap::from([
+        (
+            definitions::TOTAL_REGISTRATIONS.to_owned(),
+            computed.total_registrations.to_string(),
+        ),
+        (
+            definitions::TOTAL_ATTENDED.to_owned(),
+            computed.total_attended.to_string(),
+        ),
+        (
+            definitions::AVERAGE_ATTENDANCE_PERCENTAGE.to_owned(),
+            computed
+                .average_attendance_percentage
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            definitions::LAST_REGISTERED_WEBINAR.to_owned(),
+            computed.last_registered_webinar.unwrap_or_default(),
+        ),
+    ]);
+    if let Some((first, last)) = new_name {
+        values.insert(FIRST_NAME.into(), first.to_owned());
+        values.insert(LAST_NAME.into(), last.to_owned());
+    }
+    values.retain(|name, value| written.get(name) != Some(value));
+    values
+}
+
+/// The CRM's own name properties, set on contacts the plugin created (R7).
+pub const FIRST_NAME: &str = "firstname";
+pub const LAST_NAME: &str = "lastname";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +155,33 @@ mod tests {
             Some("https://us06web.zoom.us/w/1")
         );
         assert_eq!(p.average_attendance_percentage, None);
+    }
+
+    #[test]
+    fn r12_updates_hold_only_what_changed_since_the_last_write() {
+        let records = [record("1", Some(1), Some(50.0)), record("2", Some(2), None)];
+        let first = updates(&records, Some(("Ada", "Lovelace")), &BTreeMap::new());
+        assert_eq!(first[definitions::TOTAL_REGISTRATIONS], "2");
+        assert_eq!(first[definitions::TOTAL_ATTENDED], "1");
+        assert_eq!(first[definitions::AVERAGE_ATTENDANCE_PERCENTAGE], "50");
+        assert_eq!(first[FIRST_NAME], "Ada");
+        // Written, then nothing new: nothing to write.
+        assert!(updates(&records, None, &first).is_empty());
+        let more = [
+            records[0].clone(),
+            records[1].clone(),
+            record("3", Some(3), Some(100.0)),
+        ];
+        let changed = updates(&more, None, &first);
+        let names: Vec<&str> = changed.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                definitions::AVERAGE_ATTENDANCE_PERCENTAGE,
+                definitions::LAST_REGISTERED_WEBINAR,
+                definitions::TOTAL_ATTENDED,
+                definitions::TOTAL_REGISTRATIONS,
+            ]
+        );
     }
 }

@@ -206,7 +206,7 @@ pub struct AuditNote {
 }
 
 /// Everything one sync of one webinar writes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Plan {
     pub webinar: String,
     pub contacts: Vec<ContactUpsert>,

@@ -1,9 +1,12 @@
 //! Answering webhook deliveries (R29).
 //!
 //! Every delivery gets an HTTP answer with a reason: a forged or stale one
-//! is refused with 401, a malformed one with 400. Zoom retries only answers
-//! of 500 and above, so an event we cannot handle yet is answered 501: it is
-//! retried later instead of acknowledged and lost.
+//! is refused with 401, a malformed one with 400, one too large with 413.
+//! A signed event the plugin does not sync (`meeting.started`, say) is
+//! acknowledged with 200 and `"status": "ignored"`: a 5xx would only have
+//! Zoom deliver again an event the plugin has no use for. A delivery the
+//! plugin could not record (storage failed, or the secret is not yet
+//! configured) is answered 503, which Zoom retries, so nothing is lost.
 
 use serde::Deserialize;
 use serde_json::json;

@@ -4,7 +4,9 @@
 //! writes it to the CRM the same way (R7-R12).
 
 use super::crm::CrmClient;
-use super::intake::{self, DELETED_PREFIX};
+use super::intake;
+use super::ports::Contacts as _;
+use super::schema;
 use super::sync::Env;
 use super::zoom::ZoomClient;
 use super::zoom::registration::{Approval, RegistrationTerms};
@@ -30,12 +32,6 @@ pub struct Execution {
     pub action_id: String,
     pub contact_id: String,
     pub webinar: Option<WebinarInput>,
-}
-
-/// The registration this action made for a person, so a repeated execution
-/// does not register twice; a cancellation lifts it (see `intake`).
-pub fn registration_key(webinar: &str, email: &str) -> String {
-    format!("action/{webinar}/{email}")
 }
 
 fn unavailable(e: PluginError) -> Refusal {
@@ -82,7 +78,7 @@ pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Re
 
     // A repeated execution answers what the first one got, without asking
     // Zoom again (Zoom counts every call toward its daily cap of 3).
-    let key = registration_key(&webinar, &person.email);
+    let key = schema::action_registration(&webinar, &person.email);
     if let Some(done) = load::<Registered>(env.store, &key).map_err(unavailable)? {
         return Ok(done);
     }
@@ -183,7 +179,7 @@ fn may_register(
     };
     if env
         .store
-        .get(&format!("{DELETED_PREFIX}{email}"))
+        .get(&schema::deleted_contact(email))
         .map_err(unavailable)?
         .is_some()
     {
@@ -192,7 +188,7 @@ fn may_register(
     let email = action::contact_email(email, &directory)?;
 
     // Known from the ended webhook or a reconcile; Zoom's own refusal covers the rest.
-    let ran = load::<crate::core::plan::Webinar>(env.store, &super::sync::meta_key(webinar))
+    let ran = load::<crate::core::plan::Webinar>(env.store, &schema::webinar_meta(webinar))
         .map_err(unavailable)?
         .and_then(|w| w.ran);
     let webinar = webinar.to_owned();

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::action::{Execution, WebinarInput, add_contact_to_webinar};
+use super::all_keys;
 use super::crm::CrmClient;
-use super::intake::all_keys;
+use super::schema::{self, BLOCKED_ACTIONS_PREFIX};
 use super::sync::Env;
 use super::{PluginError, load, save};
 use crate::core::action::Refusal;
@@ -19,15 +20,9 @@ use crate::core::crm_action::{
 };
 use crate::core::definitions::ADD_CONTACT_TO_WEBINAR;
 
-const BLOCKED_PREFIX: &str = "action/blocked/";
-
 /// The first retry waits a minute, each next one twice as long, at most an hour.
 const FIRST_RETRY_MS: i64 = 60 * 1000;
 const LONGEST_RETRY_MS: i64 = 60 * 60 * 1000;
-
-fn blocked_key(callback_id: &str) -> String {
-    format!("{BLOCKED_PREFIX}{callback_id}")
-}
 
 /// An execution HubSpot holds at the action's step until its callback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,7 +87,11 @@ pub fn run(env: &Env<'_>, request: &ActionRequest) -> Outcome {
         next_attempt_ms: env.now_ms + FIRST_RETRY_MS,
         completion: None,
     };
-    match save(env.store, &blocked_key(&request.callback_id), &blocked) {
+    match save(
+        env.store,
+        &schema::blocked_action(&request.callback_id),
+        &blocked,
+    ) {
         Ok(()) => Outcome::Blocked,
         // Not kept, so not blocked: HubSpot's own retry is the safe way.
         Err(_) => outcome(result),
@@ -114,13 +113,13 @@ pub struct Resumed {
 /// moved the contact on by then).
 pub fn resume(env: &Env<'_>) -> Result<Resumed, PluginError> {
     let mut resumed = Resumed::default();
-    let keys = all_keys(env.store, BLOCKED_PREFIX)?;
+    let keys = all_keys(env.store, BLOCKED_ACTIONS_PREFIX)?;
     if keys.is_empty() {
         return Ok(resumed);
     }
     let crm = CrmClient::connect(env.http, env.config)?;
     for key in keys {
-        let callback_id = &key[BLOCKED_PREFIX.len()..];
+        let callback_id = &key[BLOCKED_ACTIONS_PREFIX.len()..];
         let Some(mut blocked) = load::<Blocked>(env.store, &key)? else {
             continue;
         };
@@ -315,7 +314,12 @@ mod tests {
             body["outputFields"]["join_url"],
             "https://zoom.us/w/87?tk=1"
         );
-        assert!(store.get(&blocked_key("ap-102-4")).unwrap().is_none());
+        assert!(
+            store
+                .get(&schema::blocked_action("ap-102-4"))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -345,7 +349,12 @@ mod tests {
         let resumed = resume(&env(&services, &store, NOW + BLOCK_EXPIRATION_MS)).unwrap();
         assert_eq!(resumed.completed, 0);
         assert!(resumed.notes[0].contains("expired"), "{:?}", resumed.notes);
-        assert!(store.get(&blocked_key("ap-102-4")).unwrap().is_none());
+        assert!(
+            store
+                .get(&schema::blocked_action("ap-102-4"))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The per-webinar audit log (R19): append-only entries in storage.
 
-use super::{PluginError, Store, load, save};
-use crate::core::audit::{self, AuditEntry, AuditKind};
+use super::{PluginError, Store, load, save, schema};
+use crate::core::audit::{AuditEntry, AuditKind};
 use crate::core::settings;
 
 /// The largest page `read` returns.
@@ -17,7 +17,7 @@ pub fn append(
     message: &str,
     records: Vec<String>,
 ) -> Result<u64, PluginError> {
-    let counter = audit::next_key(webinar);
+    let counter = schema::audit_next(webinar);
     let sequence = loop {
         let current = store.get(&counter)?;
         let next: u64 = current
@@ -40,20 +40,20 @@ pub fn append(
         message: message.to_owned(),
         records,
     };
-    save(store, &audit::entry_key(webinar, sequence), &entry)?;
+    save(store, &schema::audit_entry(webinar, sequence), &entry)?;
     Ok(sequence)
 }
 
 /// The webinar's latest entry, if any.
 pub fn last(store: &dyn Store, webinar: &str) -> Result<Option<AuditEntry>, PluginError> {
     let next: u64 = store
-        .get(&audit::next_key(webinar))?
+        .get(&schema::audit_next(webinar))?
         .as_deref()
         .and_then(|b| std::str::from_utf8(b).ok())
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     match next.checked_sub(1) {
-        Some(sequence) => load(store, &audit::entry_key(webinar, sequence)),
+        Some(sequence) => load(store, &schema::audit_entry(webinar, sequence)),
         None => Ok(None),
     }
 }
@@ -69,8 +69,8 @@ pub fn read(
     let limit = limit.clamp(1, MAX_PAGE);
     let cursor = start
         .checked_sub(1)
-        .map(|before| audit::entry_key(webinar, before));
-    let (keys, more) = store.list_keys(&audit::prefix(webinar), cursor.as_deref(), limit)?;
+        .map(|before| schema::audit_entry(webinar, before));
+    let (keys, more) = store.list_keys(&schema::audit_prefix(webinar), cursor.as_deref(), limit)?;
     let mut entries = Vec::with_capacity(keys.len());
     for key in &keys {
         if let Some(entry) = load::<AuditEntry>(store, key)? {

@@ -8,11 +8,10 @@ mod contacts;
 mod marketing;
 pub mod workflow_action;
 
-pub use contacts::{Refused, UpsertedContact};
-
 use serde_json::json;
 
 use super::http::{Headers, HttpClient, Method, Patience, Request, Response};
+use super::ports::{Crm, Refused};
 use super::{Config, PluginError, keys, required};
 use crate::core::definitions::{PropertyDefinition, PropertyGroup, PropertyType};
 
@@ -179,14 +178,14 @@ pub const BATCH_SIZE: usize = 100;
 /// (echoed in the result) or by a unique property; an error by its
 /// `context` or, without one, its message.
 #[derive(Debug, Default)]
-pub struct BatchAnswer {
-    pub results: Vec<serde_json::Value>,
-    pub errors: Vec<serde_json::Value>,
+struct BatchAnswer {
+    results: Vec<serde_json::Value>,
+    errors: Vec<serde_json::Value>,
 }
 
 impl BatchAnswer {
     /// The ids or emails an error's `context` names.
-    pub fn error_subjects(error: &serde_json::Value) -> Vec<String> {
+    fn error_subjects(error: &serde_json::Value) -> Vec<String> {
         let Some(context) = error.get("context").and_then(|c| c.as_object()) else {
             return Vec::new();
         };
@@ -205,11 +204,25 @@ impl BatchAnswer {
             .unwrap_or("refused")
     }
 
+    /// [`failed`](Self::failed) as the port says it.
+    fn refused<'i>(&self, identities: impl IntoIterator<Item = &'i str>) -> Refused {
+        Refused(self.failed(identities))
+    }
+
+    /// The first error's reason (errors are sorted: the same whatever
+    /// order the CRM answered in).
+    fn first_message(&self) -> String {
+        self.errors
+            .first()
+            .map_or("no reason given", Self::message)
+            .to_owned()
+    }
+
     /// Which of `identities` (what the inputs are known by: emails, ids,
     /// trace ids) the errors name, each with the CRM's reason: by an
     /// error's `context`, or for an error without one by its message naming
     /// the identity as a whole word. Case-insensitive: emails are.
-    pub fn failed<'i>(
+    fn failed<'i>(
         &self,
         identities: impl IntoIterator<Item = &'i str>,
     ) -> std::collections::BTreeMap<String, String> {
@@ -217,7 +230,7 @@ impl BatchAnswer {
     }
 
     /// [`failed`](Self::failed), counting only the errors `counts` keeps.
-    pub fn failed_where<'i>(
+    fn failed_where<'i>(
         &self,
         identities: impl IntoIterator<Item = &'i str>,
         counts: impl Fn(&serde_json::Value) -> bool,
@@ -254,7 +267,7 @@ impl BatchAnswer {
     /// The trace ids of `inputs` (trace id, value of `property`) that a
     /// result answers: by its echoed `objectWriteTraceId`, or by its
     /// `property` (a unique one, e.g. the calls' key), case-insensitively.
-    pub fn answered<'i>(
+    fn answered<'i>(
         &self,
         inputs: impl IntoIterator<Item = (&'i str, &'i str)>,
         property: &str,
@@ -377,13 +390,8 @@ impl CrmClient<'_> {
         }
     }
 
-    /// Requests sent again so far (5xx, no answer, rate limits).
-    pub fn retries(&self) -> u32 {
-        self.patience.retries()
-    }
-
     /// One batch call of at most 100 inputs; its per-item errors.
-    pub fn batch(
+    fn batch(
         &self,
         path: &str,
         body: serde_json::Value,
@@ -394,7 +402,7 @@ impl CrmClient<'_> {
     }
 
     /// One batch call whose results the caller reads too.
-    pub fn batch_with_results(
+    fn batch_with_results(
         &self,
         path: &str,
         body: serde_json::Value,
@@ -491,9 +499,11 @@ impl CrmClient<'_> {
             .sort_by_cached_key(|e| (BatchAnswer::message(e).to_owned(), e["context"].to_string()));
         Ok(answer)
     }
+}
 
+impl Crm for CrmClient<'_> {
     /// The emails of the CRM's users (owners), lowercase (R17).
-    pub fn owner_emails(&self) -> Result<Vec<String>, PluginError> {
+    fn owner_emails(&self) -> Result<Vec<String>, PluginError> {
         let mut emails = Vec::new();
         self.each_page(
             "listing the CRM's users",
@@ -511,6 +521,10 @@ impl CrmClient<'_> {
             },
         )?;
         Ok(emails)
+    }
+
+    fn retries(&self) -> u32 {
+        self.patience.retries()
     }
 }
 

@@ -256,7 +256,7 @@ mod tests {
         assert!(first.already_present.is_empty());
         assert_eq!(
             store
-                .get(&activity::event_template_key("webinar-attendance"))
+                .get(&crate::shell::schema::event_template("webinar-attendance"))
                 .unwrap()
                 .as_deref(),
             Some(&b"7"[..])
@@ -268,7 +268,9 @@ mod tests {
         // The second run found the templates by name and kept their CRM ids.
         assert_eq!(
             store
-                .get(&activity::event_template_key("webinar-registration"))
+                .get(&crate::shell::schema::event_template(
+                    "webinar-registration"
+                ))
                 .unwrap()
                 .as_deref(),
             Some(&b"100"[..])

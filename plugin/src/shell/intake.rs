@@ -4,27 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::schema;
 use super::{PluginError, Store, decode, encode, load, save};
 use crate::core::intake::{Fact, Intake};
 use crate::core::webhook::{ContactEvent, Recorded};
-
-/// A webinar's facts live under this prefix.
-pub fn inbox_prefix(webinar: &str) -> String {
-    format!("inbox/{webinar}/")
-}
-
-pub const PENDING_PREFIX: &str = "pending/";
-pub const KNOWN_PREFIX: &str = "known/";
-pub const DELETED_PREFIX: &str = "crm/deleted/";
-
-pub fn pending_key(webinar: &str) -> String {
-    format!("{PENDING_PREFIX}{webinar}")
-}
-
-/// The email of a CRM contact id, for the CRM's deletion webhooks.
-pub fn contact_email_key(contact_id: &str) -> String {
-    format!("crm/id/{contact_id}")
-}
 
 /// Work `tick` owes a webinar.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -92,7 +75,7 @@ fn change_pending(
     create: bool,
     change: impl Fn(&mut Pending),
 ) -> Result<Option<Pending>, PluginError> {
-    let key = pending_key(webinar);
+    let key = schema::pending(webinar);
     loop {
         let current = store.get(&key)?;
         let mut pending: Pending = match &current {
@@ -110,24 +93,24 @@ fn change_pending(
 /// Removes a webinar's pending mark if it is still the one `seen`; a mark
 /// made since stays, for the facts it brought. Says whether it was removed.
 pub fn clear_pending(store: &dyn Store, webinar: &str, seen: &[u8]) -> Result<bool, PluginError> {
-    store.compare_and_swap(&pending_key(webinar), Some(seen), None)
+    store.compare_and_swap(&schema::pending(webinar), Some(seen), None)
 }
 
 /// Stores a verified Zoom fact once.
 pub fn record_zoom(store: &dyn Store, intake: &Intake) -> Result<Recorded, PluginError> {
     let webinar = intake.fact.webinar().to_owned();
-    let key = format!("{}{}", inbox_prefix(&webinar), fingerprint(&intake.key));
+    let key = schema::inbox_fact(&webinar, &fingerprint(&intake.key));
     let bytes = serde_json::to_vec(&intake.fact)
         .map_err(|e| PluginError::Storage(format!("cannot encode a fact: {e}")))?;
     if !store.compare_and_swap(&key, None, Some(&bytes))? {
         return Ok(Recorded::Duplicate);
     }
-    store.set(&format!("{KNOWN_PREFIX}{webinar}"), b"1")?;
+    store.set(&schema::known(&webinar), b"1")?;
     // A cancelled or denied registration may be made again by the workflow action.
     if let Fact::Registration { registrant, .. } = &intake.fact
         && matches!(registrant.status.as_str(), "cancelled" | "denied")
     {
-        store.delete(&super::action::registration_key(
+        store.delete(&schema::action_registration(
             &webinar,
             &registrant.email.to_ascii_lowercase(),
         ))?;
@@ -143,7 +126,7 @@ pub fn record_zoom(store: &dyn Store, intake: &Intake) -> Result<Recorded, Plugi
 
 /// Every fact stored for a webinar.
 pub fn facts(store: &dyn Store, webinar: &str) -> Result<Vec<Fact>, PluginError> {
-    let prefix = inbox_prefix(webinar);
+    let prefix = schema::inbox_prefix(webinar);
     let mut facts = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -160,20 +143,6 @@ pub fn facts(store: &dyn Store, webinar: &str) -> Result<Vec<Fact>, PluginError>
     }
 }
 
-/// Every key under `prefix`.
-pub fn all_keys(store: &dyn Store, prefix: &str) -> Result<Vec<String>, PluginError> {
-    let mut all = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let (keys, next) = store.list_keys(prefix, cursor.as_deref(), 1000)?;
-        all.extend(keys);
-        match next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(all),
-        }
-    }
-}
-
 /// A deleted contact is remembered by email, so the plugin never re-creates
 /// it (R18); a restore lifts that. A contact the plugin never resolved has
 /// no email here: it was not the plugin's to re-create.
@@ -183,22 +152,22 @@ pub fn record_crm(store: &dyn Store, event: &ContactEvent) -> Result<(), PluginE
             contact_id,
             privacy,
         } => {
-            if let Some(email) = load::<String>(store, &contact_email_key(contact_id))? {
+            if let Some(email) = load::<String>(store, &schema::contact_email(contact_id))? {
                 let why = if *privacy {
                     "privacy-deletion"
                 } else {
                     "deletion"
                 };
-                save(store, &format!("{DELETED_PREFIX}{email}"), &why)?;
+                save(store, &schema::deleted_contact(&email), &why)?;
                 if *privacy {
                     // What the plugin kept about the person goes with them.
-                    store.delete(&format!("person/{email}"))?;
+                    store.delete(&schema::person(&email))?;
                 }
             }
         }
         ContactEvent::Restored { contact_id } => {
-            if let Some(email) = load::<String>(store, &contact_email_key(contact_id))? {
-                store.delete(&format!("{DELETED_PREFIX}{email}"))?;
+            if let Some(email) = load::<String>(store, &schema::contact_email(contact_id))? {
+                store.delete(&schema::deleted_contact(&email))?;
             }
         }
     }

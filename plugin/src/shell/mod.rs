@@ -1,7 +1,9 @@
-//! The shell: ports to the outside (HTTP, config) and the typed Zoom and
-//! CRM clients that speak through them. No bindings here either: the
-//! component's adapters implement the ports in `edge`, tests implement them
-//! in memory.
+//! The shell: ports to the outside (storage, config, HTTP; Zoom and the CRM
+//! in `ports`), the adapters that speak Zoom's and HubSpot's wire formats
+//! (`zoom`, `crm`), and the flows that use them (`intake`, `sync`,
+//! `action`, `install`). No bindings here: `edge` implements storage,
+//! config and HTTP over the WIT imports; tests implement every port in
+//! memory.
 
 pub mod action;
 pub mod action_callbacks;
@@ -11,6 +13,8 @@ pub mod error;
 pub mod http;
 pub mod install;
 pub mod intake;
+pub mod ports;
+pub mod schema;
 pub mod settings;
 pub mod sync;
 pub mod zoom;
@@ -46,6 +50,20 @@ pub trait Store {
     /// Sets (or, with none, deletes) every key, all or none: one host
     /// transaction instead of one per key.
     fn write_batch(&self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), PluginError>;
+}
+
+/// Every key under `prefix`.
+pub fn all_keys(store: &dyn Store, prefix: &str) -> Result<Vec<String>, PluginError> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let (keys, next) = store.list_keys(prefix, cursor.as_deref(), 1000)?;
+        all.extend(keys);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
 }
 
 /// A stored JSON value, or none.

@@ -1,17 +1,7 @@
 //! The `settings` export: settings kept in storage, checked by the core's rules.
 
-use super::{PluginError, Store, load, save};
+use super::{PluginError, Store, load, save, schema};
 use crate::core::settings::{self, GlobalSettings, SettingsError, UserSettings, WebinarSettings};
-
-const GLOBAL_KEY: &str = "settings/global";
-
-fn user_key(email: &str) -> String {
-    format!("settings/user/{email}")
-}
-
-fn webinar_key(webinar: &str) -> String {
-    format!("settings/webinar/{webinar}")
-}
 
 impl From<SettingsError> for PluginError {
     fn from(e: SettingsError) -> Self {
@@ -20,32 +10,35 @@ impl From<SettingsError> for PluginError {
 }
 
 pub fn global(store: &dyn Store) -> Result<GlobalSettings, PluginError> {
-    Ok(load(store, GLOBAL_KEY)?.unwrap_or_default())
+    Ok(load(store, schema::GLOBAL_SETTINGS)?.unwrap_or_default())
 }
 
 pub fn set_global(store: &dyn Store, new: &GlobalSettings) -> Result<GlobalSettings, PluginError> {
     let checked = settings::check_global(new)?;
-    save(store, GLOBAL_KEY, &checked)?;
+    save(store, schema::GLOBAL_SETTINGS, &checked)?;
     Ok(checked)
 }
 
 pub fn user(store: &dyn Store, email: &str) -> Result<UserSettings, PluginError> {
     let email = settings::normalize_email(email)?;
-    Ok(load(store, &user_key(&email))?.unwrap_or_else(|| UserSettings::defaults_for(&email)))
+    Ok(load(store, &schema::user_settings(&email))?
+        .unwrap_or_else(|| UserSettings::defaults_for(&email)))
 }
 
 pub fn set_user(store: &dyn Store, new: &UserSettings) -> Result<UserSettings, PluginError> {
     let checked = settings::check_user(new)?;
-    save(store, &user_key(&checked.user), &checked)?;
+    save(store, &schema::user_settings(&checked.user), &checked)?;
     Ok(checked)
 }
 
 pub fn webinar(store: &dyn Store, webinar: &str) -> Result<WebinarSettings, PluginError> {
     let id = settings::webinar_id(webinar)?;
-    Ok(load(store, &webinar_key(id))?.unwrap_or(WebinarSettings {
-        webinar: id.to_owned(),
-        sync_enabled: None,
-    }))
+    Ok(
+        load(store, &schema::webinar_settings(id))?.unwrap_or(WebinarSettings {
+            webinar: id.to_owned(),
+            sync_enabled: None,
+        }),
+    )
 }
 
 pub fn set_webinar(
@@ -53,7 +46,7 @@ pub fn set_webinar(
     new: &WebinarSettings,
 ) -> Result<WebinarSettings, PluginError> {
     let checked = settings::check_webinar(&global(store)?, new)?;
-    save(store, &webinar_key(&checked.webinar), &checked)?;
+    save(store, &schema::webinar_settings(&checked.webinar), &checked)?;
     Ok(checked)
 }
 

@@ -10,6 +10,7 @@ mod activity_events;
 mod api_conformance;
 mod chaos;
 mod contract;
+mod contract_versions;
 mod crm_batches;
 mod crm_contract;
 mod fake_server;

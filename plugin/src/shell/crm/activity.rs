@@ -27,7 +27,8 @@ use crate::core::definitions::{self, PropertyType, TimelineEventType};
 use crate::core::plan::TimelineEvent;
 use crate::core::time::rfc3339;
 use crate::shell::http::{Method, Request, Response};
-use crate::shell::{Config, PluginError, Store, keys, load, save};
+use crate::shell::ports::{Activity, Refused};
+use crate::shell::{Config, PluginError, Store, keys, load, save, schema};
 
 /// Which API activity events go through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,25 +78,16 @@ pub struct Setup {
     pub not_written: Option<String>,
 }
 
-/// Where the [`Setup`] is stored.
-pub const SETUP_KEY: &str = "crm/activity-events";
-
-/// Where an install before activity backends kept a template's id (still
-/// written for the timeline backend, and read when no [`Setup`] is stored).
-pub fn event_template_key(event_id: &str) -> String {
-    format!("crm/event-template/{event_id}")
-}
-
 impl Setup {
     /// The stored setup; an install from before backends existed used the
     /// timeline and kept only the template ids.
     pub fn load(store: &dyn Store) -> Result<Self, PluginError> {
-        if let Some(setup) = load::<Setup>(store, SETUP_KEY)? {
+        if let Some(setup) = load::<Setup>(store, schema::ACTIVITY_SETUP)? {
             return Ok(setup);
         }
         let mut ids = BTreeMap::new();
         for event in definitions::timeline_event_types() {
-            if let Some(id) = store.get(&event_template_key(event.id))? {
+            if let Some(id) = store.get(&schema::event_template(event.id))? {
                 ids.insert(
                     event.id.to_owned(),
                     String::from_utf8_lossy(&id).into_owned(),
@@ -168,7 +160,7 @@ pub fn install(
             }
         }
     };
-    save(store, SETUP_KEY, &setup)?;
+    save(store, schema::ACTIVITY_SETUP, &setup)?;
     Ok(installed)
 }
 
@@ -247,7 +239,7 @@ fn timeline_templates(
             }
         };
         let (Created::New(id) | Created::AlreadyExists(id)) = &outcome;
-        store.set(&event_template_key(event.id), id.as_bytes())?;
+        store.set(&schema::event_template(event.id), id.as_bytes())?;
         ids.insert(event.id.to_owned(), id.clone());
         installed
             .outcomes
@@ -527,73 +519,6 @@ impl CrmClient<'_> {
         }
     }
 
-    /// Writes one batch (at most 100) of activity events, each with its
-    /// contact id, through the set-up backend. Returns the events the CRM
-    /// refused, by id, with its reason; one written before is not refused
-    /// (timeline: `CONFLICT` on its id; custom events: its `uuid`).
-    pub fn write_activity(
-        &self,
-        setup: &Setup,
-        chunk: &[(&TimelineEvent, String)],
-    ) -> Result<BTreeMap<String, String>, PluginError> {
-        let id_of = |t: &TimelineEvent| {
-            setup.ids.get(t.event_type).cloned().ok_or_else(|| {
-                PluginError::NotInstalled(format!(
-                    "the activity event {} is not set up in the CRM: run install",
-                    t.event_type
-                ))
-            })
-        };
-        match setup.backend {
-            Backend::Off => Ok(BTreeMap::new()),
-            Backend::Timeline => {
-                let mut inputs = Vec::with_capacity(chunk.len());
-                for (t, contact) in chunk {
-                    inputs.push(json!({
-                        "eventTemplateId": id_of(t)?,
-                        "id": t.id,
-                        "objectId": contact,
-                        "tokens": t.tokens,
-                        "timestamp": rfc3339(t.timestamp_ms),
-                    }));
-                }
-                let answer = self.batch(
-                    "/crm/v3/timeline/events/batch/create",
-                    json!({}),
-                    inputs,
-                    "creating timeline events",
-                )?;
-                // CONFLICT: written before (by an earlier, interrupted run).
-                Ok(
-                    answer.failed_where(chunk.iter().map(|(t, _)| t.id.as_str()), |error| {
-                        error.get("category").and_then(Value::as_str) != Some("CONFLICT")
-                    }),
-                )
-            }
-            Backend::CustomEvents => {
-                let mut open: Vec<(String, Value)> = Vec::with_capacity(chunk.len());
-                for (t, contact) in chunk {
-                    let properties: serde_json::Map<String, Value> = t
-                        .tokens
-                        .iter()
-                        .map(|(name, value)| (name.to_owned(), Value::String(value.to_owned())))
-                        .collect();
-                    open.push((
-                        t.id.clone(),
-                        json!({
-                            "eventName": id_of(t)?,
-                            "objectId": contact,
-                            "occurredAt": rfc3339(t.timestamp_ms),
-                            "uuid": occurrence_uuid(&t.id),
-                            "properties": properties,
-                        }),
-                    ));
-                }
-                self.send_occurrences(open)
-            }
-        }
-    }
-
     /// Sends occurrences in one batch. A 400 refuses the whole batch and
     /// names the input at fault (`context.index`): that one is refused,
     /// the rest sent again; a 400 that names none refuses them all.
@@ -650,3 +575,71 @@ impl CrmClient<'_> {
 
 #[cfg(test)]
 mod tests;
+
+impl Activity for CrmClient<'_> {
+    /// Writes one batch (at most 100) of activity events, each with its
+    /// contact id, through the set-up backend. Returns the events the CRM
+    /// refused, by id, with its reason; one written before is not refused
+    /// (timeline: `CONFLICT` on its id; custom events: its `uuid`).
+    fn write_activity(
+        &self,
+        setup: &Setup,
+        chunk: &[(&TimelineEvent, String)],
+    ) -> Result<Refused, PluginError> {
+        let id_of = |t: &TimelineEvent| {
+            setup.ids.get(t.event_type).cloned().ok_or_else(|| {
+                PluginError::NotInstalled(format!(
+                    "the activity event {} is not set up in the CRM: run install",
+                    t.event_type
+                ))
+            })
+        };
+        match setup.backend {
+            Backend::Off => Ok(Refused::default()),
+            Backend::Timeline => {
+                let mut inputs = Vec::with_capacity(chunk.len());
+                for (t, contact) in chunk {
+                    inputs.push(json!({
+                        "eventTemplateId": id_of(t)?,
+                        "id": t.id,
+                        "objectId": contact,
+                        "tokens": t.tokens,
+                        "timestamp": rfc3339(t.timestamp_ms),
+                    }));
+                }
+                let answer = self.batch(
+                    "/crm/v3/timeline/events/batch/create",
+                    json!({}),
+                    inputs,
+                    "creating timeline events",
+                )?;
+                // CONFLICT: written before (by an earlier, interrupted run).
+                Ok(Refused(answer.failed_where(
+                    chunk.iter().map(|(t, _)| t.id.as_str()),
+                    |error| error.get("category").and_then(Value::as_str) != Some("CONFLICT"),
+                )))
+            }
+            Backend::CustomEvents => {
+                let mut open: Vec<(String, Value)> = Vec::with_capacity(chunk.len());
+                for (t, contact) in chunk {
+                    let properties: serde_json::Map<String, Value> = t
+                        .tokens
+                        .iter()
+                        .map(|(name, value)| (name.to_owned(), Value::String(value.to_owned())))
+                        .collect();
+                    open.push((
+                        t.id.clone(),
+                        json!({
+                            "eventName": id_of(t)?,
+                            "objectId": contact,
+                            "occurredAt": rfc3339(t.timestamp_ms),
+                            "uuid": occurrence_uuid(&t.id),
+                            "properties": properties,
+                        }),
+                    ));
+                }
+                self.send_occurrences(open).map(Refused)
+            }
+        }
+    }
+}

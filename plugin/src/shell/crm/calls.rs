@@ -13,34 +13,57 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::{BATCH_SIZE, BatchAnswer, CrmClient, Resend, id_string};
+use super::{BATCH_SIZE, CrmClient, Resend, id_string};
 use crate::core::definitions::{CALL_KEY, call_key_contact};
 use crate::core::recording::Call;
 use crate::shell::PluginError;
+use crate::shell::ports::{Calls, Refused};
 
-impl CrmClient<'_> {
+impl Calls for CrmClient<'_> {
     /// Creates a batch of calls, sent once. Creating a call is not
     /// idempotent in the CRM: a request whose answer did not come, or a
     /// 5xx (which may have made part of the batch), is not sent again
     /// blind; the caller asks [`CrmClient::existing_call_keys`] first. A
     /// 429 made nothing and is waited out.
-    pub fn create_calls(&self, calls: &[&Call]) -> Result<BatchAnswer, PluginError> {
+    ///
+    /// Which calls were made: by the trace id the CRM echoes (the
+    /// contact's id) or the call's key property, never by position; all
+    /// of them when nothing failed.
+    fn create_calls(&self, calls: &[&Call]) -> Result<Refused, PluginError> {
         debug_assert!(calls.len() <= BATCH_SIZE);
         let inputs = calls.iter().map(|call| call_input(call)).collect();
-        self.batch_call(
+        let answer = self.batch_call(
             "/crm/v3/objects/calls/batch/create",
             json!({}),
             inputs,
             "creating call records",
             true,
             Resend::OnlyWhatWasNotApplied,
-        )
+        )?;
+        if answer.errors.is_empty() {
+            return Ok(Refused::default());
+        }
+        let made = answer.answered(
+            calls.iter().map(|c| {
+                let key = c.properties.get(CALL_KEY).map_or("", String::as_str);
+                (c.contact_id.as_str(), key)
+            }),
+            CALL_KEY,
+        );
+        let reason = answer.first_message();
+        Ok(Refused(
+            calls
+                .iter()
+                .filter(|c| !made.contains(&c.contact_id))
+                .map(|c| (c.contact_id.clone(), reason.clone()))
+                .collect(),
+        ))
     }
 
     /// Which of `keys` (at most 100, each `definitions::call_key`) name a
     /// call the CRM holds: the calls associated with each key's contact,
     /// then those calls' key property.
-    pub fn existing_call_keys(&self, keys: &[String]) -> Result<BTreeSet<String>, PluginError> {
+    fn existing_call_keys(&self, keys: &[String]) -> Result<BTreeSet<String>, PluginError> {
         debug_assert!(keys.len() <= BATCH_SIZE);
         let contacts: BTreeSet<&str> = keys.iter().filter_map(|k| call_key_contact(k)).collect();
         let calls = self.associated_calls(contacts.into_iter().collect())?;
@@ -67,7 +90,9 @@ impl CrmClient<'_> {
         }
         Ok(found)
     }
+}
 
+impl CrmClient<'_> {
     /// The ids of the calls associated with `contacts` (at most 100, the
     /// associations batch read's limit), following each contact's own
     /// `paging.next.after` until it has none. A contact with no call comes
@@ -130,6 +155,7 @@ mod tests {
     use super::*;
     use crate::shell::Config;
     use crate::shell::http::{HttpClient, Request, Response, TransportError};
+    use crate::shell::ports::Calls as _;
 
     /// A CRM holding calls `(id, contact, key)`, answering the two reads
     /// as HubSpot does, one association a page so that paging is used.

@@ -5,22 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{BATCH_SIZE, BatchAnswer, CrmClient, Method, id_string};
+use super::{BATCH_SIZE, CrmClient, Method, id_string};
 use crate::shell::PluginError;
-
-/// An email the CRM refused, with its reason.
-pub type Refused = (String, String);
-
-/// A contact as an email upsert found or made it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpsertedContact {
-    /// The email sent.
-    pub email: String,
-    pub id: String,
-    /// The contact's primary email: not `email` when `email` is a secondary one (R17).
-    pub primary_email: String,
-    pub created: bool,
-}
+use crate::shell::ports::{Contacts, Refused, RefusedEmail, UpsertedContact};
 
 /// An upsert answer whose contact has no name at all: named like one the
 /// plugin created. A contact created by a call whose answer was lost comes
@@ -37,11 +24,11 @@ fn unnamed(result: &serde_json::Value) -> bool {
     empty("firstname") && empty("lastname")
 }
 
-impl CrmClient<'_> {
+impl Contacts for CrmClient<'_> {
     /// A contact's properties by id, each a text (a property without a
     /// value is absent); none when the CRM has no such live contact
     /// (deleted or merged away).
-    pub fn contact(
+    fn contact(
         &self,
         id: &str,
         properties: &[&str],
@@ -81,10 +68,7 @@ impl CrmClient<'_> {
     /// contacts, with their ids (R18). Each result is matched to an email
     /// sent by its `email` property (batch read takes no trace id), in
     /// whatever order the CRM answers.
-    pub fn archived_contacts(
-        &self,
-        emails: &[String],
-    ) -> Result<Vec<(String, String)>, PluginError> {
+    fn archived_contacts(&self, emails: &[String]) -> Result<Vec<(String, String)>, PluginError> {
         let inputs = emails.iter().map(|e| json!({ "id": e })).collect();
         let answer = self.batch_with_results(
             "/crm/v3/objects/contacts/batch/read?archived=true",
@@ -123,10 +107,10 @@ impl CrmClient<'_> {
     /// error: guessing would write one person's registration to another's
     /// contact, and an email taken for a secondary one would be left out
     /// (a reordered answer once dropped 304 of 305 contacts that way).
-    pub fn upsert_emails(
+    fn upsert_emails(
         &self,
         emails: &[String],
-    ) -> Result<(Vec<UpsertedContact>, Vec<Refused>), PluginError> {
+    ) -> Result<(Vec<UpsertedContact>, Vec<RefusedEmail>), PluginError> {
         let inputs = emails
             .iter()
             .map(|e| json!({ "id": e, "idProperty": "email", "objectWriteTraceId": e, "properties": {} }))
@@ -138,7 +122,7 @@ impl CrmClient<'_> {
             "finding or creating contacts",
         )?;
         let failed = answer.failed(emails.iter().map(String::as_str));
-        let refused: Vec<Refused> = failed
+        let refused: Vec<(String, String)> = failed
             .iter()
             .map(|(email, reason)| (email.to_ascii_lowercase(), reason.clone()))
             .collect();
@@ -201,21 +185,22 @@ impl CrmClient<'_> {
 
     /// Sets the properties of contacts by id (R12), at most 100: what
     /// each batch update failed for, by contact id.
-    pub fn update_contact_properties(
+    fn update_contact_properties(
         &self,
         updates: &[(&str, &BTreeMap<String, String>)],
-    ) -> Result<BatchAnswer, PluginError> {
+    ) -> Result<Refused, PluginError> {
         debug_assert!(updates.len() <= BATCH_SIZE);
         let inputs = updates
             .iter()
             .map(|(id, properties)| json!({ "id": id, "properties": properties }))
             .collect();
-        self.batch(
+        let answer = self.batch(
             "/crm/v3/objects/contacts/batch/update",
             json!({}),
             inputs,
             "updating contact properties",
-        )
+        )?;
+        Ok(answer.refused(updates.iter().map(|(id, _)| *id)))
     }
 }
 
@@ -229,6 +214,7 @@ mod tests {
 
     use super::*;
     use crate::shell::Config;
+    use crate::shell::crm::BatchAnswer;
     use crate::shell::http::{HttpClient, Request, Response, TransportError};
 
     /// A CRM that answers one canned body and keeps the request it got.

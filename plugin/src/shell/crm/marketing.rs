@@ -5,11 +5,12 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::{BATCH_SIZE, BatchAnswer, CrmClient};
+use super::{BATCH_SIZE, CrmClient};
 use crate::core::marketing_event::MarketingEvent;
 use crate::core::plan::{Participation, ParticipationState};
 use crate::core::time::rfc3339;
 use crate::shell::PluginError;
+use crate::shell::ports::{MarketingEvents, Refused};
 
 /// HubSpot's `MarketingEventCreateRequestParams` as the upsert takes it.
 #[derive(Serialize)]
@@ -46,10 +47,10 @@ struct AttendanceTimes {
     left_at: String,
 }
 
-impl CrmClient<'_> {
+impl MarketingEvents for CrmClient<'_> {
     /// Creates or updates the webinar's marketing event (R9) for the
     /// Zoom account `account`.
-    pub fn upsert_marketing_event(
+    fn upsert_marketing_event(
         &self,
         account: &str,
         event: &MarketingEvent,
@@ -78,13 +79,13 @@ impl CrmClient<'_> {
 
     /// Records `participations` (at most 100, all in one `state`) on the
     /// event of `webinar` of `account` (R8, R9); errors name their emails.
-    pub fn record_participations(
+    fn record_participations(
         &self,
         account: &str,
         webinar: &str,
         state: ParticipationState,
         participations: &[&Participation],
-    ) -> Result<BatchAnswer, PluginError> {
+    ) -> Result<Refused, PluginError> {
         debug_assert!(participations.len() <= BATCH_SIZE);
         let inputs = participations
             .iter()
@@ -102,13 +103,14 @@ impl CrmClient<'_> {
             })
             .collect();
         let state = state.word();
-        self.batch(
+        let answer = self.batch(
             &format!(
                 "/marketing/v3/marketing-events/attendance/{webinar}/{state}/email-create?externalAccountId={account}"
             ),
             json!({}),
             inputs,
             "recording attendance on the marketing event",
-        )
+        )?;
+        Ok(answer.refused(participations.iter().map(|p| p.email.as_str())))
     }
 }

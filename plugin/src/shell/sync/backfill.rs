@@ -9,8 +9,10 @@
 
 use std::collections::BTreeSet;
 
-use super::{Env, Mode, PluginError, Report, Run, id_text, intake, run_into, text};
+use super::stops::run_into;
+use super::{Env, Mode, PluginError, Report, Run};
 use crate::core::time::parse_rfc3339;
+use crate::shell::{all_keys, schema};
 
 /// Syncs every webinar of the account (that ended at or after `since`)
 /// and every webinar the plugin has heard of: what was missed while sync
@@ -33,10 +35,10 @@ pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError
             }
         };
         // Upcoming webinars have not ended: their start stands for the end.
-        webinars.extend(listed.iter().filter_map(|w| {
-            let start = parse_rfc3339(&text(w, "start_time")).unwrap_or_default();
-            let wanted = since.is_none_or(|since| start >= since);
-            wanted.then(|| w.get("id").map(id_text)).flatten()
+        webinars.extend(listed.into_iter().filter_map(|w| {
+            let start = w.start_ms.unwrap_or_default();
+            let wanted = since.is_none_or(|since| start >= since) && !w.id.is_empty();
+            wanted.then_some(w.id)
         }));
     }
     // Past webinars: the WIT's `since` is when they ended.
@@ -47,8 +49,8 @@ pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError
         let wanted = since.is_none_or(|since| ended.is_some_and(|e| e >= since));
         (wanted && !w.id.is_empty()).then_some(w.id)
     }));
-    for key in intake::all_keys(env.store, intake::KNOWN_PREFIX)? {
-        webinars.insert(key.trim_start_matches(intake::KNOWN_PREFIX).to_owned());
+    for key in all_keys(env.store, schema::KNOWN_PREFIX)? {
+        webinars.insert(key.trim_start_matches(schema::KNOWN_PREFIX).to_owned());
     }
     for webinar in webinars {
         run_into(&mut total, &mut run, &webinar, Mode::ON_DEMAND)?;

@@ -4,16 +4,16 @@
 
 use super::{Mode, Report, Run, retryable};
 use crate::core::audit::{AuditKind, Record};
-use crate::core::definitions::{CALL_KEY, call_key};
+use crate::core::definitions::call_key;
 use crate::core::intake::RecordingFacts;
 use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::{TimelineEvent, Webinar};
 use crate::core::recording::{
-    self, Call, MAX_TRANSCRIPT_CHARS, PROCESSING_LIMIT_MS, Readiness, Recording, TRANSCRIPT_WAIT_MS,
+    self, Call, MAX_TRANSCRIPT_CHARS, PROCESSING_LIMIT_MS, Readiness, TRANSCRIPT_WAIT_MS,
 };
 use crate::core::settings::{GlobalSettings, UserSettings};
 use crate::shell::crm::BATCH_SIZE;
-use crate::shell::{PluginError, load, save};
+use crate::shell::{PluginError, load, save, schema};
 
 /// (email, contact id) of the contacts whose attendance was written.
 fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
@@ -75,7 +75,7 @@ impl Run<'_> {
             return Ok(None);
         }
 
-        let Some(json) = self.zoom.get(&format!("/meetings/{id}/recordings"))? else {
+        let Some(recording) = self.zoom.recording(id)? else {
             if facts.completed_ms.is_some() || facts.transcript_ms.is_some() {
                 self.note_that(
                     ledger,
@@ -87,7 +87,6 @@ impl Run<'_> {
             }
             return Ok(None);
         };
-        let recording = Recording::from_json(&json);
         let now = self.env.now_ms;
         let first_seen = *ledger.recording.first_seen_ms.get_or_insert(now);
         let (url, transcript_file) = match recording::readiness(&recording) {
@@ -235,9 +234,13 @@ impl Run<'_> {
                 .iter()
                 .map(|c| (c.email.clone(), call_key(webinar, &c.contact_id)))
                 .collect();
-            save(self.env.store, &in_flight_key(webinar), &in_flight)?;
-            let answer = match self.crm.create_calls(&todo) {
-                Ok(answer) => answer,
+            save(
+                self.env.store,
+                &schema::calls_in_flight(webinar),
+                &in_flight,
+            )?;
+            let refused = match self.crm.create_calls(&todo) {
+                Ok(refused) => refused,
                 Err(e) if attempt < 3 && retryable(&e) => {
                     // Made or not, the CRM knows: ask before sending again.
                     self.settle_calls_in_flight(webinar, ledger)?;
@@ -249,33 +252,24 @@ impl Run<'_> {
                 }
                 Err(e) => return Err(e),
             };
-            // Which calls were made: by the trace id the CRM echoes or the
-            // call's key property, never by position; all of them when
-            // nothing failed.
-            let made = answer.answered(
-                todo.iter().map(|c| {
-                    let key = c.properties.get(CALL_KEY).map_or("", String::as_str);
-                    (c.contact_id.as_str(), key)
-                }),
-                CALL_KEY,
-            );
             let mut failed = Vec::new();
             for call in &todo {
-                if made.contains(call.contact_id.as_str()) || answer.errors.is_empty() {
+                if refused.contains(&call.contact_id) {
+                    failed.push(call.email.clone());
+                } else {
                     ledger.mark(&call.email, applied::CALL);
                     report.wrote(Record::Call);
-                } else {
-                    failed.push(call.email.clone());
                 }
             }
             self.save_ledger(webinar, ledger)?;
-            self.env.store.delete(&in_flight_key(webinar))?;
+            self.env.store.delete(&schema::calls_in_flight(webinar))?;
             if !failed.is_empty() {
                 let what = (
                     AuditKind::WebinarDataNotSynced,
                     "call record(s) of the recording were not created",
                 );
-                self.failed_writes(ledger, webinar, report, what, &answer, failed)?;
+                let reason = refused.reason().to_owned();
+                self.failed_writes((ledger, webinar, report), what, &reason, failed)?;
             }
             break;
         }
@@ -289,7 +283,7 @@ impl Run<'_> {
         webinar: &str,
         ledger: &mut Ledger,
     ) -> Result<(), PluginError> {
-        let key = in_flight_key(webinar);
+        let key = schema::calls_in_flight(webinar);
         let Some(in_flight) = load::<Vec<(String, String)>>(self.env.store, &key)? else {
             return Ok(());
         };
@@ -309,10 +303,4 @@ impl Run<'_> {
         }
         self.env.store.delete(&key)
     }
-}
-
-/// Where the keys of a batch of calls being created are kept until the
-/// CRM's answer is saved in the ledger.
-fn in_flight_key(webinar: &str) -> String {
-    format!("calls-in-flight/{webinar}")
 }

@@ -10,15 +10,13 @@
 //! synced. Zoom does not document how long after a webinar its report
 //! appears: the harsher reading is that it may take hours, so a day.
 
-use serde_json::Value;
-
-use super::{Report, Run, meta_key};
+use super::{Report, Run};
 use crate::core::audit::AuditKind;
 use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::{ParticipantRow, Webinar};
-use crate::core::time::parse_rfc3339;
-use crate::shell::zoom::{self, refusal};
-use crate::shell::{PluginError, save};
+use crate::shell::ports::ZoomReport;
+use crate::shell::zoom::refusal;
+use crate::shell::{PluginError, save, schema};
 
 /// How long after a webinar ended its participants report is waited for.
 pub const REPORT_WAIT_MS: i64 = 24 * 3_600_000;
@@ -66,26 +64,16 @@ impl Run<'_> {
         if let Some((Some(start), Some(end))) = ended {
             webinar.ran = Some((start, end));
         } else if reconcile {
-            match self.zoom.report_details(&webinar.id)? {
-                zoom::Report::Ready(report) => {
-                    let time = |name: &str| {
-                        report
-                            .get(name)
-                            .and_then(Value::as_str)
-                            .and_then(parse_rfc3339)
-                    };
-                    if let (Some(start), Some(end)) = (time("start_time"), time("end_time")) {
-                        webinar.ran = Some((start, end));
-                    }
-                }
+            match self.zoom.ran(&webinar.id)? {
+                ZoomReport::Ready(ran) => webinar.ran = ran.or(webinar.ran),
                 // Not made: the webinar has not ended.
-                zoom::Report::NotYet => {}
+                ZoomReport::NotYet => {}
                 // When it ran is known from an earlier sync: kept.
-                zoom::Report::Refused(_) if webinar.ran.is_some() => {}
-                zoom::Report::Refused(why) => refused = Some(why),
+                ZoomReport::Refused(_) if webinar.ran.is_some() => {}
+                ZoomReport::Refused(why) => refused = Some(why),
             }
         }
-        save(self.env.store, &meta_key(&webinar.id), webinar)?;
+        save(self.env.store, &schema::webinar_meta(&webinar.id), webinar)?;
         Ok(refused)
     }
 
@@ -118,12 +106,12 @@ impl Run<'_> {
         let Some((_, end_ms)) = webinar.ran else {
             return Ok(Some(Vec::new()));
         };
-        let answer = self.zoom.participants_report(id)?;
+        let answer = self.zoom.participants(id)?;
         let attended_before = !ledger.people_with(applied::ATTENDED).is_empty();
-        if attended_before && !matches!(answer, zoom::Report::Ready(_)) {
+        if attended_before && !matches!(answer, ZoomReport::Ready(_)) {
             let kept = "the attendance synced from it before is kept and nothing was changed";
             return Err(match &answer {
-                zoom::Report::Refused(why) => PluginError::ZoomRefused(format!(
+                ZoomReport::Refused(why) => PluginError::ZoomRefused(format!(
                     "{}; {kept}",
                     refused_because("participants report", why)
                 )),
@@ -140,8 +128,8 @@ impl Run<'_> {
             });
         }
         match answer {
-            zoom::Report::Ready(rows) => Ok(Some(rows)),
-            zoom::Report::Refused(why) => {
+            ZoomReport::Ready(rows) => Ok(Some(rows)),
+            ZoomReport::Refused(why) => {
                 let message = format!(
                     "Attendance was not synced: {}. Its registrations were synced.",
                     refused_because("participants report", &why)
@@ -149,7 +137,7 @@ impl Run<'_> {
                 self.note_that(ledger, id, kind, message, Vec::new())?;
                 Ok(Some(Vec::new()))
             }
-            zoom::Report::NotYet => match report_retry_at(end_ms, self.env.now_ms) {
+            ZoomReport::NotYet => match report_retry_at(end_ms, self.env.now_ms) {
                 Some(at) => {
                     self.note_that(
                         ledger,

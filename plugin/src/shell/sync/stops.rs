@@ -17,11 +17,12 @@
 //! [`GIVE_UP_AFTER_MS`] is given up, with an audit entry saying so and how
 //! to resume.
 
-use super::{Mode, Report, Run, retry_backoff_s, run_ended, run_one};
+use super::schedule::{retry_backoff_s, run_ended, run_one};
+use super::{Mode, Report, Run};
 use crate::core::audit::AuditKind;
 use crate::core::time::rfc3339;
 use crate::shell::intake::{self, Pending};
-use crate::shell::{PluginError, audit, encode};
+use crate::shell::{PluginError, audit, encode, schema};
 
 /// How long a webinar is tried again while every try fails.
 pub const GIVE_UP_AFTER_MS: i64 = 3 * 86_400_000;
@@ -137,7 +138,7 @@ pub(super) fn stopped(
             Vec::new(),
         )?;
         // A webhook's mark since stays, for the facts it brought.
-        let key = intake::pending_key(webinar);
+        let key = schema::pending(webinar);
         intake::clear_pending(store, webinar, &encode(&key, &written)?)?;
         return Ok(());
     }
@@ -186,7 +187,7 @@ pub(super) fn run_into(
         }
         Err(e) => e,
     };
-    let left = run.env.store.get(&intake::pending_key(webinar))?.is_some();
+    let left = run.env.store.get(&schema::pending(webinar))?.is_some();
     if left {
         total.pending += 1;
     } else {

@@ -1,7 +1,5 @@
 //! The Zoom REST client (Server-to-Server OAuth, REST v2).
 
-use std::collections::BTreeSet;
-
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -9,15 +7,14 @@ use super::http::{
     Headers, HttpClient, Method, Patience, RATE_LIMIT_PAUSE_MS, Request, Response, retry_after_ms,
     send_following_redirects,
 };
-use super::sync::text;
 use super::{Config, PluginError, keys, required};
-use crate::core::plan::ParticipantRow;
-use crate::core::time::parse_rfc3339;
 
 mod past;
+mod reads;
 pub mod refusal;
 pub mod registration;
 pub mod scopes;
+pub mod wire;
 pub use past::{Past, PastWebinar};
 
 pub const OAUTH_TOKEN_URL: &str = "https://zoom.us/oauth/token";
@@ -84,18 +81,15 @@ pub fn fetch_token(http: &dyn HttpClient, config: &dyn Config) -> Result<AccessT
 /// Zoom's largest page for registrants and the participants report (R31).
 pub const PAGE_SIZE: u32 = 300;
 
+/// Zoom's largest page of Zoom Events (`GET /zoom_events/events`).
+pub const EVENTS_PAGE_SIZE: u32 = 300;
+
 /// The stored access token, reused until a minute before it expires.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredToken {
     token: String,
     expires_at_ms: i64,
 }
-
-/// Under `secret/`, which the host seals at rest (issue 19): a copied
-/// state database alone does not hand out the token.
-const TOKEN_KEY: &str = "secret/zoom/token";
-/// Where the token was kept in clear before; removed when a new one is stored.
-const CLEAR_TOKEN_KEY: &str = "zoom/token";
 
 /// Zoom REST v2 for the sync: reads, paged by 300, with the token cached in
 /// storage. A 429 or a 5xx that persists is `ZoomUnavailable`: the caller
@@ -135,7 +129,7 @@ impl<'a> ZoomClient<'a> {
             if let Some(token) = self.token.borrow().clone() {
                 return Ok(token);
             }
-            if let Some(stored) = super::load::<StoredToken>(self.store, TOKEN_KEY)?
+            if let Some(stored) = super::load::<StoredToken>(self.store, super::schema::ZOOM_TOKEN)?
                 && stored.expires_at_ms > self.now_ms + 60_000
             {
                 *self.token.borrow_mut() = Some(stored.token.clone());
@@ -148,8 +142,11 @@ impl<'a> ZoomClient<'a> {
             expires_at_ms: self.now_ms + token.expires_in_s as i64 * 1000,
         };
         self.store.write_batch(vec![
-            (TOKEN_KEY.into(), Some(super::encode(TOKEN_KEY, &stored)?)),
-            (CLEAR_TOKEN_KEY.into(), None),
+            (
+                super::schema::ZOOM_TOKEN.into(),
+                Some(super::encode(super::schema::ZOOM_TOKEN, &stored)?),
+            ),
+            (super::schema::ZOOM_TOKEN_BEFORE_SECRETS.into(), None),
         ])?;
         *self.token.borrow_mut() = Some(token.token.clone());
         Ok(token.token)
@@ -165,36 +162,6 @@ impl<'a> ZoomClient<'a> {
         body: Option<&serde_json::Value>,
     ) -> Result<Response, PluginError> {
         self.call_url(method, &format!("{API_BASE}{path}"), path, body)
-    }
-
-    /// A recording file's content (a transcript); none when Zoom has no such
-    /// file. The account's token goes to Zoom's own hosts only, as the
-    /// Bearer header Zoom documents for downloads with an OAuth token (not
-    /// the `access_token` query parameter, which would carry it into the
-    /// redirect's URL and every log on the way); the storage host Zoom
-    /// redirects to gets the signed URL and no token (R11).
-    ///
-    /// The recording webhook's `download_token` is never used: it expires
-    /// 24 h after the event, and a recording still processing or a sync
-    /// retried later would meet it expired. The account's OAuth token is
-    /// renewed here when Zoom refuses it (401, code 124), and the
-    /// `download_url` comes from `GET /meetings/{id}/recordings` read at
-    /// the time of the download, so there is no expired token to refresh.
-    pub fn download(&self, url: &str) -> Result<Option<Vec<u8>>, PluginError> {
-        let host = url
-            .strip_prefix("https://")
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_default();
-        if host != "zoom.us" && !host.ends_with(".zoom.us") {
-            return Ok(None);
-        }
-        let response = self.call_url(Method::Get, url, "a recording file", None)?;
-        match response.status {
-            200..=299 => Ok(Some(response.body)),
-            404 => Ok(None),
-            400 if zoom_code(&response) == Some(3301) => Ok(None),
-            _ => Err(refusal::error("a recording file", &response)),
-        }
     }
 
     fn call_url(
@@ -259,50 +226,34 @@ impl<'a> ZoomClient<'a> {
         }
     }
 
-    /// Requests sent again so far (5xx, no answer, rate limits).
-    pub fn retries(&self) -> u32 {
-        self.patience.retries()
-    }
-
-    /// When the rate limit that stopped the last call lifts, if Zoom said
-    /// and it is not one to wait out here (the daily limit); taken, so the
-    /// next webinar of a run starts afresh (R32).
-    pub fn take_wait_until_ms(&self) -> Option<i64> {
-        self.wait_until_ms.take()
-    }
-
     /// GET `path` (under /v2); none when Zoom says the object does not exist.
     pub fn get(&self, path: &str) -> Result<Option<serde_json::Value>, PluginError> {
         let response = self.call(Method::Get, path, None)?;
         read_json(path, &response)
     }
 
-    /// Every item of a paged list (R31: pages of 300), each turned into a
-    /// `T` as its page arrives, so only one page of raw JSON is held at a
-    /// time (a 10,000-person webinar's JSON is many times its records);
-    /// none when the listed object does not exist.
-    pub fn all_pages<T>(
+    /// Every item of a paged list (R31: pages of 300), each read as a `T`
+    /// as its page arrives, so only one page of raw JSON is held at a time
+    /// (a 10,000-person webinar's JSON is many times its records); an
+    /// item `T` cannot read is left out. None when the listed object does
+    /// not exist.
+    pub fn all_pages<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         field: &str,
-        mut item: impl FnMut(&serde_json::Value) -> Option<T>,
     ) -> Result<Option<Vec<T>>, PluginError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut items = Vec::new();
         let mut token = String::new();
         loop {
             let url = format!("{path}{separator}page_size={PAGE_SIZE}&next_page_token={token}");
-            let Some(page) = self.get(&url)? else {
+            let Some(mut page) = self.get(&url)? else {
                 return Ok(None);
             };
-            if let Some(list) = page.get(field).and_then(|l| l.as_array()) {
-                items.extend(list.iter().filter_map(&mut item));
+            if let Some(Value::Array(list)) = page.get_mut(field).map(Value::take) {
+                items.extend(list.into_iter().filter_map(|v| T::deserialize(v).ok()));
             }
-            token = page
-                .get("next_page_token")
-                .and_then(|t| t.as_str())
-                .unwrap_or_default()
-                .to_owned();
+            token = next_page_token(&page);
             if token.is_empty() {
                 return Ok(Some(items));
             }
@@ -310,139 +261,12 @@ impl<'a> ZoomClient<'a> {
     }
 }
 
-/// A user's webinars as listed, or why Zoom would not list them.
-pub type Listed = Result<Vec<serde_json::Value>, String>;
-
-/// Zoom's largest page of Zoom Events (`GET /zoom_events/events`).
-pub const EVENTS_PAGE_SIZE: u32 = 300;
-
-impl ZoomClient<'_> {
-    /// The participants report of a webinar that ended, a row per
-    /// join/leave segment (R8), or why Zoom has none: not (yet) made (404,
-    /// code 3001), or refused for good (12702 a year ago, 200 no
-    /// permission, 1010 ...; issue 18).
-    /// `registrant_id` comes only when asked for with
-    /// `include_fields=registrant_id`: it joins a row to its registration
-    /// when the email the person joined with is not the one they
-    /// registered with, or is hidden.
-    /// <https://developers.zoom.us/docs/api/rest/reference/zoom-api/methods/#operation/reportWebinarParticipants>
-    pub fn participants_report(
-        &self,
-        webinar: &str,
-    ) -> Result<Report<Vec<ParticipantRow>>, PluginError> {
-        let rows = self.all_pages(
-            &format!("/report/webinars/{webinar}/participants?include_fields=registrant_id"),
-            "participants",
-            |p| {
-                Some(ParticipantRow {
-                    joined_ms: parse_rfc3339(&text(p, "join_time"))?,
-                    left_ms: parse_rfc3339(&text(p, "leave_time"))?,
-                    name: text(p, "name"),
-                    email: text(p, "user_email"),
-                    registrant_id: text(p, "registrant_id"),
-                })
-            },
-        );
-        Report::of(rows)
-    }
-
-    /// The webinar's details report (`GET /report/webinars/{webinarId}`):
-    /// when it ran; not made before it ends.
-    /// <https://developers.zoom.us/docs/api/accounts/#tag/reports/GET/report/webinars/{webinarId}>
-    pub fn report_details(&self, webinar: &str) -> Result<Report<Value>, PluginError> {
-        Report::of(self.get(&format!("/report/webinars/{webinar}")))
-    }
-
-    /// A user's webinars (`GET /users/{userId}/webinars`, every page), or
-    /// Zoom's reason when it refuses to list them: a user without a
-    /// webinar licence (400 code 200, "Webinar plan is missing"), a token
-    /// without the scope (4711, 104), a user that no longer exists (1001).
-    /// The backfill goes on with the other users (R1).
-    /// <https://developers.zoom.us/docs/api/meetings/#tag/webinars/GET/users/{userId}/webinars>
-    pub fn user_webinars(&self, user: &str) -> Result<Listed, PluginError> {
-        let mut webinars = Vec::new();
-        let mut token = String::new();
-        loop {
-            let path =
-                format!("/users/{user}/webinars?page_size={PAGE_SIZE}&next_page_token={token}");
-            let response = self.call(Method::Get, &path, None)?;
-            if token.is_empty() && (400..=499).contains(&response.status) && response.status != 429
-            {
-                let code = zoom_code(&response).map_or_else(String::new, |c| format!(" code {c}"));
-                return Ok(Err(format!(
-                    "Zoom refused to list the user's webinars ({}{code}: {})",
-                    response.status,
-                    response.error_message()
-                )));
-            }
-            let page = read_json(&path, &response)?.unwrap_or_default();
-            if let Some(Value::Array(listed)) = page.get("webinars") {
-                webinars.extend(listed.iter().cloned());
-            }
-            token = text(&page, "next_page_token");
-            if token.is_empty() {
-                return Ok(Ok(webinars));
-            }
-        }
-    }
-
-    /// The ids of the webinars that are sessions of a Zoom Event (R14),
-    /// from every page of the account's events and each event's sessions.
-    /// A session names its webinar in `webinar_id` (`meeting_id` is a
-    /// meeting session's).
-    /// <https://developers.zoom.us/docs/api/rest/zoom-events-api/> (Events: List events; Sessions: List sessions)
-    ///
-    /// An account without Zoom Events (no licence, no scope) answers the
-    /// events list with a 4xx: it has no event webinars. Any other failure
-    /// is an error: guessing "none" would sync an event's webinar.
-    pub fn zoom_event_webinars(&self) -> Result<BTreeSet<String>, PluginError> {
-        let mut ids = BTreeSet::new();
-        let mut token = String::new();
-        loop {
-            let path =
-                format!("/zoom_events/events?page_size={EVENTS_PAGE_SIZE}&next_page_token={token}");
-            let response = self.call(Method::Get, &path, None)?;
-            // Only the first page says whether the account has Zoom Events.
-            // A token refused or without the scope says nothing of that:
-            // guessing "none" would sync an event's webinar (R14).
-            if token.is_empty() && (400..=499).contains(&response.status) && response.status != 429
-            {
-                if refusal::is_access(&response) {
-                    return Err(refusal::error("the list of Zoom Events", &response));
-                }
-                return Ok(ids);
-            }
-            let page = read_json(&path, &response)?.unwrap_or_default();
-            for event in page
-                .get("events")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let Some(event_id) = event.get("event_id").map(id_text) else {
-                    continue;
-                };
-                let sessions = self
-                    .get(&format!("/zoom_events/events/{event_id}/sessions"))?
-                    .unwrap_or_default();
-                for session in sessions
-                    .get("sessions")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let id = session.get("webinar_id").map(id_text).unwrap_or_default();
-                    if !id.is_empty() && id != "0" {
-                        ids.insert(id);
-                    }
-                }
-            }
-            token = text(&page, "next_page_token");
-            if token.is_empty() {
-                return Ok(ids);
-            }
-        }
-    }
+/// The token of a list's next page; empty on the last page.
+fn next_page_token(page: &Value) -> String {
+    page.get("next_page_token")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// What a 429 of Zoom's says about its limit, from the headers Zoom
@@ -506,15 +330,6 @@ impl RateLimit {
     }
 }
 
-/// An id Zoom sends as a number or a string.
-fn id_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
 /// A GET's JSON answer; none when Zoom says the object does not exist
 /// (404, or 400 with code 3001); any other answer is the error
 /// [`refusal::error`] says it ends in.
@@ -523,29 +338,6 @@ fn read_json(path: &str, response: &Response) -> Result<Option<Value>, PluginErr
         200..=299 => Ok(Some(response.json().unwrap_or_default())),
         _ if refusal::missing(response) => Ok(None),
         _ => Err(refusal::error(path, response)),
-    }
-}
-
-/// A report of a webinar (`/report/webinars/{id}...`), or why there is none.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Report<T> {
-    Ready(T),
-    /// Zoom has none (404, code 3001): not made yet after the webinar
-    /// ended, or expired (the participants report: the last six months).
-    NotYet,
-    /// Zoom will not give it, in its words: asking again changes nothing.
-    Refused(String),
-}
-
-impl<T> Report<T> {
-    /// A read's outcome: Zoom's refusal is the answer, not an error.
-    fn of(read: Result<Option<T>, PluginError>) -> Result<Self, PluginError> {
-        match read {
-            Ok(Some(found)) => Ok(Report::Ready(found)),
-            Ok(None) => Ok(Report::NotYet),
-            Err(PluginError::ZoomRefused(why)) => Ok(Report::Refused(why)),
-            Err(e) => Err(e),
-        }
     }
 }
 

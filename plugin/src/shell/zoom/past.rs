@@ -30,7 +30,7 @@ pub const PAGE_SIZE: u32 = 300;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PastWebinar {
     /// A number in Zoom's answer.
-    #[serde(deserialize_with = "id_text")]
+    #[serde(deserialize_with = "super::wire::id_text")]
     pub id: String,
     #[serde(default)]
     pub topic: String,
@@ -49,11 +49,6 @@ struct Page {
     next_page_token: String,
     #[serde(default)]
     webinars: Vec<PastWebinar>,
-}
-
-fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    Ok(super::id_text(&value))
 }
 
 /// What the Dashboard gave, and what a marketer should know about it.
@@ -86,7 +81,7 @@ impl ZoomClient<'_> {
     /// keeps when none), from the Dashboard. A plan or a token without it
     /// (a 4xx other than 429) is no error: the backfill goes on with the
     /// webinars it can find, and the note says what was not looked up.
-    pub fn past_webinars(&self, since_ms: Option<i64>) -> Result<Past, PluginError> {
+    pub fn dashboard_webinars(&self, since_ms: Option<i64>) -> Result<Past, PluginError> {
         let mut past = Past::default();
         let earliest = self.now_ms.div_euclid(DAY_MS) * DAY_MS - HISTORY_DAYS * DAY_MS;
         if since_ms.is_some_and(|s| s < earliest) {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ZoomClient, id_text};
+use super::ZoomClient;
 use crate::core::action::{Registered, RequiredQuestion, ZoomError};
 use crate::shell::PluginError;
 use crate::shell::http::Method;
@@ -172,8 +172,13 @@ impl ZoomClient<'_> {
             }));
         }
         Ok(Ok(Registered {
-            registrant_id: id_text(&answer["registrant_id"]),
-            join_url: id_text(&answer["join_url"]),
+            registrant_id: text(&answer["registrant_id"]),
+            join_url: text(&answer["join_url"]),
         }))
     }
+}
+
+/// A field Zoom sends as a number or a string.
+fn text(value: &serde_json::Value) -> String {
+    super::wire::id_text(value).unwrap_or_default()
 }

@@ -246,8 +246,8 @@ fn r10_a_refused_custom_event_is_left_out_and_the_rest_sent_again() {
     let events = [event("e-a"), event("e-b"), event("e-c")];
     let chunk: Vec<(&TimelineEvent, String)> = events.iter().map(|e| (e, "11".into())).collect();
     let refused = crm.write_activity(&custom_setup(), &chunk).unwrap();
-    assert_eq!(refused.keys().collect::<Vec<_>>(), ["e-b"]);
-    assert_eq!(refused["e-b"], "Property x is not defined");
+    assert_eq!(refused.0.keys().collect::<Vec<_>>(), ["e-b"]);
+    assert_eq!(refused.0["e-b"], "Property x is not defined");
     let sent = http.bodies("/events/v3/send/batch");
     assert_eq!(sent[1]["inputs"].as_array().unwrap().len(), 2);
 }

@@ -10,7 +10,7 @@ use super::super::{Env, tick};
 use super::GIVE_UP_AFTER_MS;
 use crate::shell::http::{HttpClient, Method, Request, Response, TransportError};
 use crate::shell::memory::MemoryStore;
-use crate::shell::{Config, Store, audit, intake};
+use crate::shell::{Config, Store, audit, intake, schema};
 
 struct AnyConfig;
 impl Config for AnyConfig {
@@ -82,7 +82,7 @@ fn messages(store: &MemoryStore, webinar: &str) -> Vec<String> {
 }
 
 fn pending(store: &MemoryStore, webinar: &str) -> bool {
-    store.get(&intake::pending_key(webinar)).unwrap().is_some()
+    store.get(&schema::pending(webinar)).unwrap().is_some()
 }
 
 /// Issue 18 (R19f): Zoom refusing one webinar for good (here 400 code 1010,

@@ -1,0 +1,260 @@
+//! Apply: the plan written to the CRM through its port, in batches of
+//! 100, each write marked in the ledger so nothing is written twice
+//! (R8-R10, R30). The ledger is saved every few batches (`checkpoint`) and
+//! after the run, also when it stops on an error: a run killed between two
+//! saves writes nothing twice when it is repeated, because attendance is
+//! idempotent on (contact, state, time), timeline events on their id and
+//! properties are set. What the CRM refused is counted and in the audit
+//! log (R19f, R32).
+
+use super::{Report, Run};
+use crate::core::audit::{AuditKind, Record};
+use crate::core::ledger::{Ledger, participation_bit, timeline_bit};
+use crate::core::marketing_event::marketing_event;
+use crate::core::plan::{Participation, ParticipationState, Plan, TimelineEvent, Webinar};
+use crate::shell::PluginError;
+use crate::shell::crm::{BATCH_SIZE, activity};
+
+impl Run<'_> {
+    /// Writes what the ledger has not seen yet of `plan`.
+    pub(super) fn apply(
+        &mut self,
+        webinar: &Webinar,
+        plan: &Plan,
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        self.apply_marketing_event(webinar, ledger, report)?;
+        self.apply_participations(&webinar.id, plan, ledger, report)?;
+        let timeline = ledger.unwritten_timeline(plan);
+        self.write_timeline(&webinar.id, &timeline, ledger, report)?;
+        self.apply_properties(&webinar.id, plan, ledger, report)
+    }
+
+    /// R9: the marketing event, written again only when it changes. (The
+    /// ledger's record of it changed layout once, from the CRM's JSON to
+    /// the domain's: a ledger of the old layout costs one idempotent upsert.)
+    fn apply_marketing_event(
+        &mut self,
+        webinar: &Webinar,
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        let host_name = self.zoom_users()?.get(&webinar.host_email).cloned();
+        let event = marketing_event(webinar, host_name.as_deref());
+        let written = serde_json::to_string(&event).unwrap_or_default();
+        if ledger.event.as_deref() != Some(written.as_str()) {
+            self.crm.upsert_marketing_event(&self.account_id, &event)?;
+            ledger.event = Some(written);
+            report.wrote(Record::MarketingEvent);
+        }
+        Ok(())
+    }
+
+    /// R8, R9: register / attend / cancel, in that order.
+    fn apply_participations(
+        &mut self,
+        id: &str,
+        plan: &Plan,
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        let participations = ledger.unwritten_participations(plan);
+        for state in [
+            ParticipationState::Register,
+            ParticipationState::Attend,
+            ParticipationState::Cancel,
+        ] {
+            let todo: Vec<&Participation> = participations
+                .iter()
+                .copied()
+                .filter(|p| p.state == state)
+                .collect();
+            for chunk in todo.chunks(BATCH_SIZE) {
+                let refused = self
+                    .crm
+                    .record_participations(&self.account_id, id, state, chunk)?;
+                for p in chunk.iter().filter(|p| !refused.contains(&p.email)) {
+                    ledger.mark(&p.email, participation_bit(p.state));
+                    report.wrote(match p.state {
+                        ParticipationState::Register => Record::Registration,
+                        ParticipationState::Attend => Record::Attendance,
+                        ParticipationState::Cancel => Record::Cancellation,
+                    });
+                }
+                self.checkpoint(id, ledger)?;
+                if !refused.is_empty() {
+                    let what = format!(
+                        "{} participation(s) were not recorded on the marketing event",
+                        state.word()
+                    );
+                    let reason = refused.reason().to_owned();
+                    self.failed_writes(
+                        (ledger, id, report),
+                        (AuditKind::WebinarDataNotSynced, &what),
+                        &reason,
+                        refused.into_identities(),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes activity events (R10) in batches of 100 through the backend
+    /// install set up (`crm::activity`) and marks them in the ledger; one
+    /// written before (an earlier, interrupted run) counts as written.
+    /// Without a backend they are skipped, unmarked (a later install with
+    /// one writes them), and the webinar's audit log says so once.
+    pub(super) fn write_timeline(
+        &mut self,
+        id: &str,
+        timeline: &[&TimelineEvent],
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        if timeline.is_empty() {
+            return Ok(());
+        }
+        let setup = activity::Setup::load(self.env.store)?;
+        if let Some(message) = setup.not_written_note() {
+            // One entry per webinar, not per record: the note's fingerprint.
+            let kind = AuditKind::WebinarDataNotSynced;
+            return self.note_that(ledger, id, kind, message, Vec::new());
+        }
+        let with_contact: Vec<_> = timeline
+            .iter()
+            .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
+            .collect();
+        for chunk in with_contact.chunks(BATCH_SIZE) {
+            let refused = self.crm.write_activity(&setup, chunk)?;
+            for (t, _) in chunk.iter().filter(|(t, _)| !refused.contains(&t.id)) {
+                ledger.mark(&t.email, timeline_bit(t));
+                report.wrote(Record::TimelineEvent);
+            }
+            self.checkpoint(id, ledger)?;
+            if !refused.is_empty() {
+                let reason = refused.reason().to_owned();
+                self.failed_writes(
+                    (ledger, id, report),
+                    (AuditKind::Error, "timeline event(s) were not created"),
+                    &reason,
+                    refused.into_identities(),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ledger::{Resolved, applied};
+    use crate::shell::audit;
+    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, webinar};
+
+    fn participation(email: &str, state: ParticipationState) -> Participation {
+        Participation {
+            email: email.into(),
+            state,
+            at_ms: 1_000,
+            joined_ms: None,
+            left_ms: None,
+        }
+    }
+
+    #[test]
+    fn r9_the_marketing_event_is_written_once_until_it_changes() {
+        let harness = Harness::new(StubZoom::default(), StubCrm::default());
+        let mut run = harness.run();
+        let (mut ledger, mut report) = (Ledger::default(), Report::default());
+        let mut launch = webinar("81");
+        run.apply_marketing_event(&launch, &mut ledger, &mut report)
+            .unwrap();
+        run.apply_marketing_event(&launch, &mut ledger, &mut report)
+            .unwrap();
+        launch.topic = "Launch, moved".into();
+        run.apply_marketing_event(&launch, &mut ledger, &mut report)
+            .unwrap();
+        let events = &harness.crm.state.borrow().events;
+        let topics: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(topics, ["Launch", "Launch, moved"]);
+        assert_eq!(report.written, 2);
+    }
+
+    #[test]
+    fn r32_a_refused_participation_is_not_marked_and_is_logged_with_the_crms_reason() {
+        let crm = StubCrm::default();
+        crm.state
+            .borrow_mut()
+            .refused_participations
+            .insert("bo@x.example".into(), "Contact not found".into());
+        let harness = Harness::new(StubZoom::default(), crm);
+        let mut run = harness.run();
+        let plan = Plan {
+            participations: vec![
+                participation("ada@x.example", ParticipationState::Register),
+                participation("bo@x.example", ParticipationState::Register),
+            ],
+            ..Plan::default()
+        };
+        let (mut ledger, mut report) = (Ledger::default(), Report::default());
+        run.apply_participations("81", &plan, &mut ledger, &mut report)
+            .unwrap();
+        assert!(ledger.has("ada@x.example", applied::REGISTERED));
+        assert!(!ledger.has("bo@x.example", applied::REGISTERED));
+        assert_eq!((report.written, report.failed), (1, 1));
+        let (entries, _) = audit::read(&harness.store, "81", 0, 10).unwrap();
+        assert_eq!(
+            entries[0].message,
+            "1 register participation(s) were not recorded on the marketing event: Contact not found"
+        );
+        // Applied again, only what is missing is sent.
+        run.apply_participations("81", &plan, &mut ledger, &mut report)
+            .unwrap();
+        let sent = harness.crm.state.borrow().participations[2..].to_vec();
+        assert_eq!(sent, ["bo@x.example"]);
+    }
+
+    #[test]
+    fn r10_timeline_events_wait_unmarked_when_install_set_no_backend_up() {
+        let harness = Harness::new(StubZoom::default(), StubCrm::default());
+        let refused = activity::Setup {
+            backend: activity::Backend::Off,
+            ids: Default::default(),
+            not_written: Some("the CRM refused the timeline API".into()),
+        };
+        crate::shell::save(
+            &harness.store,
+            crate::shell::schema::ACTIVITY_SETUP,
+            &refused,
+        )
+        .unwrap();
+        let mut run = harness.run();
+        let mut ledger = Ledger::default();
+        ledger.resolve(
+            "ada@x.example".into(),
+            Resolved::Contact {
+                id: "501".into(),
+                created: true,
+            },
+        );
+        let event = TimelineEvent {
+            id: "reg-81-ada".into(),
+            email: "ada@x.example".into(),
+            event_type: "webinar-registration",
+            timestamp_ms: 1_000,
+            tokens: Default::default(),
+        };
+        let mut report = Report::default();
+        for _ in 0..2 {
+            run.write_timeline("81", &[&event], &mut ledger, &mut report)
+                .unwrap();
+        }
+        assert_eq!(report.written, 0);
+        assert!(harness.crm.state.borrow().activity.is_empty());
+        let (entries, _) = audit::read(&harness.store, "81", 0, 10).unwrap();
+        assert_eq!(entries.len(), 1, "said once: {entries:?}");
+    }
+}

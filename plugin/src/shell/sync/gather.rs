@@ -1,0 +1,295 @@
+//! Gather: the facts a webinar's sync decides on. What webhooks said
+//! (the inbox), overridden on a reconcile by Zoom's authoritative lists;
+//! the webinar as Zoom describes it; who must never be written to. Zoom's
+//! reports (when it ran, who attended) are in `reports`. Nothing here
+//! writes to the CRM.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Mode, Report, Run};
+use crate::core::audit::AuditKind;
+use crate::core::exclusions::Directory;
+use crate::core::ledger::{Ledger, Resolved};
+use crate::core::plan::{AuditNote, ParticipantRow, Registrant, Webinar};
+use crate::core::settings::GlobalSettings;
+use crate::shell::{PluginError, all_keys, load, save, schema};
+
+/// Who a webinar's plan is about.
+pub(super) struct People {
+    pub registrants: Vec<Registrant>,
+    /// Attendance rows; none until the webinar ended and Zoom's report is in (R8).
+    pub rows: Vec<ParticipantRow>,
+    /// Zoom has not made the participants report yet: attendance waits.
+    pub attendance_waits: bool,
+}
+
+impl Run<'_> {
+    /// Users of the connected Zoom account: email -> display name (R16).
+    pub(super) fn zoom_users(&mut self) -> Result<&BTreeMap<String, String>, PluginError> {
+        if self.zoom_users.is_none() {
+            self.zoom_users = Some(self.zoom.users()?);
+        }
+        Ok(self.zoom_users.get_or_insert_default())
+    }
+
+    fn crm_users(&mut self) -> Result<&BTreeSet<String>, PluginError> {
+        if self.crm_users.is_none() {
+            self.crm_users = Some(self.crm.owner_emails()?.into_iter().collect());
+        }
+        Ok(self.crm_users.get_or_insert_default())
+    }
+
+    /// Webinars that are sessions of a Zoom Event (R14).
+    fn zoom_event_webinars(&mut self) -> Result<&BTreeSet<String>, PluginError> {
+        if self.zoom_event_webinars.is_none() {
+            self.zoom_event_webinars = Some(self.zoom.zoom_event_webinars()?);
+        }
+        Ok(self.zoom_event_webinars.get_or_insert_default())
+    }
+
+    /// The webinar as Zoom describes it now, or as last seen when Zoom no
+    /// longer has it (deleted).
+    pub(super) fn webinar(
+        &mut self,
+        id: &str,
+        deleted: bool,
+    ) -> Result<Option<Webinar>, PluginError> {
+        let store = self.env.store;
+        let known: Option<Webinar> = load(store, &schema::webinar_meta(id))?;
+        let Some(scheduled) = self.zoom.webinar(id)? else {
+            return Ok(known.map(|w| Webinar { deleted: true, ..w }));
+        };
+        let webinar = Webinar {
+            id: id.to_owned(),
+            topic: scheduled.topic,
+            host_email: scheduled.host_email,
+            join_url: scheduled.join_url,
+            scheduled_start_ms: scheduled.start_ms,
+            scheduled_minutes: scheduled.minutes,
+            ran: known.as_ref().and_then(|k| k.ran),
+            deleted,
+            zoom_event: self.zoom_event_webinars()?.contains(id),
+        };
+        save(store, &schema::webinar_meta(id), &webinar)?;
+        Ok(Some(webinar))
+    }
+
+    /// Zoom does not know the webinar and the plugin never did: said once,
+    /// and nothing else is done.
+    pub(super) fn unknown_webinar(
+        &self,
+        id: &str,
+        ledger: &mut Ledger,
+    ) -> Result<Report, PluginError> {
+        let note = AuditNote {
+            kind: AuditKind::WebinarDataNotSynced,
+            message: format!(
+                "Webinar {id} was not found on the connected Zoom account: check the webinar id, or that the webinar belongs to this account."
+            ),
+            records: vec![id.to_owned()],
+        };
+        self.note(ledger, id, &note)?;
+        self.save_ledger(id, ledger)?;
+        Ok(Report {
+            skipped: 1,
+            unknown_webinar: Some(note.message.clone()),
+            notes: vec![note.message],
+            ..Report::default()
+        })
+    }
+
+    /// Registrants as webhooks said, overridden by Zoom's list on a
+    /// reconcile; attendance once the webinar ended and its report is in.
+    pub(super) fn people(
+        &mut self,
+        webinar: &Webinar,
+        (registrants, rows): (Vec<Registrant>, Vec<ParticipantRow>),
+        (mode, details_refused): (Mode, Option<String>),
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<People, PluginError> {
+        let mut registrants: BTreeMap<String, Registrant> =
+            registrants.into_iter().map(|r| (r.key(), r)).collect();
+        let mut rows = rows;
+        let mut attendance_waits = false;
+        if mode.reconcile {
+            let listed = self
+                .zoom
+                .approved_registrants(&webinar.id, webinar.scheduled_start_ms)?
+                .unwrap_or_default();
+            merge_listed(&mut registrants, listed);
+            match self.attendance(webinar, details_refused, ledger, report)? {
+                Some(report_rows) => rows.extend(report_rows),
+                None => attendance_waits = true,
+            }
+        }
+        // Attendance is written once, when the webinar has ended and
+        // Zoom's report is in (R8).
+        if webinar.ran.is_none() || attendance_waits {
+            rows.clear();
+        }
+        Ok(People {
+            registrants: registrants.into_values().collect(),
+            rows,
+            attendance_waits,
+        })
+    }
+
+    /// Who must never be written to (R5, R16-R18), as far as known before
+    /// the CRM is asked about the plan's emails (`resolve`).
+    pub(super) fn directory(
+        &mut self,
+        global: &GlobalSettings,
+        ledger: &Ledger,
+    ) -> Result<Directory, PluginError> {
+        let mut directory = Directory {
+            excluded_domains: global.contact_exclusion_domains.iter().cloned().collect(),
+            zoom_users: self.zoom_users()?.keys().cloned().collect(),
+            crm_users: self.crm_users()?.clone(),
+            ..Directory::default()
+        };
+        for key in all_keys(self.env.store, schema::DELETED_PREFIX)? {
+            let email = key.trim_start_matches(schema::DELETED_PREFIX);
+            directory.deleted_contacts.insert(email.to_owned());
+        }
+        learn_secondary_emails(&mut directory, ledger);
+        Ok(directory)
+    }
+}
+
+/// Zoom's list of registrants over what webhooks said; a registration
+/// seen first in a webhook keeps its time: the timeline does not move.
+fn merge_listed(registrants: &mut BTreeMap<String, Registrant>, listed: Vec<Registrant>) {
+    for registrant in listed {
+        let key = registrant.key();
+        let registered_ms = registrants
+            .get(&key)
+            .map_or(registrant.registered_ms, |known| known.registered_ms);
+        registrants.insert(
+            key,
+            Registrant {
+                registered_ms,
+                ..registrant
+            },
+        );
+    }
+}
+
+/// The emails the ledger knows to be a contact's secondary ones (R17).
+pub(super) fn learn_secondary_emails(directory: &mut Directory, ledger: &Ledger) {
+    for (email, resolved) in ledger.contacts() {
+        if let Resolved::Secondary { primary } = resolved {
+            directory
+                .secondary_emails
+                .insert(email.clone(), primary.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::ports::ScheduledWebinar;
+    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom};
+
+    fn registrant(id: &str, email: &str, at: i64) -> Registrant {
+        Registrant {
+            id: id.into(),
+            email: email.into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            status: "approved".into(),
+            registered_ms: at,
+        }
+    }
+
+    #[test]
+    fn r20_zooms_list_overrides_webhooks_but_a_registration_keeps_its_first_time() {
+        let mut known = BTreeMap::from([("r1".to_owned(), registrant("r1", "old@x.example", 5))]);
+        merge_listed(
+            &mut known,
+            vec![
+                registrant("r1", "ada@x.example", 9),
+                registrant("r2", "bo@x.example", 7),
+            ],
+        );
+        let merged: Vec<(&str, &str, i64)> = known
+            .values()
+            .map(|r| (r.id.as_str(), r.email.as_str(), r.registered_ms))
+            .collect();
+        assert_eq!(
+            merged,
+            [("r1", "ada@x.example", 5), ("r2", "bo@x.example", 7)]
+        );
+    }
+
+    #[test]
+    fn r14_a_webinar_is_read_from_zoom_and_marked_when_it_is_a_zoom_event_session() {
+        let zoom = StubZoom::default();
+        zoom.state.borrow_mut().webinars.insert(
+            "81".into(),
+            ScheduledWebinar {
+                topic: "Launch".into(),
+                host_email: "host@x.example".into(),
+                join_url: "https://zoom.us/w/81".into(),
+                start_ms: 1_000,
+                minutes: 45,
+            },
+        );
+        zoom.state.borrow_mut().event_webinars.insert("81".into());
+        let harness = Harness::new(zoom, StubCrm::default());
+        let mut run = harness.run();
+        let webinar = run.webinar("81", false).unwrap().unwrap();
+        assert_eq!(
+            (
+                webinar.topic.as_str(),
+                webinar.scheduled_minutes,
+                webinar.zoom_event
+            ),
+            ("Launch", 45, true)
+        );
+        // Gone from Zoom later: the webinar as last seen, marked deleted.
+        harness.zoom.state.borrow_mut().webinars.clear();
+        let gone = run.webinar("81", false).unwrap().unwrap();
+        assert!(gone.deleted && gone.topic == "Launch");
+        assert!(run.webinar("82", false).unwrap().is_none());
+    }
+
+    #[test]
+    fn r16_r18_the_directory_holds_zoom_users_crm_users_and_deleted_contacts() {
+        let zoom = StubZoom::default();
+        zoom.state
+            .borrow_mut()
+            .users
+            .insert("host@x.example".into(), "Host".into());
+        let crm = StubCrm::default();
+        crm.state.borrow_mut().owners.push("owner@x.example".into());
+        let harness = Harness::new(zoom, crm);
+        save(
+            &harness.store,
+            &schema::deleted_contact("gone@x.example"),
+            &"deletion",
+        )
+        .unwrap();
+        let mut ledger = Ledger::default();
+        ledger.resolve(
+            "alias@x.example".into(),
+            Resolved::Secondary {
+                primary: "main@x.example".into(),
+            },
+        );
+        let global = GlobalSettings {
+            contact_exclusion_domains: vec!["competitor.example".into()],
+            ..GlobalSettings::default()
+        };
+        let directory = harness.run().directory(&global, &ledger).unwrap();
+        assert!(directory.zoom_users.contains("host@x.example"));
+        assert!(directory.crm_users.contains("owner@x.example"));
+        assert!(directory.deleted_contacts.contains("gone@x.example"));
+        assert!(directory.excluded_domains.contains("competitor.example"));
+        assert_eq!(
+            directory.secondary_emails["alias@x.example"],
+            "main@x.example"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Syncing a webinar, in phases you can name (R1, R7-R20, R30-R32):
+//!
+//! 1. **gather** (`gather`, `reports`): Zoom's facts — what webhooks
+//!    said, and on a reconcile Zoom's authoritative lists and reports;
+//! 2. **decide** (core `plan::decide`): whether the webinar is synced at
+//!    all (R1, R3, R6, R14);
+//! 3. **resolve** (`resolve`): which contact each email is, asked of the
+//!    CRM once and kept in the ledger; then the core **plans** the writes;
+//! 4. **apply** (`apply`, `properties`, `recording`): the plan written
+//!    through the CRM port in batches of 100, marked in the ledger
+//!    (`checkpoint`) so nothing is written twice;
+//! 5. **schedule** (`schedule`, `stops`): pending marks, back-off,
+//!    unfinished runs; and `journal`, what the audit log is told.
+//!
+//! The phases speak to Zoom and the CRM through `ports` only: no module
+//! here knows either service's wire format.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::crm::CrmClient;
+use super::http::HttpClient;
+use super::intake::{self, Pending};
+use super::ports::{Crm, Zoom};
+use super::zoom::ZoomClient;
+use super::{Config, PluginError, Store, keys, required, schema, settings};
+use crate::core::audit::{AuditKind, Record, Written};
+use crate::core::intake::assemble;
+use crate::core::plan;
+
+mod apply;
+mod backfill;
+mod checkpoint;
+mod gather;
+mod journal;
+mod properties;
+mod recording;
+mod reports;
+mod resolve;
+mod schedule;
+mod stops;
+#[cfg(test)]
+mod testing;
+
+pub use backfill::backfill;
+pub use schedule::{on_settings_changed, tick};
+use schedule::{retryable, run_one};
+
+/// What a run did, in records (the WIT `sync-report`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// Records written to the CRM, all kinds (`wrote` counts both).
+    pub written: u32,
+    /// The same, by kind, for the audit summary.
+    pub written_by_kind: Written,
+    pub skipped: u32,
+    pub failed: u32,
+    pub pending: u32,
+    pub notes: Vec<String>,
+    /// Look at the webinar again then: its recording is still processing,
+    /// or its calls wait for the transcript.
+    pub retry_at_ms: Option<i64>,
+    /// Zoom does not know the webinar (and the plugin never did): why, for
+    /// a person who asked for this webinar by its id.
+    pub unknown_webinar: Option<String>,
+}
+
+impl Report {
+    /// One record of `kind` written to the CRM.
+    fn wrote(&mut self, kind: Record) {
+        self.written += 1;
+        self.written_by_kind.add(kind, 1);
+    }
+
+    fn add(&mut self, other: Report) {
+        self.written += other.written;
+        self.written_by_kind.merge(&other.written_by_kind);
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.pending += other.pending;
+        self.notes.extend(other.notes);
+        self.unknown_webinar = self.unknown_webinar.take().or(other.unknown_webinar);
+        self.retry_at_ms = match (self.retry_at_ms, other.retry_at_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// The outside world of one run.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub http: &'a dyn HttpClient,
+    pub config: &'a dyn Config,
+    pub store: &'a dyn Store,
+    pub now_ms: i64,
+}
+
+/// How a webinar is synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mode {
+    /// Read Zoom's authoritative lists, not only what webhooks said.
+    reconcile: bool,
+    /// A person asked for this sync (sync now, backfill): nothing waits for
+    /// Zoom to catch up.
+    on_demand: bool,
+}
+
+impl Mode {
+    const ON_DEMAND: Mode = Mode {
+        reconcile: true,
+        on_demand: true,
+    };
+
+    fn tick(pending: &Pending) -> Mode {
+        Mode {
+            reconcile: pending.reconcile,
+            on_demand: false,
+        }
+    }
+}
+
+/// What one run reads once and shares between webinars.
+struct Run<'a> {
+    env: Env<'a>,
+    zoom: Box<dyn Zoom + 'a>,
+    crm: Box<dyn Crm + 'a>,
+    account_id: String,
+    zoom_users: Option<BTreeMap<String, String>>,
+    crm_users: Option<BTreeSet<String>>,
+    zoom_event_webinars: Option<BTreeSet<String>>,
+    /// Write batches since the ledger was last saved.
+    unsaved_batches: std::cell::Cell<u32>,
+}
+
+impl<'a> Run<'a> {
+    /// A run against the real services: Zoom REST v2 and HubSpot.
+    fn new(env: &Env<'a>) -> Result<Self, PluginError> {
+        // Before a run writes, the storage's layout is one this plugin knows.
+        schema::check(env.store)?;
+        let zoom = ZoomClient::new(env.http, env.config, env.store, env.now_ms);
+        let crm = CrmClient::connect(env.http, env.config)?;
+        let account_id = required(env.config, keys::ZOOM_ACCOUNT_ID)?;
+        Ok(Self::with(*env, Box::new(zoom), Box::new(crm), account_id))
+    }
+
+    /// A run through any adapters of the ports.
+    fn with(
+        env: Env<'a>,
+        zoom: Box<dyn Zoom + 'a>,
+        crm: Box<dyn Crm + 'a>,
+        account_id: String,
+    ) -> Self {
+        Self {
+            env,
+            zoom,
+            crm,
+            account_id,
+            zoom_users: None,
+            crm_users: None,
+            zoom_event_webinars: None,
+            unsaved_batches: std::cell::Cell::new(0),
+        }
+    }
+
+    /// One webinar, phase by phase (see the module's doc).
+    fn sync_webinar(&mut self, id: &str, mode: Mode) -> Result<Report, PluginError> {
+        let store = self.env.store;
+        let mut report = Report::default();
+        let retries_before = self.zoom.retries() + self.crm.retries();
+        let mut ledger = checkpoint::load_ledger(store, id)?;
+
+        // Gather.
+        let assembled = assemble(&intake::facts(store, id)?);
+        let Some(mut webinar) = self.webinar(id, assembled.deleted)? else {
+            return self.unknown_webinar(id, &mut ledger);
+        };
+        let details_refused = self.ran(&mut webinar, assembled.ended, mode.reconcile)?;
+
+        // Decide (R1, R3, R6, R14).
+        let global = settings::global(store)?;
+        let host = settings::user(store, &webinar.host_email)?;
+        let switch = settings::webinar(store, id)?;
+        if let Err((kind, message)) = plan::decide(&webinar, &global, &host, &switch) {
+            self.note_that(&mut ledger, id, kind, message.clone(), Vec::new())?;
+            self.save_ledger(id, &mut ledger)?;
+            report.skipped += 1;
+            report.notes.push(message);
+            return Ok(report);
+        }
+        let facts = (assembled.registrants, assembled.rows);
+        let people = self.people(
+            &webinar,
+            facts,
+            (mode, details_refused),
+            &mut ledger,
+            &mut report,
+        )?;
+        let mut directory = self.directory(&global, &ledger)?;
+
+        // Resolve and plan.
+        let plan = self.resolve_and_plan(&webinar, &people, &mut directory, &mut ledger)?;
+        report.skipped += plan
+            .audit
+            .iter()
+            .filter(|n| n.kind != AuditKind::Synced)
+            .map(|n| n.records.len() as u32)
+            .sum::<u32>();
+
+        // Apply.
+        let applied = self.apply(&webinar, &plan, &mut ledger, &mut report);
+        self.save_ledger(id, &mut ledger)?;
+        applied?;
+        for note in plan.audit.iter().filter(|n| n.kind != AuditKind::Synced) {
+            self.note(&mut ledger, id, note)?;
+        }
+        // R11: once attendance is written, the recording can follow it.
+        if webinar.ran.is_some() && !webinar.deleted && !people.attendance_waits {
+            let settings = (&global, &host);
+            let written = self.sync_recording(
+                &webinar,
+                &assembled.recording,
+                mode,
+                settings,
+                &mut ledger,
+                &mut report,
+            );
+            self.save_ledger(id, &mut ledger)?;
+            report.retry_at_ms = written?;
+        }
+        self.summarise(id, plan.contacts.len(), retries_before, &mut report)?;
+        self.save_ledger(id, &mut ledger)?;
+        Ok(report)
+    }
+}
+
+/// R20: re-syncs one webinar from Zoom's authoritative lists.
+pub fn sync_now(env: &Env<'_>, webinar: &str) -> Result<Report, PluginError> {
+    let webinar = crate::core::settings::webinar_id(webinar)
+        .map_err(|e| PluginError::InvalidInput(e.to_string()))?
+        .to_owned();
+    let mut run = Run::new(env)?;
+    let report = run_one(&mut run, &webinar, Mode::ON_DEMAND)?;
+    // Asked for by its id, a webinar Zoom does not know is the caller's
+    // mistake, not a sync that skipped a record (the audit log has it too).
+    match report.unknown_webinar {
+        Some(why) => Err(PluginError::InvalidInput(why)),
+        None => Ok(report),
+    }
+}

@@ -1,0 +1,274 @@
+//! In-memory adapters of the ports, for the phases' unit tests: Zoom and
+//! a CRM as plain data, each write kept so a test can read what was sent.
+//! They are deliberately simple; the HubSpot and Zoom adapters' own tests
+//! and the end-to-end tests against the strict fakes cover the wire.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use super::{Env, Run};
+use crate::core::marketing_event::MarketingEvent;
+use crate::core::plan::{
+    ParticipantRow, Participation, ParticipationState, Registrant, TimelineEvent, Webinar,
+};
+use crate::core::recording::{Call, Recording};
+use crate::shell::crm::activity::Setup;
+use crate::shell::http::{HttpClient, Request, Response, TransportError};
+use crate::shell::memory::MemoryStore;
+use crate::shell::ports::{
+    Activity, Calls, Contacts, Crm, ListedWebinar, MarketingEvents, Refused, RefusedEmail,
+    ScheduledWebinar, UpsertedContact, Zoom, ZoomReport,
+};
+use crate::shell::zoom::Past;
+use crate::shell::{Config, PluginError};
+
+/// What Zoom holds.
+#[derive(Debug, Default)]
+pub struct ZoomState {
+    pub users: BTreeMap<String, String>,
+    pub webinars: BTreeMap<String, ScheduledWebinar>,
+    pub registrants: BTreeMap<String, Vec<Registrant>>,
+    pub event_webinars: BTreeSet<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct StubZoom {
+    pub state: Rc<RefCell<ZoomState>>,
+}
+
+impl Zoom for StubZoom {
+    fn users(&self) -> Result<BTreeMap<String, String>, PluginError> {
+        Ok(self.state.borrow().users.clone())
+    }
+    fn webinar(&self, id: &str) -> Result<Option<ScheduledWebinar>, PluginError> {
+        Ok(self.state.borrow().webinars.get(id).cloned())
+    }
+    fn approved_registrants(
+        &self,
+        webinar: &str,
+        _: i64,
+    ) -> Result<Option<Vec<Registrant>>, PluginError> {
+        Ok(self.state.borrow().registrants.get(webinar).cloned())
+    }
+    fn ran(&self, _: &str) -> Result<ZoomReport<Option<(i64, i64)>>, PluginError> {
+        Ok(ZoomReport::NotYet)
+    }
+    fn participants(&self, _: &str) -> Result<ZoomReport<Vec<ParticipantRow>>, PluginError> {
+        Ok(ZoomReport::NotYet)
+    }
+    fn zoom_event_webinars(&self) -> Result<BTreeSet<String>, PluginError> {
+        Ok(self.state.borrow().event_webinars.clone())
+    }
+    fn user_webinars(&self, _: &str) -> Result<Result<Vec<ListedWebinar>, String>, PluginError> {
+        Ok(Ok(Vec::new()))
+    }
+    fn past_webinars(&self, _: Option<i64>) -> Result<Past, PluginError> {
+        Ok(Past::default())
+    }
+    fn recording(&self, _: &str) -> Result<Option<Recording>, PluginError> {
+        Ok(None)
+    }
+    fn download(&self, _: &str) -> Result<Option<Vec<u8>>, PluginError> {
+        Ok(None)
+    }
+    fn retries(&self) -> u32 {
+        0
+    }
+    fn take_wait_until_ms(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// What the CRM holds and was sent.
+#[derive(Debug, Default)]
+pub struct CrmState {
+    pub owners: Vec<String>,
+    /// Secondary email -> the contact's primary one.
+    pub secondary: BTreeMap<String, String>,
+    /// Archived contacts: email -> id.
+    pub archived: BTreeMap<String, String>,
+    /// Emails the CRM refuses to make a contact for, with its reason.
+    pub refused_emails: BTreeMap<String, String>,
+    pub refused_participations: BTreeMap<String, String>,
+    /// Every email upserted, in order.
+    pub upserted: Vec<String>,
+    pub events: Vec<MarketingEvent>,
+    /// Every email whose participation was sent, in order.
+    pub participations: Vec<String>,
+    pub activity: Vec<String>,
+    pub property_updates: Vec<(String, BTreeMap<String, String>)>,
+}
+
+#[derive(Clone, Default)]
+pub struct StubCrm {
+    pub state: Rc<RefCell<CrmState>>,
+}
+
+impl Contacts for StubCrm {
+    fn contact(
+        &self,
+        _: &str,
+        _: &[&str],
+    ) -> Result<Option<BTreeMap<String, String>>, PluginError> {
+        Ok(None)
+    }
+    fn archived_contacts(&self, emails: &[String]) -> Result<Vec<(String, String)>, PluginError> {
+        let state = self.state.borrow();
+        Ok(emails
+            .iter()
+            .filter_map(|e| Some((e.clone(), state.archived.get(e)?.clone())))
+            .collect())
+    }
+    fn upsert_emails(
+        &self,
+        emails: &[String],
+    ) -> Result<(Vec<UpsertedContact>, Vec<RefusedEmail>), PluginError> {
+        let mut state = self.state.borrow_mut();
+        let (mut made, mut refused) = (Vec::new(), Vec::new());
+        for email in emails {
+            state.upserted.push(email.clone());
+            if let Some(reason) = state.refused_emails.get(email) {
+                refused.push((email.clone(), reason.clone()));
+                continue;
+            }
+            made.push(UpsertedContact {
+                email: email.clone(),
+                id: format!("{}", 500 + state.upserted.len()),
+                primary_email: state.secondary.get(email).unwrap_or(email).clone(),
+                created: true,
+            });
+        }
+        Ok((made, refused))
+    }
+    fn update_contact_properties(
+        &self,
+        updates: &[(&str, &BTreeMap<String, String>)],
+    ) -> Result<Refused, PluginError> {
+        let mut state = self.state.borrow_mut();
+        for (id, properties) in updates {
+            state
+                .property_updates
+                .push(((*id).to_owned(), (*properties).clone()));
+        }
+        Ok(Refused::default())
+    }
+}
+
+impl MarketingEvents for StubCrm {
+    fn upsert_marketing_event(&self, _: &str, event: &MarketingEvent) -> Result<(), PluginError> {
+        self.state.borrow_mut().events.push(event.clone());
+        Ok(())
+    }
+    fn record_participations(
+        &self,
+        _: &str,
+        _: &str,
+        _: ParticipationState,
+        participations: &[&Participation],
+    ) -> Result<Refused, PluginError> {
+        let mut state = self.state.borrow_mut();
+        let mut refused = Refused::default();
+        for p in participations {
+            state.participations.push(p.email.clone());
+            if let Some(reason) = state.refused_participations.get(&p.email) {
+                refused.0.insert(p.email.clone(), reason.clone());
+            }
+        }
+        Ok(refused)
+    }
+}
+
+impl Activity for StubCrm {
+    fn write_activity(
+        &self,
+        _: &Setup,
+        events: &[(&TimelineEvent, String)],
+    ) -> Result<Refused, PluginError> {
+        let mut state = self.state.borrow_mut();
+        state
+            .activity
+            .extend(events.iter().map(|(t, _)| t.id.clone()));
+        Ok(Refused::default())
+    }
+}
+
+impl Calls for StubCrm {
+    fn create_calls(&self, _: &[&Call]) -> Result<Refused, PluginError> {
+        Ok(Refused::default())
+    }
+    fn existing_call_keys(&self, _: &[String]) -> Result<BTreeSet<String>, PluginError> {
+        Ok(BTreeSet::new())
+    }
+}
+
+impl Crm for StubCrm {
+    fn owner_emails(&self) -> Result<Vec<String>, PluginError> {
+        Ok(self.state.borrow().owners.clone())
+    }
+    fn retries(&self) -> u32 {
+        0
+    }
+}
+
+/// No HTTP: the phases reach the services through the ports only.
+struct NoHttp;
+impl HttpClient for NoHttp {
+    fn send(&self, request: Request) -> Result<Response, TransportError> {
+        panic!("a phase sent HTTP around its ports: {}", request.url)
+    }
+}
+
+struct NoConfig;
+impl Config for NoConfig {
+    fn get(&self, _: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+/// A store and the two stubs, from which runs are made.
+pub struct Harness {
+    pub store: MemoryStore,
+    pub zoom: StubZoom,
+    pub crm: StubCrm,
+}
+
+impl Harness {
+    pub fn new(zoom: StubZoom, crm: StubCrm) -> Self {
+        Self {
+            store: MemoryStore::default(),
+            zoom,
+            crm,
+        }
+    }
+
+    pub fn run(&self) -> Run<'_> {
+        let env = Env {
+            http: &NoHttp,
+            config: &NoConfig,
+            store: &self.store,
+            now_ms: 1_795_000_000_000,
+        };
+        Run::with(
+            env,
+            Box::new(self.zoom.clone()),
+            Box::new(self.crm.clone()),
+            "zoom-account".into(),
+        )
+    }
+}
+
+/// A webinar that has not run yet.
+pub fn webinar(id: &str) -> Webinar {
+    Webinar {
+        id: id.into(),
+        topic: "Launch".into(),
+        host_email: "host@x.example".into(),
+        join_url: format!("https://zoom.us/w/{id}"),
+        scheduled_start_ms: 1_795_000_000_000,
+        scheduled_minutes: 60,
+        ran: None,
+        deleted: false,
+        zoom_event: false,
+    }
+}
