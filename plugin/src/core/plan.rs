@@ -228,77 +228,39 @@ pub fn plan(
     rows: &[ParticipantRow],
     directory: &Directory,
 ) -> Plan {
-    let mut contacts: BTreeMap<String, ContactUpsert> = BTreeMap::new();
-    let mut participations = Vec::new();
-    let mut timeline = Vec::new();
-    let mut records: BTreeMap<String, WebinarRecord> = BTreeMap::new();
-    // A person excluded as a registrant and again as an attendee is listed once.
-    let mut excluded: BTreeMap<Exclusion, BTreeSet<String>> = BTreeMap::new();
-    let record = |webinar: &Webinar| WebinarRecord {
-        webinar_id: webinar.id.clone(),
-        registered_ms: None,
-        cancelled: false,
-        join_url: webinar.join_url.clone(),
-        attendance_percentage: None,
-    };
-
+    let mut planner = Planner::new(webinar, directory);
     // R7, R8, R9, R10: registrations and cancellations.
     for r in registrants
         .iter()
         .filter(|r| matches!(r.status.as_str(), "approved" | "cancelled"))
     {
-        let email = match exclusions::classify(&r.email, directory) {
-            Ok(email) => email,
-            Err(why) => {
-                excluded.entry(why).or_default().insert(r.email.clone());
-                continue;
-            }
-        };
-        contacts.insert(
-            email.clone(),
-            ContactUpsert {
-                email: email.clone(),
-                first_name: r.first_name.clone(),
-                last_name: r.last_name.clone(),
-            },
-        );
-        participations.push(Participation {
-            email: email.clone(),
-            state: ParticipationState::Register,
-            at_ms: r.registered_ms,
-            joined_ms: None,
-            left_ms: None,
-        });
-        timeline.push(TimelineEvent {
-            id: format!("zoom-registration-{}-{}", webinar.id, r.id),
-            event_type: super::definitions::REGISTRATION_EVENT,
-            email: email.clone(),
-            timestamp_ms: r.registered_ms,
-            tokens: Tokens::from([
-                ("webinar_id", webinar.id.clone()),
-                ("webinar_name", webinar.topic.clone()),
-            ]),
-        });
-        let entry = records
-            .entry(email.clone())
-            .or_insert_with(|| record(webinar));
-        entry.registered_ms = Some(r.registered_ms);
-        if r.status == "cancelled" {
-            entry.cancelled = true;
-            participations.push(Participation {
-                email,
-                state: ParticipationState::Cancel,
-                at_ms: r.registered_ms,
-                joined_ms: None,
-                left_ms: None,
-            });
+        planner.register(r);
+    }
+    // R8: one attendee per person, found by registrant id first, then email.
+    let (people, guests) = attendees(registrants, rows);
+    let length = match webinar.ran {
+        Some((start, end)) => end - start,
+        None => i64::from(webinar.scheduled_minutes) * 60_000,
+    };
+    for (email, (name, segments)) in &people {
+        if let Some(attended) = attendance::attendance(segments, length) {
+            planner.attend(email, name, &attended);
         }
     }
+    planner.finish(guests)
+}
 
-    // R8: one attendee per person, found by registrant id first, then email.
+/// Each attendee by lowercase email: the name Zoom shows, and their
+/// join/leave segments.
+type Attendees = BTreeMap<String, (String, Vec<Segment>)>;
+
+/// Each attendee's name and join/leave segments by lowercase email, found
+/// by registrant id first, then by the email they joined with; and the
+/// names of guests Zoom gave no email for.
+fn attendees(registrants: &[Registrant], rows: &[ParticipantRow]) -> (Attendees, Vec<String>) {
     let by_registrant: BTreeMap<&str, &Registrant> =
         registrants.iter().map(|r| (r.id.as_str(), r)).collect();
-    let mut people: BTreeMap<String, (String, Vec<Segment>)> = BTreeMap::new();
+    let mut people = Attendees::new();
     let mut guests: Vec<String> = Vec::new();
     for row in rows {
         let email = by_registrant
@@ -320,40 +282,133 @@ pub fn plan(
             left_ms: row.left_ms,
         });
     }
-    let (start, length) = match webinar.ran {
-        Some((start, end)) => (start, end - start),
-        None => (
-            webinar.scheduled_start_ms,
-            i64::from(webinar.scheduled_minutes) * 60_000,
-        ),
-    };
-    for (email, (name, segments)) in &people {
-        let Some(attended) = attendance::attendance(segments, length) else {
-            continue;
-        };
-        let email = match exclusions::classify(email, directory) {
-            Ok(email) => email,
+    (people, guests)
+}
+
+/// A plan being made: what each person contributes, as it is found.
+struct Planner<'a> {
+    webinar: &'a Webinar,
+    directory: &'a Directory,
+    contacts: BTreeMap<String, ContactUpsert>,
+    participations: Vec<Participation>,
+    timeline: Vec<TimelineEvent>,
+    records: BTreeMap<String, WebinarRecord>,
+    /// A person excluded as a registrant and again as an attendee is listed once.
+    excluded: BTreeMap<Exclusion, BTreeSet<String>>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(webinar: &'a Webinar, directory: &'a Directory) -> Self {
+        Self {
+            webinar,
+            directory,
+            contacts: BTreeMap::new(),
+            participations: Vec::new(),
+            timeline: Vec::new(),
+            records: BTreeMap::new(),
+            excluded: BTreeMap::new(),
+        }
+    }
+
+    /// The email the CRM knows the person by, or none when excluded (R5, R16-R18).
+    fn classify(&mut self, email: &str) -> Option<String> {
+        match exclusions::classify(email, self.directory) {
+            Ok(email) => Some(email),
             Err(why) => {
-                excluded.entry(why).or_default().insert(email.clone());
-                continue;
+                self.excluded
+                    .entry(why)
+                    .or_default()
+                    .insert(email.to_owned());
+                None
             }
+        }
+    }
+
+    fn record(&mut self, email: &str) -> &mut WebinarRecord {
+        let webinar = self.webinar;
+        self.records
+            .entry(email.to_owned())
+            .or_insert_with(|| WebinarRecord {
+                webinar_id: webinar.id.clone(),
+                registered_ms: None,
+                cancelled: false,
+                join_url: webinar.join_url.clone(),
+                attendance_percentage: None,
+            })
+    }
+
+    /// A registration, and its cancellation (R7-R10).
+    fn register(&mut self, r: &Registrant) {
+        let Some(email) = self.classify(&r.email) else {
+            return;
         };
-        contacts.entry(email.clone()).or_insert_with(|| {
-            let (first, last) = name.split_once(' ').unwrap_or((name.as_str(), ""));
+        let webinar = self.webinar;
+        self.contacts.insert(
+            email.clone(),
+            ContactUpsert {
+                email: email.clone(),
+                first_name: r.first_name.clone(),
+                last_name: r.last_name.clone(),
+            },
+        );
+        self.participations.push(Participation {
+            email: email.clone(),
+            state: ParticipationState::Register,
+            at_ms: r.registered_ms,
+            joined_ms: None,
+            left_ms: None,
+        });
+        self.timeline.push(TimelineEvent {
+            id: format!("zoom-registration-{}-{}", webinar.id, r.id),
+            event_type: super::definitions::REGISTRATION_EVENT,
+            email: email.clone(),
+            timestamp_ms: r.registered_ms,
+            tokens: Tokens::from([
+                ("webinar_id", webinar.id.clone()),
+                ("webinar_name", webinar.topic.clone()),
+            ]),
+        });
+        let cancelled = r.status == "cancelled";
+        let record = self.record(&email);
+        record.registered_ms = Some(r.registered_ms);
+        if cancelled {
+            record.cancelled = true;
+            self.participations.push(Participation {
+                email,
+                state: ParticipationState::Cancel,
+                at_ms: r.registered_ms,
+                joined_ms: None,
+                left_ms: None,
+            });
+        }
+    }
+
+    /// An attendee (R7-R10, R12): a contact named from Zoom's display name
+    /// when they did not register.
+    fn attend(&mut self, email: &str, name: &str, attended: &attendance::Attendance) {
+        let Some(email) = self.classify(email) else {
+            return;
+        };
+        let webinar = self.webinar;
+        self.contacts.entry(email.clone()).or_insert_with(|| {
+            let (first, last) = name.split_once(' ').unwrap_or((name, ""));
             ContactUpsert {
                 email: email.clone(),
                 first_name: first.to_owned(),
                 last_name: last.to_owned(),
             }
         });
-        participations.push(Participation {
+        self.participations.push(Participation {
             email: email.clone(),
             state: ParticipationState::Attend,
             at_ms: attended.joined_ms,
             joined_ms: Some(attended.joined_ms),
             left_ms: Some(attended.left_ms),
         });
-        timeline.push(TimelineEvent {
+        let start = webinar
+            .ran
+            .map_or(webinar.scheduled_start_ms, |(start, _)| start);
+        self.timeline.push(TimelineEvent {
             id: format!("zoom-attendance-{}-{}", webinar.id, email),
             event_type: super::definitions::ATTENDANCE_EVENT,
             email: email.clone(),
@@ -368,54 +423,53 @@ pub fn plan(
                 ("attendance_percentage", attended.percentage.to_string()),
             ]),
         });
-        records
-            .entry(email)
-            .or_insert_with(|| record(webinar))
-            .attendance_percentage = Some(attended.percentage);
+        self.record(&email).attendance_percentage = Some(attended.percentage);
     }
 
-    let mut audit = Vec::new();
-    if !guests.is_empty() {
+    /// The plan, with what it left out and why (R19).
+    fn finish(self, guests: Vec<String>) -> Plan {
+        let mut audit = Vec::new();
+        if !guests.is_empty() {
+            audit.push(AuditNote {
+                kind: AuditKind::ParticipantsNotSynced,
+                message: format!(
+                    "{} participant(s) were not synced because Zoom gave no email for them (guests' emails are hidden unless they register): turn on registration for the webinar to sync every attendee.",
+                    guests.len()
+                ),
+                records: guests,
+            });
+        }
+        for (why, emails) in self.excluded {
+            audit.push(AuditNote {
+                kind: AuditKind::EmailsExcluded,
+                message: format!("{} email(s) left out: {}.", emails.len(), why.reason()),
+                records: emails.into_iter().collect(),
+            });
+        }
+        let count = |state| {
+            self.participations
+                .iter()
+                .filter(|p| p.state == state)
+                .count()
+        };
         audit.push(AuditNote {
-            kind: AuditKind::ParticipantsNotSynced,
+            kind: AuditKind::Synced,
             message: format!(
-                "{} participant(s) were not synced because Zoom gave no email for them (guests' emails are hidden unless they register): turn on registration for the webinar to sync every attendee.",
-                guests.len()
+                "Planned {} contact(s), {} registration(s) and {} attendee(s) for the marketing event.",
+                self.contacts.len(),
+                count(ParticipationState::Register),
+                count(ParticipationState::Attend),
             ),
-            records: guests,
+            records: Vec::new(),
         });
-    }
-    for (why, emails) in excluded {
-        audit.push(AuditNote {
-            kind: AuditKind::EmailsExcluded,
-            message: format!("{} email(s) left out: {}.", emails.len(), why.reason()),
-            records: emails.into_iter().collect(),
-        });
-    }
-    audit.push(AuditNote {
-        kind: AuditKind::Synced,
-        message: format!(
-            "Planned {} contact(s), {} registration(s) and {} attendee(s) for the marketing event.",
-            contacts.len(),
-            participations
-                .iter()
-                .filter(|p| p.state == ParticipationState::Register)
-                .count(),
-            participations
-                .iter()
-                .filter(|p| p.state == ParticipationState::Attend)
-                .count(),
-        ),
-        records: Vec::new(),
-    });
-
-    Plan {
-        webinar: webinar.id.clone(),
-        contacts: contacts.into_values().collect(),
-        participations,
-        timeline,
-        records: records.into_iter().collect(),
-        audit,
+        Plan {
+            webinar: self.webinar.id.clone(),
+            contacts: self.contacts.into_values().collect(),
+            participations: self.participations,
+            timeline: self.timeline,
+            records: self.records.into_iter().collect(),
+            audit,
+        }
     }
 }
 
