@@ -14,11 +14,11 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::Value;
 use zoom_webinars_plugin::core::intake::{self, Intake};
-use zoom_webinars_plugin::core::recording::Recording;
 use zoom_webinars_plugin::core::webhook::{
     self, Answer, CrmSecrets, Delivery, MAX_BODY_BYTES, Recorded, Source, ZoomSecrets,
 };
 use zoom_webinars_plugin::core::zoom_signature;
+use zoom_webinars_plugin::shell::zoom::wire;
 
 const SECRET: &str = "fuzz-webhook-secret";
 const CLIENT_SECRET: &str = "fuzz-client-secret";
@@ -324,8 +324,8 @@ proptest! {
         let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         let event = value["event"].as_str().unwrap_or("webinar.registration_created");
         let _ = intake::parse(event, value["event_ts"].as_i64().unwrap_or(0), &value["payload"]);
-        let _ = Recording::from_json(&value["payload"]["object"]);
-        let _ = Recording::from_json(&value);
+        let _ = serde_json::from_value::<wire::Recording>(value["payload"]["object"].clone());
+        let _ = serde_json::from_value::<wire::Recording>(value);
     }
 }
 

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod marketing_event;
 pub mod plan;
 pub mod recording;
+pub mod recording_steps;
 pub mod settings;
 pub mod time;
 pub mod webhook;

@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::definitions::{CALL_KEY, RECORDING_EVENT, call_key};
 use super::plan::{TimelineEvent, Tokens, Webinar};
 use super::settings::{GlobalSettings, RecordingSync, UserSettings};
-use super::time::{parse_rfc3339, rfc3339};
+use super::time::rfc3339;
 
 /// The longest transcript a call body holds: the CRM caps a call's body at
 /// 65,536 characters, and the rest of the body needs room.
@@ -79,34 +77,6 @@ pub struct Recording {
     pub start_ms: Option<i64>,
     pub duration_minutes: u64,
     pub files: Vec<RecordingFile>,
-}
-
-impl Recording {
-    pub fn from_json(json: &Value) -> Self {
-        let text = |v: &Value, name: &str| {
-            v.get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        Recording {
-            share_url: text(json, "share_url"),
-            start_ms: parse_rfc3339(&text(json, "start_time")),
-            duration_minutes: json.get("duration").and_then(Value::as_u64).unwrap_or(0),
-            files: json
-                .get("recording_files")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|f| RecordingFile {
-                    file_type: text(f, "file_type"),
-                    status: text(f, "status"),
-                    download_url: text(f, "download_url"),
-                    play_url: text(f, "play_url"),
-                })
-                .collect(),
-        }
-    }
 }
 
 /// Whether a recording can be written now.
@@ -312,7 +282,6 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn global(mode: RecordingSync) -> GlobalSettings {
         GlobalSettings {
@@ -358,14 +327,31 @@ mod tests {
 
     #[test]
     fn a_recording_is_ready_when_every_file_completed() {
-        let json = json!({
-            "share_url": "https://zoom.us/rec/share/9", "start_time": "2026-11-20T15:00:00Z", "duration": 60,
-            "recording_files": [
-                {"file_type": "MP4", "status": "completed", "play_url": "https://zoom.us/rec/play/a", "download_url": "https://zoom.us/rec/download/a"},
-                {"file_type": "TRANSCRIPT", "status": "processing", "download_url": "https://zoom.us/rec/download/t"},
-            ]
-        });
-        let mut recording = Recording::from_json(&json);
+        let file = |file_type: &str, status: &str, play: &str, download: &str| RecordingFile {
+            file_type: file_type.into(),
+            status: status.into(),
+            play_url: play.into(),
+            download_url: download.into(),
+        };
+        let mut recording = Recording {
+            share_url: "https://zoom.us/rec/share/9".into(),
+            start_ms: Some(1_795_000_000_000),
+            duration_minutes: 60,
+            files: vec![
+                file(
+                    "MP4",
+                    "completed",
+                    "https://zoom.us/rec/play/a",
+                    "https://zoom.us/rec/download/a",
+                ),
+                file(
+                    "TRANSCRIPT",
+                    "processing",
+                    "",
+                    "https://zoom.us/rec/download/t",
+                ),
+            ],
+        };
         assert_eq!(readiness(&recording), Readiness::Processing);
         recording.files[1].status = "completed".into();
         let Readiness::Ready { url, transcript } = readiness(&recording) else {

@@ -8,12 +8,19 @@ use crate::core::definitions::call_key;
 use crate::core::intake::RecordingFacts;
 use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::{TimelineEvent, Webinar};
-use crate::core::recording::{
-    self, Call, MAX_TRANSCRIPT_CHARS, PROCESSING_LIMIT_MS, Readiness, TRANSCRIPT_WAIT_MS,
-};
+use crate::core::recording::{self, Call, MAX_TRANSCRIPT_CHARS};
+use crate::core::recording_steps as steps;
 use crate::core::settings::{GlobalSettings, UserSettings};
 use crate::shell::crm::BATCH_SIZE;
 use crate::shell::{PluginError, load, save, schema};
+
+/// Every attendee has the "recording available" event and the call.
+fn done(attendees: &[(String, String)], ledger: &Ledger) -> bool {
+    !attendees.is_empty()
+        && attendees
+            .iter()
+            .all(|(e, _)| ledger.has(e, applied::RECORDING_EVENT) && ledger.has(e, applied::CALL))
+}
 
 /// (email, contact id) of the contacts whose attendance was written.
 fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
@@ -27,6 +34,7 @@ fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
 impl Run<'_> {
     /// Writes what the recording owes the CRM. Returns when to look again:
     /// the recording is still processing, or the calls wait for a transcript.
+    /// Each step is the core's (`recording_steps`); this asks Zoom and writes.
     pub(super) fn sync_recording(
         &mut self,
         webinar: &Webinar,
@@ -36,106 +44,32 @@ impl Run<'_> {
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<Option<i64>, PluginError> {
-        if !facts.any() && !mode.reconcile {
-            return Ok(None);
-        }
         let id = webinar.id.as_str();
-        let not_synced = AuditKind::RecordingNotSynced;
-        // R2, R4, R6b. Said only when Zoom told of a recording: a reconcile
-        // of an unrecorded webinar has nothing to report.
-        if let Err(why) = recording::allowed(global, host, &webinar.host_email) {
-            if facts.any() {
-                self.note_that(
-                    ledger,
-                    id,
-                    not_synced,
-                    format!("The recording and transcript were not synced: settings off. {why}"),
-                    Vec::new(),
-                )?;
-            }
-            return Ok(None);
-        }
         let attendees = attendees(ledger);
-        let done = |ledger: &Ledger| {
-            !attendees.is_empty()
-                && attendees.iter().all(|(e, _)| {
-                    ledger.has(e, applied::RECORDING_EVENT) && ledger.has(e, applied::CALL)
-                })
+        let allowed = recording::allowed(global, host, &webinar.host_email);
+        let written = steps::Written {
+            attendees: attendees.len(),
+            done: done(&attendees, ledger),
         };
-        if facts.deleted() {
-            let message = if done(ledger) {
-                "The recording was deleted in Zoom (or moved to the trash) after it was synced: the CRM keeps its timeline events and calls, whose link no longer plays."
-            } else {
-                "The recording was not synced: it was deleted in Zoom (or moved to the trash)."
-            };
-            self.note_that(ledger, id, not_synced, message.into(), Vec::new())?;
-            return Ok(None);
+        if let Err(note) = steps::before_fetch(facts, mode.reconcile, allowed, written) {
+            return self.say(ledger, id, note).map(|()| None);
         }
-        if done(ledger) {
-            return Ok(None);
-        }
-
         let Some(recording) = self.zoom.recording(id)? else {
-            if facts.completed_ms.is_some() || facts.transcript_ms.is_some() {
-                self.note_that(
-                    ledger,
-                    id,
-                    not_synced,
-                    "The recording was not synced: not found in Zoom (deleted, or not recorded to the cloud).".into(),
-                    Vec::new(),
-                )?;
-            }
-            return Ok(None);
+            return self.say(ledger, id, steps::not_found(facts)).map(|()| None);
         };
         let now = self.env.now_ms;
         let first_seen = *ledger.recording.first_seen_ms.get_or_insert(now);
-        let (url, transcript_file) = match recording::readiness(&recording) {
-            Readiness::Processing if now - first_seen >= PROCESSING_LIMIT_MS => {
-                self.note_that(
-                    ledger,
-                    id,
-                    not_synced,
-                    "The recording was not synced: still processing in Zoom 24 hours after it was first seen. Use \"sync now\" once Zoom shows it as ready.".into(),
-                    Vec::new(),
-                )?;
-                return Ok(None);
-            }
-            Readiness::Processing => {
-                self.note_that(
-                    ledger,
-                    id,
-                    not_synced,
-                    "The recording is still processing in Zoom; the sync checks again until it is ready (for up to 24 hours).".into(),
-                    Vec::new(),
-                )?;
-                ledger.recording.checks += 1;
-                // 5, 10, 20, 40 minutes, then hourly.
-                let wait =
-                    (300_000i64 << ledger.recording.checks.saturating_sub(1).min(4)).min(3_600_000);
-                return Ok(Some(now + wait));
-            }
-            Readiness::NoVideo => {
-                self.note_that(
-                    ledger,
-                    id,
-                    not_synced,
-                    "The recording was not synced: unavailable, Zoom lists no video or audio file for it.".into(),
-                    Vec::new(),
-                )?;
-                return Ok(None);
-            }
-            Readiness::Ready { url, transcript } => (url, transcript),
-        };
-        if attendees.is_empty() {
-            self.note_that(
-                ledger,
-                id,
-                not_synced,
-                "The recording was not synced: no participants. Nobody who attended this webinar is a contact in the CRM.".into(),
-                Vec::new(),
-            )?;
-            return Ok(None);
-        }
+        let checks = ledger.recording.checks + 1;
+        let (url, transcript_file) =
+            match steps::listing(&recording, attendees.len(), (now, first_seen, checks)) {
+                steps::Listing::Stop(why) => return self.say(ledger, id, Some(why)).map(|()| None),
+                steps::Listing::LookAgain { note, at_ms } => {
+                    self.say(ledger, id, Some(note))?;
+                    ledger.recording.checks = checks;
+                    return Ok(Some(at_ms));
+                }
+                steps::Listing::Write { url, transcript } => (url, transcript),
+            };
 
         // R10: "recording available" does not wait for the transcript.
         let events = recording::plan(webinar, &recording, &url, &attendees, None);
@@ -150,57 +84,21 @@ impl Run<'_> {
         if attendees.iter().all(|(e, _)| ledger.has(e, applied::CALL)) {
             return Ok(None);
         }
-        let transcript = match transcript_file {
-            Some(file) => match self.zoom.download(&file.download_url)? {
-                Some(vtt) => {
-                    let text = recording::transcript_text(&String::from_utf8_lossy(&vtt));
-                    let (text, cut) = recording::cap_transcript(&text, MAX_TRANSCRIPT_CHARS, &url);
-                    if cut {
-                        self.note_that(
-                            ledger,
-                            id,
-                            not_synced,
-                            format!("The transcript is longer than {MAX_TRANSCRIPT_CHARS} characters: the calls hold its beginning and a link to the recording."),
-                            Vec::new(),
-                        )?;
-                    }
-                    Some(text)
-                }
-                None => {
-                    self.note_that(
-                        ledger,
-                        id,
-                        AuditKind::Error,
-                        "Transcript not found: Zoom lists a transcript, but its file could not be downloaded; the calls were created without it.".into(),
-                        Vec::new(),
-                    )?;
-                    None
-                }
-            },
-            None if facts.transcript_ms.is_some() => {
-                self.note_that(
-                    ledger,
-                    id,
-                    AuditKind::Error,
-                    "Transcript not found: Zoom announced a transcript, but the recording has none; the calls were created without it.".into(),
-                    Vec::new(),
-                )?;
+        let announced = facts.transcript_ms.is_some();
+        let step = steps::transcript(
+            transcript_file.as_ref(),
+            announced,
+            mode.on_demand,
+            (now, first_seen),
+        );
+        let transcript = match step {
+            steps::Transcript::WaitUntil(at) => return Ok(Some(at)),
+            steps::Transcript::Without(kind, why) => {
+                self.note_that(ledger, id, kind, why, Vec::new())?;
                 None
             }
-            // Zoom makes the transcript after the recording: wait for it,
-            // unless someone asked for the sync now.
-            None if !mode.on_demand && now - first_seen < TRANSCRIPT_WAIT_MS => {
-                return Ok(Some(first_seen + TRANSCRIPT_WAIT_MS));
-            }
-            None => {
-                self.note_that(
-                    ledger,
-                    id,
-                    not_synced,
-                    "The transcript was not synced: the recording has none in Zoom (audio transcripts may be off in the host's cloud recording settings). The calls were created without it.".into(),
-                    Vec::new(),
-                )?;
-                None
+            steps::Transcript::Download(file_url) => {
+                self.transcript(id, &file_url, &url, ledger)?
             }
         };
         let plan = recording::plan(webinar, &recording, &url, &attendees, transcript.as_deref());
@@ -214,6 +112,40 @@ impl Run<'_> {
             self.create_calls(id, chunk, ledger, report)?;
         }
         Ok(None)
+    }
+
+    /// What a step says, if anything, in the webinar's audit log once.
+    fn say(&self, ledger: &mut Ledger, id: &str, note: Option<String>) -> Result<(), PluginError> {
+        match note {
+            Some(why) => self.note_that(ledger, id, AuditKind::RecordingNotSynced, why, Vec::new()),
+            None => Ok(()),
+        }
+    }
+
+    /// The transcript's text for the calls, capped (R11); none, said once,
+    /// when its file cannot be downloaded.
+    fn transcript(
+        &mut self,
+        id: &str,
+        file_url: &str,
+        recording_url: &str,
+        ledger: &mut Ledger,
+    ) -> Result<Option<String>, PluginError> {
+        let Some(vtt) = self.zoom.download(file_url)? else {
+            let why = steps::TRANSCRIPT_NOT_DOWNLOADED.to_owned();
+            self.note_that(ledger, id, AuditKind::Error, why, Vec::new())?;
+            return Ok(None);
+        };
+        let text = recording::transcript_text(&String::from_utf8_lossy(&vtt));
+        let (text, cut) = recording::cap_transcript(&text, MAX_TRANSCRIPT_CHARS, recording_url);
+        if cut {
+            self.say(
+                ledger,
+                id,
+                Some(format!("The transcript is longer than {MAX_TRANSCRIPT_CHARS} characters: the calls hold its beginning and a link to the recording.")),
+            )?;
+        }
+        Ok(Some(text))
     }
 
     /// Creates one batch of calls, each exactly once (R30). The batch's
