@@ -143,26 +143,17 @@ fn refusal(response: &Response) -> Option<String> {
 pub fn register(crm: &CrmClient<'_>, config: &dyn Config) -> Result<Installed, PluginError> {
     let mut made = Vec::new();
     let mut not_set_up = Vec::new();
-    let app = configured(config, keys::CRM_APP_ID);
-    let key = configured(config, keys::CRM_DEVELOPER_API_KEY);
-    let public_url = configured(config, keys::HOST_PUBLIC_URL);
-    let (Some(app), Some(key), Some(public_url)) = (app, key, public_url) else {
-        let missing: Vec<&str> = [
-            keys::CRM_APP_ID,
-            keys::CRM_DEVELOPER_API_KEY,
-            keys::HOST_PUBLIC_URL,
-        ]
-        .into_iter()
-        .filter(|k| configured(config, k).is_none())
-        .collect();
-        let why = format!("{} not configured", missing.join(" and "));
-        for action in definitions::action_definitions() {
-            not_set_up.push(by_hand(&action, &why));
+    let (app, key, public_url) = match credentials(config) {
+        Ok(credentials) => credentials,
+        Err(why) => {
+            for action in definitions::action_definitions() {
+                not_set_up.push(by_hand(&action, &why));
+            }
+            return Ok(Installed {
+                outcomes: made,
+                not_set_up,
+            });
         }
-        return Ok(Installed {
-            outcomes: made,
-            not_set_up,
-        });
     };
     let url = action_url(&public_url);
     for action in definitions::action_definitions() {
@@ -221,6 +212,28 @@ pub fn register(crm: &CrmClient<'_>, config: &dyn Config) -> Result<Installed, P
         outcomes: made,
         not_set_up,
     })
+}
+
+/// The app id, the developer key and the host's public URL the
+/// definition needs; or which of them are not configured.
+fn credentials(config: &dyn Config) -> Result<(String, String, String), String> {
+    let names = [
+        keys::CRM_APP_ID,
+        keys::CRM_DEVELOPER_API_KEY,
+        keys::HOST_PUBLIC_URL,
+    ];
+    match names.map(|k| configured(config, k)) {
+        [Some(app), Some(key), Some(url)] => Ok((app, key, url)),
+        values => {
+            let missing: Vec<&str> = names
+                .into_iter()
+                .zip(values)
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| k)
+                .collect();
+            Err(format!("{} not configured", missing.join(" and ")))
+        }
+    }
 }
 
 /// The id and fields of the app's definition whose `actionUrl` is `url`,

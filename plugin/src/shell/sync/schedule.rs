@@ -31,72 +31,13 @@ pub(super) fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Re
     if mode.on_demand && !already_pending {
         intake::mark_pending(store, webinar, reconcile)?;
     }
-    // R30: the run counts as begun until it ends. A host that stops the
-    // plugin mid-run (out of time or memory) leaves the count up, and the
-    // next run says so in the audit log; from the third such run on, a
-    // back-off is set before starting, so a webinar that stops the plugin
-    // every time is tried less and less often instead of at every tick.
-    let now_ms = run.env.now_ms;
-    let begun = intake::update_pending_if_marked(store, webinar, |pending| {
-        pending.unfinished += 1;
-        if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
-            let backoff_s = retry_backoff_s(pending.unfinished - UNFINISHED_BEFORE_BACKOFF);
-            pending.not_before_ms = now_ms + backoff_s * 1000;
-        }
-    })?;
-    if let Some(begun) = begun.filter(|p| p.unfinished > 1) {
-        let next = match begun.unfinished > UNFINISHED_BEFORE_BACKOFF {
-            true => format!(
-                "; if this one stops too, the next waits {} s",
-                (begun.not_before_ms - now_ms) / 1000
-            ),
-            false => String::new(),
-        };
-        audit::append(
-            store,
-            webinar,
-            now_ms,
-            AuditKind::Error,
-            &format!(
-                "The last sync of this webinar stopped before it finished: the host stopped the plugin (out of time or memory; the host's log says which) or stopped itself. What it wrote is kept; the rest is synced now (attempt {}){next}.",
-                begun.unfinished
-            ),
-            Vec::new(),
-        )?;
-    }
+    begin(store, webinar, run.env.now_ms)?;
     // What the webinar owed when the run started; a webhook that marks it
     // while the run goes on changes this, and its facts may be unread.
     let started = store.get(&key)?;
-    // A sync that ends well ends a streak of failures.
-    let ended = |pending: &mut Pending| {
-        run_ended(pending);
-        pending.attempts = 0;
-        pending.failing_since_ms = None;
-    };
     match run.sync_webinar(webinar, mode) {
         Ok(mut report) => {
-            match report.retry_at_ms {
-                // Zoom is not done with the recording: the tick comes back.
-                Some(at) => {
-                    intake::update_pending(store, webinar, |pending| {
-                        ended(pending);
-                        pending.reconcile |= reconcile;
-                        pending.not_before_ms = at;
-                    })?;
-                    report.pending += 1;
-                }
-                None => {
-                    let done = match &started {
-                        Some(seen) => intake::clear_pending(store, webinar, seen)?,
-                        None => store.get(&key)?.is_none(),
-                    };
-                    // Marked during the run: the next tick reads the new facts.
-                    if !done {
-                        intake::update_pending_if_marked(store, webinar, ended)?;
-                        report.pending += 1;
-                    }
-                }
-            }
+            ended_well(store, webinar, reconcile, started.as_deref(), &mut report)?;
             Ok(report)
         }
         // Retried with a bound, or explained, or both (issue 18).
@@ -105,6 +46,81 @@ pub(super) fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Re
             Err(e)
         }
     }
+}
+
+/// R30: the run counts as begun until it ends. A host that stops the
+/// plugin mid-run (out of time or memory) leaves the count up, and the
+/// next run says so in the audit log; from the third such run on, a
+/// back-off is set before starting, so a webinar that stops the plugin
+/// every time is tried less and less often instead of at every tick.
+fn begin(store: &dyn Store, webinar: &str, now_ms: i64) -> Result<(), PluginError> {
+    let begun = intake::update_pending_if_marked(store, webinar, |pending| {
+        pending.unfinished += 1;
+        if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
+            let backoff_s = retry_backoff_s(pending.unfinished - UNFINISHED_BEFORE_BACKOFF);
+            pending.not_before_ms = now_ms + backoff_s * 1000;
+        }
+    })?;
+    let Some(begun) = begun.filter(|p| p.unfinished > 1) else {
+        return Ok(());
+    };
+    let next = match begun.unfinished > UNFINISHED_BEFORE_BACKOFF {
+        true => format!(
+            "; if this one stops too, the next waits {} s",
+            (begun.not_before_ms - now_ms) / 1000
+        ),
+        false => String::new(),
+    };
+    let message = format!(
+        "The last sync of this webinar stopped before it finished: the host stopped the plugin (out of time or memory; the host's log says which) or stopped itself. What it wrote is kept; the rest is synced now (attempt {}){next}.",
+        begun.unfinished
+    );
+    audit::append(
+        store,
+        webinar,
+        now_ms,
+        AuditKind::Error,
+        &message,
+        Vec::new(),
+    )
+    .map(drop)
+}
+
+/// A run that ended well: the webinar is done, unless Zoom is not done
+/// with the recording (the tick comes back then) or a webhook marked it
+/// during the run (the next tick reads the new facts). `started`: the
+/// pending mark as the run read it.
+fn ended_well(
+    store: &dyn Store,
+    webinar: &str,
+    reconcile: bool,
+    started: Option<&[u8]>,
+    report: &mut Report,
+) -> Result<(), PluginError> {
+    // A sync that ends well ends a streak of failures.
+    let ended = |pending: &mut Pending| {
+        run_ended(pending);
+        pending.attempts = 0;
+        pending.failing_since_ms = None;
+    };
+    if let Some(at) = report.retry_at_ms {
+        intake::update_pending(store, webinar, |pending| {
+            ended(pending);
+            pending.reconcile |= reconcile;
+            pending.not_before_ms = at;
+        })?;
+        report.pending += 1;
+        return Ok(());
+    }
+    let done = match started {
+        Some(seen) => intake::clear_pending(store, webinar, seen)?,
+        None => store.get(&schema::pending(webinar))?.is_none(),
+    };
+    if !done {
+        intake::update_pending_if_marked(store, webinar, ended)?;
+        report.pending += 1;
+    }
+    Ok(())
 }
 
 /// The run of a webinar ended, whichever way: no longer counted as begun.

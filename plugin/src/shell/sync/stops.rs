@@ -22,7 +22,7 @@ use super::{Mode, Report, Run};
 use crate::core::audit::AuditKind;
 use crate::core::time::rfc3339;
 use crate::shell::intake::{self, Pending};
-use crate::shell::{PluginError, audit, encode, schema};
+use crate::shell::{PluginError, Store, audit, encode, schema};
 
 /// How long a webinar is tried again while every try fails.
 pub const GIVE_UP_AFTER_MS: i64 = 3 * 86_400_000;
@@ -81,6 +81,33 @@ fn explain_once(
     .map(drop)
 }
 
+/// Zoom refused this webinar for good: said once, and not tried again
+/// unless a webhook marked it since (its facts may change the outcome).
+fn stopped_for_good(
+    store: &dyn Store,
+    webinar: &str,
+    now_ms: i64,
+    e: &PluginError,
+    started: Option<&[u8]>,
+) -> Result<(), PluginError> {
+    explain_once(
+        store,
+        webinar,
+        now_ms,
+        &format!(
+            "The sync of this webinar stopped and is not tried again: {e}. A change Zoom tells of, or sync now, tries again."
+        ),
+    )?;
+    let cleared = match started {
+        Some(seen) => intake::clear_pending(store, webinar, seen)?,
+        None => false,
+    };
+    if !cleared {
+        intake::update_pending_if_marked(store, webinar, run_ended)?;
+    }
+    Ok(())
+}
+
 /// The sync of `webinar` stopped on `e`: its pending mark and its audit
 /// log say what comes next. `started` is the mark as the run began.
 pub(super) fn stopped(
@@ -94,23 +121,7 @@ pub(super) fn stopped(
     let now_ms = run.env.now_ms;
     let stop = stop_of(e);
     if stop == Stop::Webinar {
-        explain_once(
-            store,
-            webinar,
-            now_ms,
-            &format!(
-                "The sync of this webinar stopped and is not tried again: {e}. A change Zoom tells of, or sync now, tries again."
-            ),
-        )?;
-        // Unless a webhook marked it since: its facts may change the outcome.
-        let cleared = match started {
-            Some(seen) => intake::clear_pending(store, webinar, seen)?,
-            None => false,
-        };
-        if !cleared {
-            intake::update_pending_if_marked(store, webinar, run_ended)?;
-        }
-        return Ok(());
+        return stopped_for_good(store, webinar, now_ms, e, started);
     }
     // R32: a rate limit Zoom says lifts later (its daily limit) is waited
     // for, not retried before.
