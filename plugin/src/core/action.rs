@@ -209,6 +209,65 @@ pub fn contact_email(email: &str, directory: &Directory) -> Result<String, Refus
     })
 }
 
+/// How a webinar takes registrations (`GET /webinars/{webinarId}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationTerms {
+    pub host_email: String,
+    /// A one-time webinar (Zoom's type 5): once it ran, it is over;
+    /// recurring ones (6, 9) take registrations for later occurrences.
+    pub one_time: bool,
+    pub approval: Approval,
+}
+
+/// Zoom's `settings.approval_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// 0: registrants are approved at once.
+    Automatic,
+    /// 1: the host approves each registrant.
+    Manual,
+    /// 2: registration is not required (so not possible).
+    NoRegistration,
+}
+
+impl Approval {
+    /// The registration's status in Zoom once made.
+    pub fn status(self) -> &'static str {
+        match self {
+            Approval::Manual => "pending",
+            _ => "approved",
+        }
+    }
+}
+
+/// R5, R18, R22-R24: whether `email` may be registered for `webinar` as
+/// Zoom describes it, before Zoom is asked: the host never (Zoom refuses
+/// it), nor an excluded or deleted contact, nor for a one-time webinar
+/// that ran, nor where registration is off. The email the sync would use.
+/// The webinar's required questions are checked after, with
+/// [`other_required_fields`], only when these pass.
+pub fn may_register(
+    email: &str,
+    webinar: &str,
+    terms: &RegistrationTerms,
+    ran: bool,
+    directory: &Directory,
+) -> Result<String, Refusal> {
+    if terms.host_email.eq_ignore_ascii_case(email) {
+        return Err(Refusal::HostCannotRegister);
+    }
+    // After the host check: the host's domain is often an excluded one.
+    let email = contact_email(email, directory)?;
+    let webinar = webinar.to_owned();
+    if ran && terms.one_time {
+        return Err(Refusal::WebinarOver { webinar });
+    }
+    if terms.approval == Approval::NoRegistration {
+        return Err(Refusal::RegistrationNotEnabled { webinar });
+    }
+    Ok(email)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +413,42 @@ mod tests {
             deleted.to_string().contains("deleted in the CRM"),
             "{deleted}"
         );
+    }
+
+    #[test]
+    fn r22_r23_who_may_register_is_decided_before_zoom_is_asked() {
+        let terms = |one_time, approval| RegistrationTerms {
+            host_email: "host@acme.example".into(),
+            one_time,
+            approval,
+        };
+        let open = terms(true, Approval::Automatic);
+        let none = Directory::default();
+        assert_eq!(
+            may_register("Ada@x.example", "81", &open, false, &none),
+            Ok("ada@x.example".to_owned())
+        );
+        assert_eq!(
+            may_register("HOST@acme.example", "81", &open, false, &none),
+            Err(Refusal::HostCannotRegister)
+        );
+        assert!(matches!(
+            may_register("ada@x.example", "81", &open, true, &none),
+            Err(Refusal::WebinarOver { .. })
+        ));
+        // A recurring webinar that ran takes registrations for its next occurrence.
+        let recurring = terms(false, Approval::Manual);
+        assert!(may_register("ada@x.example", "81", &recurring, true, &none).is_ok());
+        assert_eq!(recurring.approval.status(), "pending");
+        assert!(matches!(
+            may_register(
+                "ada@x.example",
+                "81",
+                &terms(true, Approval::NoRegistration),
+                false,
+                &none
+            ),
+            Err(Refusal::RegistrationNotEnabled { .. })
+        ));
     }
 }

@@ -166,12 +166,7 @@ fn may_register(
             webinar: webinar.to_owned(),
             account: account.to_owned(),
         })?;
-    if terms.host_email.eq_ignore_ascii_case(email) {
-        return Err(Refusal::HostCannotRegister);
-    }
-
-    // The sync's own rules about who may be a contact (R5, R18), after
-    // the host check: the host's domain is often an excluded one.
+    // The sync's own rules about who may be a contact (R5, R18).
     let global = settings::global(env.store).map_err(unavailable)?;
     let mut directory = Directory {
         excluded_domains: global.contact_exclusion_domains.iter().cloned().collect(),
@@ -185,19 +180,13 @@ fn may_register(
     {
         directory.deleted_contacts.insert(email.to_owned());
     }
-    let email = action::contact_email(email, &directory)?;
-
     // Known from the ended webhook or a reconcile; Zoom's own refusal covers the rest.
     let ran = load::<crate::core::plan::Webinar>(env.store, &schema::webinar_meta(webinar))
         .map_err(unavailable)?
-        .and_then(|w| w.ran);
+        .and_then(|w| w.ran)
+        .is_some();
+    let email = action::may_register(email, webinar, &terms, ran, &directory)?;
     let webinar = webinar.to_owned();
-    if ran.is_some() && terms.one_time {
-        return Err(Refusal::WebinarOver { webinar });
-    }
-    if terms.approval == Approval::NoRegistration {
-        return Err(Refusal::RegistrationNotEnabled { webinar });
-    }
     // R24: asked before registering, so the refusal names every field at once.
     if let Some(questions) = zoom.required_questions(&webinar).map_err(unavailable)? {
         let fields = action::other_required_fields(&questions);
@@ -218,11 +207,7 @@ fn record_registration(
     registered: &Registered,
     approval: Approval,
 ) -> Result<(), Refusal> {
-    let status = if approval == Approval::Manual {
-        "pending"
-    } else {
-        "approved"
-    };
+    let status = approval.status();
     let fact = Intake {
         // Timed: registering again after a cancellation is a new fact.
         key: format!(

@@ -5,30 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::ZoomClient;
+pub use crate::core::action::{Approval, RegistrationTerms};
 use crate::core::action::{Registered, RequiredQuestion, ZoomError};
 use crate::shell::PluginError;
 use crate::shell::http::Method;
-
-/// How a webinar takes registrations (`GET /webinars/{webinarId}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistrationTerms {
-    pub host_email: String,
-    /// A one-time webinar (Zoom's type 5): once it ran, it is over;
-    /// recurring ones (6, 9) take registrations for later occurrences.
-    pub one_time: bool,
-    pub approval: Approval,
-}
-
-/// Zoom's `settings.approval_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Approval {
-    /// 0: registrants are approved at once.
-    Automatic,
-    /// 1: the host approves each registrant.
-    Manual,
-    /// 2: registration is not required (so not possible).
-    NoRegistration,
-}
 
 #[derive(Deserialize)]
 struct WebinarWire {
