@@ -173,3 +173,116 @@ pub fn record_crm(store: &dyn Store, event: &ContactEvent) -> Result<(), PluginE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::plan::Registrant;
+    use crate::shell::memory::MemoryStore;
+
+    fn registration(status: &str, key: &str) -> Intake {
+        Intake {
+            key: key.into(),
+            fact: Fact::Registration {
+                webinar: "81".into(),
+                registrant: Registrant {
+                    id: "r1".into(),
+                    email: "Ada@x.example".into(),
+                    first_name: "Ada".into(),
+                    last_name: "Lovelace".into(),
+                    status: status.into(),
+                    registered_ms: 1_000,
+                },
+                at_ms: 1_000,
+            },
+        }
+    }
+
+    #[test]
+    fn r30_a_fact_is_stored_once_and_marks_its_webinar_pending() {
+        let store = MemoryStore::default();
+        let fact = registration("approved", "created|r1");
+        assert_eq!(record_zoom(&store, &fact).unwrap(), Recorded::New);
+        assert_eq!(record_zoom(&store, &fact).unwrap(), Recorded::Duplicate);
+        assert_eq!(facts(&store, "81").unwrap().len(), 1);
+        let pending: Pending = load(&store, &schema::pending("81")).unwrap().unwrap();
+        // A registration is synced from what it says; no reconcile yet.
+        assert!(!pending.reconcile);
+        assert!(store.get(&schema::known("81")).unwrap().is_some());
+    }
+
+    #[test]
+    fn r30_a_mark_is_never_downgraded_and_counts_every_webhook() {
+        let store = MemoryStore::default();
+        mark_pending(&store, "81", true).unwrap();
+        mark_pending(&store, "81", false).unwrap();
+        let pending: Pending = load(&store, &schema::pending("81")).unwrap().unwrap();
+        assert!(pending.reconcile);
+        assert_eq!(pending.marks, 2);
+        // Cleared only if it is still the mark the run saw.
+        let seen = store.get(&schema::pending("81")).unwrap().unwrap();
+        mark_pending(&store, "81", false).unwrap();
+        assert!(!clear_pending(&store, "81", &seen).unwrap());
+        let now = store.get(&schema::pending("81")).unwrap().unwrap();
+        assert!(clear_pending(&store, "81", &now).unwrap());
+        assert!(
+            update_pending_if_marked(&store, "81", |_| ())
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn r21_a_cancellation_lets_the_workflow_action_register_the_person_again() {
+        let store = MemoryStore::default();
+        let made = schema::action_registration("81", "ada@x.example");
+        store.set(&made, b"{}").unwrap();
+        record_zoom(&store, &registration("cancelled", "cancelled|r1")).unwrap();
+        assert!(store.get(&made).unwrap().is_none());
+    }
+
+    #[test]
+    fn r18_a_deleted_contact_is_remembered_by_email_a_privacy_deletion_forgets_them() {
+        let store = MemoryStore::default();
+        save(&store, &schema::contact_email("501"), &"ada@x.example").unwrap();
+        save(&store, &schema::person("ada@x.example"), &"records").unwrap();
+        let deleted = |privacy| ContactEvent::Deleted {
+            contact_id: "501".into(),
+            privacy,
+        };
+        record_crm(&store, &deleted(false)).unwrap();
+        let why: Option<String> = load(&store, &schema::deleted_contact("ada@x.example")).unwrap();
+        assert_eq!(why.as_deref(), Some("deletion"));
+        assert!(
+            store
+                .get(&schema::person("ada@x.example"))
+                .unwrap()
+                .is_some()
+        );
+        record_crm(&store, &deleted(true)).unwrap();
+        assert!(
+            store
+                .get(&schema::person("ada@x.example"))
+                .unwrap()
+                .is_none()
+        );
+        let restored = ContactEvent::Restored {
+            contact_id: "501".into(),
+        };
+        record_crm(&store, &restored).unwrap();
+        assert!(
+            store
+                .get(&schema::deleted_contact("ada@x.example"))
+                .unwrap()
+                .is_none()
+        );
+        // A contact the plugin never resolved was not its to re-create.
+        record_crm(
+            &store,
+            &ContactEvent::Restored {
+                contact_id: "9".into(),
+            },
+        )
+        .unwrap();
+    }
+}

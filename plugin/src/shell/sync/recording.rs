@@ -236,3 +236,132 @@ impl Run<'_> {
         self.env.store.delete(&key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::definitions;
+    use crate::core::ledger::Resolved;
+    use crate::core::recording::{Recording, RecordingFile};
+    use crate::shell::crm::activity::{Backend, Setup};
+    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, webinar};
+
+    const VTT: &str = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nHannah Host: Welcome!\n";
+
+    /// A webinar that ran, Ada attended it, the timeline is set up, and
+    /// Zoom holds its recording (with a transcript file if `transcript`).
+    fn recorded(transcript: bool) -> (Harness, Webinar, Ledger) {
+        let zoom = StubZoom::default();
+        let file = |file_type: &str| RecordingFile {
+            file_type: file_type.into(),
+            status: "completed".into(),
+            download_url: format!("https://zoom.us/rec/download/{file_type}"),
+            play_url: format!("https://zoom.us/rec/play/{file_type}"),
+        };
+        let mut files = vec![file("MP4")];
+        if transcript {
+            files.push(file("TRANSCRIPT"));
+        }
+        zoom.state.borrow_mut().recordings.insert(
+            "81".into(),
+            Recording {
+                share_url: "https://zoom.us/rec/share/81".into(),
+                start_ms: Some(1_000),
+                duration_minutes: 60,
+                files,
+            },
+        );
+        zoom.state
+            .borrow_mut()
+            .files
+            .insert("https://zoom.us/rec/download/TRANSCRIPT".into(), VTT.into());
+        let harness = Harness::new(zoom, StubCrm::default());
+        let setup = Setup {
+            backend: Backend::Timeline,
+            ids: definitions::timeline_event_types()
+                .iter()
+                .map(|t| (t.id.to_owned(), format!("template-{}", t.id)))
+                .collect(),
+            not_written: None,
+        };
+        save(&harness.store, schema::ACTIVITY_SETUP, &setup).unwrap();
+        let mut ledger = Ledger::default();
+        ledger.resolve(
+            "ada@x.example".into(),
+            Resolved::Contact {
+                id: "501".into(),
+                created: true,
+            },
+        );
+        ledger.mark("ada@x.example", applied::ATTENDED);
+        let ran = Webinar {
+            ran: Some((1_000, 3_601_000)),
+            ..webinar("81")
+        };
+        (harness, ran, ledger)
+    }
+
+    fn sync(
+        harness: &Harness,
+        webinar: &Webinar,
+        ledger: &mut Ledger,
+        on_demand: bool,
+    ) -> Option<i64> {
+        let facts = RecordingFacts {
+            completed_ms: Some(2_000),
+            ..RecordingFacts::default()
+        };
+        let mode = Mode {
+            reconcile: true,
+            on_demand,
+        };
+        let settings = (
+            &GlobalSettings {
+                recording_sync: crate::core::settings::RecordingSync::AllUsers,
+                ..GlobalSettings::default()
+            },
+            &UserSettings::defaults_for("host@x.example"),
+        );
+        let mut report = Report::default();
+        harness
+            .run()
+            .sync_recording(webinar, &facts, mode, settings, ledger, &mut report)
+            .unwrap()
+    }
+
+    #[test]
+    fn r11_an_attendee_gets_the_recording_event_and_one_call_with_the_transcript() {
+        let (harness, webinar, mut ledger) = recorded(true);
+        assert_eq!(sync(&harness, &webinar, &mut ledger, false), None);
+        {
+            let crm = harness.crm.state.borrow();
+            assert_eq!(crm.activity.len(), 1, "{:?}", crm.activity);
+            assert_eq!(crm.calls.len(), 1);
+            assert_eq!(crm.calls[0].0, "501");
+            assert!(
+                crm.calls[0].1.contains("Hannah Host: Welcome!"),
+                "{}",
+                crm.calls[0].1
+            );
+        }
+        assert!(ledger.has("ada@x.example", applied::CALL));
+        // Synced again, nothing is written twice.
+        sync(&harness, &webinar, &mut ledger, false);
+        assert_eq!(harness.crm.state.borrow().calls.len(), 1);
+    }
+
+    #[test]
+    fn r11_without_a_transcript_the_calls_wait_for_it_unless_a_person_asked() {
+        let (harness, webinar, mut ledger) = recorded(false);
+        let now = 1_795_000_000_000;
+        assert_eq!(
+            sync(&harness, &webinar, &mut ledger, false),
+            Some(now + recording::TRANSCRIPT_WAIT_MS)
+        );
+        // "Recording available" does not wait; the call does.
+        assert_eq!(harness.crm.state.borrow().activity.len(), 1);
+        assert!(harness.crm.state.borrow().calls.is_empty());
+        assert_eq!(sync(&harness, &webinar, &mut ledger, true), None);
+        assert_eq!(harness.crm.state.borrow().calls.len(), 1);
+    }
+}

@@ -30,6 +30,9 @@ pub struct ZoomState {
     pub webinars: BTreeMap<String, ScheduledWebinar>,
     pub registrants: BTreeMap<String, Vec<Registrant>>,
     pub event_webinars: BTreeSet<String>,
+    pub recordings: BTreeMap<String, Recording>,
+    /// Files by download URL.
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 #[derive(Clone, Default)]
@@ -66,11 +69,11 @@ impl Zoom for StubZoom {
     fn past_webinars(&self, _: Option<i64>) -> Result<Past, PluginError> {
         Ok(Past::default())
     }
-    fn recording(&self, _: &str) -> Result<Option<Recording>, PluginError> {
-        Ok(None)
+    fn recording(&self, webinar: &str) -> Result<Option<Recording>, PluginError> {
+        Ok(self.state.borrow().recordings.get(webinar).cloned())
     }
-    fn download(&self, _: &str) -> Result<Option<Vec<u8>>, PluginError> {
-        Ok(None)
+    fn download(&self, url: &str) -> Result<Option<Vec<u8>>, PluginError> {
+        Ok(self.state.borrow().files.get(url).cloned())
     }
     fn retries(&self) -> u32 {
         0
@@ -97,6 +100,8 @@ pub struct CrmState {
     /// Every email whose participation was sent, in order.
     pub participations: Vec<String>,
     pub activity: Vec<String>,
+    /// Calls made: (contact id, body).
+    pub calls: Vec<(String, String)>,
     pub property_updates: Vec<(String, BTreeMap<String, String>)>,
 }
 
@@ -194,7 +199,16 @@ impl Activity for StubCrm {
 }
 
 impl Calls for StubCrm {
-    fn create_calls(&self, _: &[&Call]) -> Result<Refused, PluginError> {
+    fn create_calls(&self, calls: &[&Call]) -> Result<Refused, PluginError> {
+        let mut state = self.state.borrow_mut();
+        for call in calls {
+            let body = call
+                .properties
+                .get("hs_call_body")
+                .cloned()
+                .unwrap_or_default();
+            state.calls.push((call.contact_id.clone(), body));
+        }
         Ok(Refused::default())
     }
     fn existing_call_keys(&self, _: &[String]) -> Result<BTreeSet<String>, PluginError> {
