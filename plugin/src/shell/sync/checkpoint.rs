@@ -141,4 +141,35 @@ mod tests {
         assert_eq!(head.get("contacts"), None, "the people moved to their part");
         assert_eq!(load_ledger(&store, "81000000001").unwrap(), ledger);
     }
+
+    #[test]
+    fn issue_21_writes_in_part_order_make_a_checkpoint_rewrite_only_the_parts_they_filled() {
+        let store = MemoryStore::default();
+        let mut ledger = Ledger::default();
+        let emails: Vec<String> = (0..10_000)
+            .map(|n| format!("p{n:05}@example.com"))
+            .collect();
+        for email in &emails {
+            ledger.mark(email, applied::REGISTERED);
+        }
+        store_ledger(&store, "81", &mut ledger).unwrap();
+        // 20 batches of 100 attendances between two checkpoints.
+        let rewritten = |order: Vec<&String>| {
+            let mut ledger = load_ledger(&store, "81").unwrap();
+            for email in order.into_iter().take(2_000) {
+                ledger.mark(email, applied::ATTENDED);
+            }
+            ledger.changes().1.len()
+        };
+        let by_email = rewritten(emails.iter().collect());
+        let by_part = rewritten(crate::core::ledger::in_part_order(
+            emails.iter().collect(),
+            |e| e,
+        ));
+        assert_eq!(
+            by_email, PEOPLE_PARTS as usize,
+            "in email order, every part"
+        );
+        assert!(by_part <= 15, "in part order, the parts filled: {by_part}");
+    }
 }

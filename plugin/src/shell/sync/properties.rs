@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Report, Run};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::contact_properties::{self, FIRST_NAME, WebinarRecord};
-use crate::core::ledger::{Ledger, Resolved, applied};
+use crate::core::ledger::{Ledger, Resolved, applied, in_part_order};
 use crate::core::plan::Plan;
 use crate::shell::crm::BATCH_SIZE;
 use crate::shell::{PluginError, load, save_all, schema};
@@ -50,7 +50,8 @@ impl Run<'_> {
             .collect();
         let mut updates: Vec<Update> = Vec::new();
         let mut unchanged: Vec<(String, PersonRecord)> = Vec::new();
-        for (email, record) in &plan.records {
+        let records = in_part_order(plan.records.iter().collect(), |(email, _)| email);
+        for (email, record) in records {
             let Some(Resolved::Contact {
                 id: contact_id,
                 created,
