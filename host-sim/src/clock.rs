@@ -81,6 +81,9 @@ impl wasmtime_wasi::HostWallClock for Clock {
     }
 }
 
+/// A day in milliseconds (UTC days: no leap seconds, as Zoom and the CRM count).
+pub const DAY_MS: i64 = 86_400_000;
+
 /// RFC 3339 in UTC with seconds, as Zoom prints times: `2026-11-20T15:00:00Z`.
 pub fn rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

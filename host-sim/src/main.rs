@@ -762,7 +762,7 @@ async fn audit(sim: &Simulator, webinar: &str, json: bool) -> anyhow::Result<()>
         out(&format!(
             "{}  {:<24} {}",
             host_sim::clock::rfc3339(e.at),
-            host_sim::scenario::audit_kind_name(e.kind),
+            api::audit_kind_name(e.kind),
             e.message
         ));
         if !e.records.is_empty() {
