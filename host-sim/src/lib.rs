@@ -4,7 +4,7 @@
 //!
 //! One module per capability: `runtime` (engine, instances, limits),
 //! `storage` (the storage import on SQLite), `outbound` (the HTTP policy),
-//! `fakes` (Zoom, CRM), `config` (the operator's configuration), `sim`
+//! `fakes` (Zoom, CRM), `query` (the one query-string and form reader), `config` (the operator's configuration), `sim`
 //! (all of it wired together, as the CLI and the tests use it), `compare`
 //! (two runs' CRM states), `scenario`
 //! (scripted runs), `demo` (the main command), `serve` (the HTTP front
@@ -24,6 +24,7 @@ pub mod fakes;
 pub mod load;
 pub mod operator;
 pub mod outbound;
+pub mod query;
 pub mod runtime;
 pub mod scenario;
 pub mod sealing;
