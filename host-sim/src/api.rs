@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use crate::bindings::{PluginError, SyncReport, settings, webhooks};
 use crate::fakes::crm::workflows::{ActionInput, Execution, ExecutionState};
 use crate::runtime::CallError;
-use crate::scenario::audit_kind_name;
 use crate::sim::Simulator;
 
 /// Why a call did not give an answer: the plugin refused, or the host failed.
@@ -140,6 +139,21 @@ pub fn user_json(s: &settings::UserSettings) -> Value {
 
 pub fn webinar_settings_json(s: &settings::WebinarSettings) -> Value {
     json!({ "webinar": s.webinar, "sync_enabled": s.sync_enabled })
+}
+
+/// The audit kind as the CLI, `serve` and snapshots name it (R19's
+/// categories). It lives here, with the other JSON shapes of the plugin's
+/// exports, so that `scenario` uses `api` and never the reverse.
+pub fn audit_kind_name(kind: settings::AuditKind) -> &'static str {
+    match kind {
+        settings::AuditKind::SyncSettingOff => "sync-setting-off",
+        settings::AuditKind::RecordingNotSynced => "recording-not-synced",
+        settings::AuditKind::ParticipantsNotSynced => "participants-not-synced",
+        settings::AuditKind::WebinarDataNotSynced => "webinar-data-not-synced",
+        settings::AuditKind::EmailsExcluded => "emails-excluded",
+        settings::AuditKind::Error => "error",
+        settings::AuditKind::Synced => "synced",
+    }
 }
 
 pub fn audit_json(e: &settings::AuditEntry) -> Value {

@@ -81,6 +81,9 @@ impl wasmtime_wasi::HostWallClock for Clock {
     }
 }
 
+/// A day in milliseconds (UTC days: no leap seconds, as Zoom and the CRM count).
+pub const DAY_MS: i64 = 86_400_000;
+
 /// RFC 3339 in UTC with seconds, as Zoom prints times: `2026-11-20T15:00:00Z`.
 pub fn rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -93,6 +96,21 @@ pub fn rfc3339(ms: i64) -> String {
         (rem % 3600) / 60,
         rem % 60
     )
+}
+
+/// The UTC date of `ms`, `yyyy-MM-dd`, as Zoom's reports take and print dates.
+pub fn date(ms: i64) -> String {
+    let mut text = rfc3339(ms);
+    text.truncate(10);
+    text
+}
+
+/// The midnight (UTC) of a `yyyy-MM-dd` date, in ms.
+pub fn parse_date(text: &str) -> Option<i64> {
+    if text.len() != 10 {
+        return None;
+    }
+    parse_rfc3339(&format!("{text}T00:00:00Z"))
 }
 
 /// Milliseconds of an RFC 3339 time (`Z` or `±hh:mm`, fractional seconds allowed).
@@ -194,5 +212,24 @@ mod tests {
             Some("2024-02-29T00:00:00Z")
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn dates_are_utc_days() {
+        let ms = parse_rfc3339("2026-11-20T23:59:59+00:00").unwrap();
+        assert_eq!(date(ms), "2026-11-20");
+        assert_eq!(parse_date("2026-11-20"), Some(ms - ms.rem_euclid(DAY_MS)));
+        assert_eq!(
+            parse_date("2026-11-20").map(date).as_deref(),
+            Some("2026-11-20")
+        );
+        for bad in [
+            "2026-11-2",
+            "2026-11-20T00:00:00Z",
+            "2026-13-01",
+            "tomorrow",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 }

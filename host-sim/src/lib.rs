@@ -6,17 +6,20 @@
 //! `storage` (the storage import on SQLite), `outbound` (the HTTP policy),
 //! `fakes` (Zoom, CRM), `config` (the operator's configuration), `sim`
 //! (all of it wired together, as the CLI and the tests use it), `compare`
-//! (two runs' CRM states), `scenario`
-//! (scripted runs), `demo` (the main command), `serve` (the HTTP front
-//! door), `segment` (filtering the CRM's contacts, R13).
+//! (two runs' CRM states), `scenario` (scripted runs), `demo` (the main
+//! command), `serve` (the HTTP front door), `segment` (filtering the CRM's
+//! contacts, R13), `api` (the plugin's exports as calls and JSON, shared by
+//! the CLI and `serve`), `cli` (the `host-sim` commands), `clock` (the
+//! simulated time and the host's one RFC 3339 reader and writer), `query`
+//! (the host's one query-string and form reader).
 
 pub mod api;
 pub mod bench;
 pub mod bindings;
+pub mod cli;
 pub mod clock;
 pub mod compare;
 pub mod config;
-pub mod crm_cli;
 pub mod crm_view;
 pub mod demo;
 pub mod fake_server;
@@ -24,6 +27,7 @@ pub mod fakes;
 pub mod load;
 pub mod operator;
 pub mod outbound;
+pub mod query;
 pub mod runtime;
 pub mod scenario;
 pub mod sealing;

@@ -200,12 +200,12 @@ impl Incoming {
             .map_err(|e| error_reply(400, &format!("the body is not JSON: {e}")))
     }
 
+    /// The first value of the query's parameter `name`. A `+` stays a
+    /// plus: the only parameter is `since`, an RFC 3339 time whose offset
+    /// (`+02:00`) people type unescaped (`crate::query`).
     fn query(&self, name: &str) -> Option<String> {
         let query = self.target.split_once('?')?.1;
-        query.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k == name).then(|| v.replace("%3A", ":").replace("%3a", ":"))
-        })
+        crate::query::param_keeping_plus(query, name)
     }
 }
 

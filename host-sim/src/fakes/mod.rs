@@ -24,20 +24,9 @@ pub(crate) fn bearer(header: Option<&str>) -> Option<&str> {
     header?.strip_prefix("Bearer ").map(str::trim)
 }
 
-/// `application/x-www-form-urlencoded` pairs, as the query parser reads them.
+/// `application/x-www-form-urlencoded` pairs, read as the query is (`crate::query`).
 pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(body);
-    let uri: http::Uri = match format!("http://form/?{text}").parse() {
-        Ok(uri) => uri,
-        Err(_) => return Vec::new(),
-    };
-    crate::outbound::FakeRequest {
-        method: http::Method::POST,
-        uri,
-        headers: http::HeaderMap::new(),
-        body: bytes::Bytes::new(),
-    }
-    .query()
+    crate::query::pairs(body)
 }
 
 /// Seeded fault injection: a share of 5xx answers, timeouts, 429s and

@@ -21,22 +21,13 @@
 use serde_json::{Value, json};
 
 use super::{FakeZoom, MAX_PAGE_SIZE, Webinar, zoom_error};
-use crate::clock::{parse_rfc3339, rfc3339};
+use crate::clock::{DAY_MS, date, parse_date, parse_rfc3339, rfc3339};
 use crate::outbound::{FakeRequest, FakeResponse};
 
-const DAY_MS: i64 = 86_400_000;
 /// The longest `from`..`to` range of one request (the harsher reading of "one month").
 pub const MAX_RANGE_DAYS: i64 = 31;
 /// How far back `from` may go (the harsher reading of "the last six months").
 pub const MAX_AGE_DAYS: i64 = 180;
-
-/// A `yyyy-MM-dd` date's midnight (UTC), in ms.
-fn date_ms(date: &str) -> Option<i64> {
-    if date.len() != 10 {
-        return None;
-    }
-    parse_rfc3339(&format!("{date}T00:00:00Z"))
-}
 
 impl FakeZoom {
     /// The account's plan lacks the Dashboard (below Business, or the
@@ -54,8 +45,8 @@ impl FakeZoom {
             );
         }
         let (Some(from), Some(to)) = (
-            request.query_param("from").as_deref().and_then(date_ms),
-            request.query_param("to").as_deref().and_then(date_ms),
+            request.query_param("from").as_deref().and_then(parse_date),
+            request.query_param("to").as_deref().and_then(parse_date),
         ) else {
             return zoom_error(
                 400,
@@ -104,8 +95,8 @@ impl FakeZoom {
         if answer.status == 200
             && let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&answer.body)
         {
-            body.insert("from".into(), json!(&rfc3339(from)[..10]));
-            body.insert("to".into(), json!(&rfc3339(to)[..10]));
+            body.insert("from".into(), json!(date(from)));
+            body.insert("to".into(), json!(date(to)));
             answer = FakeResponse::json(200, &Value::Object(body));
         }
         answer

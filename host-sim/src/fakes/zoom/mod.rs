@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use super::{
     Fault, FaultPlan, Faults, PageTokens, RateLimiter, basic_credentials, bearer, form_pairs,
 };
-use crate::clock::{Clock, parse_rfc3339, rfc3339};
+use crate::clock::{Clock, DAY_MS, parse_rfc3339, rfc3339};
 use crate::outbound::{FakeRequest, FakeResponse, FakeService};
 use model::{Registrant, Webinar, ZoomAccount};
 use recordings::recording_json;
@@ -224,7 +224,7 @@ impl FakeZoom {
     /// client must pause by itself.
     fn refusal(&self, request: &FakeRequest, category: &str) -> Option<FakeResponse> {
         let now = self.clock.now_ms();
-        let day = now.div_euclid(86_400_000);
+        let day = now.div_euclid(DAY_MS);
         let mut state = self.lock();
         state.throttles.retain(|(_, until)| *until > now);
         if let Some((_, until)) = state
@@ -263,7 +263,7 @@ impl FakeZoom {
                         ("X-RateLimit-Type", "Daily-limit"),
                         ("X-RateLimit-Limit", &limit.to_string()),
                         ("X-RateLimit-Remaining", "0"),
-                        ("Retry-After", &rfc3339((day + 1) * 86_400_000)),
+                        ("Retry-After", &rfc3339((day + 1) * DAY_MS)),
                     ],
                 ));
             }

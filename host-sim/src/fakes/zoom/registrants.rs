@@ -41,7 +41,7 @@ impl FakeZoom {
                 .trim()
                 .to_owned()
         };
-        let today = self.clock.now_ms().div_euclid(86_400_000);
+        let today = self.clock.now_ms().div_euclid(crate::clock::DAY_MS);
         let mut state = self.lock();
         let State {
             account,

@@ -24,7 +24,6 @@
 
 use super::*;
 
-const DAY_MS: i64 = 86_400_000;
 /// Older than this, Zoom answers 12702 (a year; the harsher reading of "a
 /// year ago" is 365 days).
 pub const REPORTS_KEPT_DAYS: i64 = 365;

@@ -10,6 +10,7 @@ use anyhow::{Context as _, anyhow, bail};
 use http_body_util::{BodyExt, Empty};
 use serde_json::{Value, json};
 
+use super::output::pretty;
 use crate::config::{ConnectionMode, HostConfig};
 use crate::crm_view;
 use crate::fake_server::INSPECT_PREFIX;
@@ -24,14 +25,9 @@ pub enum CrmCommand {
     Contacts {
         #[arg(long, default_value_t = 20)]
         limit: usize,
-        #[arg(long)]
-        json: bool,
     },
     /// Marketing events with their registered / attended / cancelled counts.
-    Events {
-        #[arg(long)]
-        json: bool,
-    },
+    Events,
     /// Segment contacts (R13) by property and by the tokens of the plugin's timeline events.
     Search {
         /// PROPERTY OP VALUE, repeatable, e.g. 'zoom_webinar_total_attended>=2'.
@@ -45,8 +41,6 @@ pub enum CrmCommand {
         tokens: Vec<String>,
         #[arg(long, default_value_t = 20)]
         limit: usize,
-        #[arg(long)]
-        json: bool,
     },
     /// Everything the CRM holds as JSON: contacts, properties, marketing events and participations, timeline and custom events, calls with their associations, workflow action definitions and executions.
     Dump,
@@ -130,10 +124,6 @@ const PROPERTIES: [(&str, &str); 4] = [
     ),
 ];
 
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
-}
-
 fn contacts_out(contacts: &[&Value], limit: usize, json: bool, out: &mut dyn FnMut(&str)) {
     let total = contacts.len();
     if json {
@@ -174,10 +164,12 @@ fn contacts_out(contacts: &[&Value], limit: usize, json: bool, out: &mut dyn FnM
     }
 }
 
-/// Runs one `crm` command, each line of its output through `out`.
+/// Runs one `crm` command, each line of its output through `out`; `json`:
+/// the contacts and events as JSON (`dump` is JSON either way).
 pub async fn run(
     sim: &Simulator,
     command: CrmCommand,
+    json: bool,
     out: &mut dyn FnMut(&str),
 ) -> anyhow::Result<()> {
     // The filter is read before the records are: a typo fails without
@@ -193,11 +185,11 @@ pub async fn run(
     };
     let crm = crm_records(sim).await?;
     match command {
-        CrmCommand::Contacts { limit, json } => {
+        CrmCommand::Contacts { limit } => {
             let contacts: Vec<&Value> = crm["contacts"].as_array().into_iter().flatten().collect();
             contacts_out(&contacts, limit, json, out);
         }
-        CrmCommand::Events { json } => {
+        CrmCommand::Events => {
             // The audit log (R19c: attendees without an email) is the
             // plugin's, in this process's state whichever fakes it wrote to.
             let mut audit = BTreeMap::new();
@@ -219,7 +211,7 @@ pub async fn run(
                 }
             }
         }
-        CrmCommand::Search { limit, json, .. } => {
+        CrmCommand::Search { limit, .. } => {
             let filter = filter.unwrap_or_default();
             let selected = segment::select(&crm, &filter);
             contacts_out(&selected, limit, json, out);
