@@ -121,8 +121,9 @@ impl Refused {
             .map_or("no reason given", String::as_str)
     }
 
-    pub fn into_identities(self) -> Vec<String> {
-        self.0.into_keys().collect()
+    /// What the refused inputs are known by, in order.
+    pub fn identities(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
     }
 }
 
@@ -221,6 +222,6 @@ mod tests {
         assert_eq!(one.reason(), "Alpha");
         assert_eq!(Refused::default().reason(), "no reason given");
         assert!(one.contains("a@x.example") && !one.contains("c@x.example"));
-        assert_eq!(one.into_identities(), ["a@x.example", "b@x.example"]);
+        assert_eq!(one.identities(), ["a@x.example", "b@x.example"]);
     }
 }

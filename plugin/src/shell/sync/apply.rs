@@ -88,12 +88,11 @@ impl Run<'_> {
                         "{} participation(s) were not recorded on the marketing event",
                         state.word()
                     );
-                    let reason = refused.reason().to_owned();
                     self.failed_writes(
                         (ledger, id, report),
                         (AuditKind::WebinarDataNotSynced, &what),
-                        &reason,
-                        refused.into_identities(),
+                        &refused,
+                        refused.identities(),
                     )?;
                 }
             }
@@ -134,12 +133,11 @@ impl Run<'_> {
             }
             self.checkpoint(id, ledger)?;
             if !refused.is_empty() {
-                let reason = refused.reason().to_owned();
                 self.failed_writes(
                     (ledger, id, report),
                     (AuditKind::Error, "timeline event(s) were not created"),
-                    &reason,
-                    refused.into_identities(),
+                    &refused,
+                    refused.identities(),
                 )?;
             }
         }
@@ -150,9 +148,9 @@ impl Run<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ledger::{Resolved, applied};
+    use crate::core::ledger::applied;
     use crate::shell::audit;
-    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, webinar};
+    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, ada_created_as_501, webinar};
 
     fn participation(email: &str, state: ParticipationState) -> Participation {
         Participation {
@@ -232,14 +230,7 @@ mod tests {
         )
         .unwrap();
         let mut run = harness.run();
-        let mut ledger = Ledger::default();
-        ledger.resolve(
-            "ada@x.example".into(),
-            Resolved::Contact {
-                id: "501".into(),
-                created: true,
-            },
-        );
+        let mut ledger = ada_created_as_501();
         let event = TimelineEvent {
             id: "reg-81-ada".into(),
             email: "ada@x.example".into(),

@@ -6,6 +6,7 @@ use super::{Report, Run};
 use crate::core::audit::AuditKind;
 use crate::core::ledger::Ledger;
 use crate::core::plan::AuditNote;
+use crate::shell::ports::Refused;
 use crate::shell::{PluginError, audit};
 
 impl Run<'_> {
@@ -59,16 +60,17 @@ impl Run<'_> {
     }
 
     /// Some writes of a batch failed: counted, and in the audit log with the
-    /// CRM's reason and the records concerned (R19f, R32: never dropped silently).
+    /// CRM's reason and the records concerned, by email (R19f, R32: never
+    /// dropped silently).
     pub(super) fn failed_writes(
         &self,
         (ledger, webinar, report): (&mut Ledger, &str, &mut Report),
         (kind, what): (AuditKind, &str),
-        reason: &str,
+        refused: &Refused,
         records: Vec<String>,
     ) -> Result<(), PluginError> {
         report.failed += records.len() as u32;
-        let message = format!("{} {what}: {reason}", records.len());
+        let message = format!("{} {what}: {}", records.len(), refused.reason());
         self.note_that(ledger, webinar, kind, message, records)
     }
 
@@ -143,7 +145,13 @@ mod tests {
         run.failed_writes(
             (&mut ledger, "81", &mut report),
             (AuditKind::Error, "contact(s) were not updated"),
-            "Property values were not valid",
+            &Refused(
+                [(
+                    "501".to_owned(),
+                    "Property values were not valid".to_owned(),
+                )]
+                .into(),
+            ),
             vec!["a@x.example".into(), "b@x.example".into()],
         )
         .unwrap();

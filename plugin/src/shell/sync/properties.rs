@@ -124,8 +124,7 @@ impl Run<'_> {
                 AuditKind::Error,
                 "contact(s) did not get their contact properties updated",
             );
-            let reason = refused.reason().to_owned();
-            self.failed_writes((ledger, id, report), what, &reason, failed_emails)?;
+            self.failed_writes((ledger, id, report), what, &refused, failed_emails)?;
         }
         Ok(())
     }
@@ -136,7 +135,7 @@ mod tests {
     use super::*;
     use crate::core::definitions;
     use crate::core::plan::ContactUpsert;
-    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom};
+    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, ada_created_as_501};
 
     fn record(webinar: &str) -> WebinarRecord {
         WebinarRecord {
@@ -164,14 +163,7 @@ mod tests {
     fn r12_properties_count_every_webinar_and_a_created_contact_is_named_once() {
         let harness = Harness::new(StubZoom::default(), StubCrm::default());
         let mut run = harness.run();
-        let mut ledger = Ledger::default();
-        ledger.resolve(
-            "ada@x.example".into(),
-            Resolved::Contact {
-                id: "501".into(),
-                created: true,
-            },
-        );
+        let mut ledger = ada_created_as_501();
         let mut report = Report::default();
         for webinar in ["81", "81", "82"] {
             run.apply_properties(

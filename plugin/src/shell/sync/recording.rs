@@ -200,8 +200,7 @@ impl Run<'_> {
                     AuditKind::WebinarDataNotSynced,
                     "call record(s) of the recording were not created",
                 );
-                let reason = refused.reason().to_owned();
-                self.failed_writes((ledger, webinar, report), what, &reason, failed)?;
+                self.failed_writes((ledger, webinar, report), what, &refused, failed)?;
             }
             break;
         }
@@ -241,10 +240,9 @@ impl Run<'_> {
 mod tests {
     use super::*;
     use crate::core::definitions;
-    use crate::core::ledger::Resolved;
     use crate::core::recording::{Recording, RecordingFile};
     use crate::shell::crm::activity::{Backend, Setup};
-    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, webinar};
+    use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, ada_created_as_501, webinar};
 
     const VTT: &str = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nHannah Host: Welcome!\n";
 
@@ -285,14 +283,7 @@ mod tests {
             not_written: None,
         };
         save(&harness.store, schema::ACTIVITY_SETUP, &setup).unwrap();
-        let mut ledger = Ledger::default();
-        ledger.resolve(
-            "ada@x.example".into(),
-            Resolved::Contact {
-                id: "501".into(),
-                created: true,
-            },
-        );
+        let mut ledger = ada_created_as_501();
         ledger.mark("ada@x.example", applied::ATTENDED);
         let ran = Webinar {
             ran: Some((1_000, 3_601_000)),

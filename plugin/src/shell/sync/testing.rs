@@ -286,3 +286,16 @@ pub fn webinar(id: &str) -> Webinar {
         zoom_event: false,
     }
 }
+
+/// A ledger that knows one person: ada@x.example, contact 501, made by the plugin.
+pub fn ada_created_as_501() -> crate::core::ledger::Ledger {
+    let mut ledger = crate::core::ledger::Ledger::default();
+    ledger.resolve(
+        "ada@x.example".into(),
+        crate::core::ledger::Resolved::Contact {
+            id: "501".into(),
+            created: true,
+        },
+    );
+    ledger
+}
