@@ -5,7 +5,7 @@
 
 use super::crm::CrmClient;
 use super::intake;
-use super::ports::Contacts as _;
+use super::ports::{Contacts, ZoomRegistration};
 use super::schema;
 use super::sync::Env;
 use super::zoom::ZoomClient;
@@ -67,14 +67,27 @@ struct Person {
     last_name: String,
 }
 
-/// Runs "Add contact to Zoom webinar" for one contact.
+/// Runs "Add contact to Zoom webinar" for one contact, against the real
+/// services.
 pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Registered, Refusal> {
     if execution.action_id != ADD_CONTACT_TO_WEBINAR {
         return Err(Refusal::UnknownAction {
             action: execution.action_id.clone(),
         });
     }
-    let (person, webinar) = enrolled_contact(env, execution)?;
+    let crm = CrmClient::connect(env.http, env.config).map_err(unavailable)?;
+    let zoom = ZoomClient::new(env.http, env.config, env.store, env.now_ms);
+    register(env, &crm, &zoom, execution)
+}
+
+/// The action through the ports: the rules are the core's (`core::action`).
+fn register(
+    env: &Env<'_>,
+    crm: &dyn Contacts,
+    zoom: &dyn ZoomRegistration,
+    execution: &Execution,
+) -> Result<Registered, Refusal> {
+    let (person, webinar) = enrolled_contact(crm, execution)?;
 
     // A repeated execution answers what the first one got, without asking
     // Zoom again (Zoom counts every call toward its daily cap of 3).
@@ -84,8 +97,7 @@ pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Re
     }
 
     let account = required(env.config, keys::ZOOM_ACCOUNT_ID).map_err(unavailable)?;
-    let zoom = ZoomClient::new(env.http, env.config, env.store, env.now_ms);
-    let (email, terms) = may_register(env, &zoom, &webinar, &person.email, &account)?;
+    let (email, terms) = may_register(env, zoom, &webinar, &person.email, &account)?;
     // Zoom needs a first name; checked after what Zoom's form would
     // refuse, so every reason of a refused contact is known at once.
     if person.first_name.is_empty() {
@@ -103,8 +115,10 @@ pub fn add_contact_to_webinar(env: &Env<'_>, execution: &Execution) -> Result<Re
 
 /// The contact the workflow enrolled and the webinar id its input names
 /// (a fixed id, or a property of the contact: R21).
-fn enrolled_contact(env: &Env<'_>, execution: &Execution) -> Result<(Person, String), Refusal> {
-    let crm = CrmClient::connect(env.http, env.config).map_err(unavailable)?;
+fn enrolled_contact(
+    crm: &dyn Contacts,
+    execution: &Execution,
+) -> Result<(Person, String), Refusal> {
     let mut wanted = vec!["email", "firstname", "lastname"];
     if let Some(WebinarInput::Property(name)) = &execution.webinar
         && is_property_name(name)
@@ -153,7 +167,7 @@ fn enrolled_contact(env: &Env<'_>, execution: &Execution) -> Result<(Person, Str
 /// webinar's terms.
 fn may_register(
     env: &Env<'_>,
-    zoom: &ZoomClient<'_>,
+    zoom: &dyn ZoomRegistration,
     webinar: &str,
     email: &str,
     account: &str,
@@ -229,4 +243,128 @@ fn record_registration(
     };
     intake::record_zoom(env.store, &fact).map_err(unavailable)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::core::intake::Fact;
+    use crate::shell::memory::MemoryStore;
+    use crate::shell::sync::testing::{StubCrm, StubZoom};
+    use crate::shell::{Config, Store, http};
+
+    struct Account;
+    impl Config for Account {
+        fn get(&self, key: &str) -> Result<Option<String>, String> {
+            Ok((key == keys::ZOOM_ACCOUNT_ID).then(|| "acct-1".to_owned()))
+        }
+    }
+
+    struct NoHttp;
+    impl http::HttpClient for NoHttp {
+        fn send(&self, request: http::Request) -> Result<http::Response, http::TransportError> {
+            panic!("the action sent HTTP around its ports: {}", request.url)
+        }
+    }
+
+    /// Zoom's webinar 81 with `approval`, and contact 501 (Ada) in the CRM.
+    fn world(approval: Approval) -> (StubCrm, StubZoom) {
+        let crm = StubCrm::default();
+        crm.state.borrow_mut().contacts.insert(
+            "501".into(),
+            BTreeMap::from([
+                ("email".into(), "Ada@X.example".into()),
+                ("firstname".into(), "Ada".into()),
+                ("lastname".into(), "Lovelace".into()),
+            ]),
+        );
+        let zoom = StubZoom::default();
+        zoom.state.borrow_mut().terms.insert(
+            "81".into(),
+            RegistrationTerms {
+                host_email: "host@acme.example".into(),
+                one_time: true,
+                approval,
+            },
+        );
+        (crm, zoom)
+    }
+
+    fn run(store: &MemoryStore, (crm, zoom): &(StubCrm, StubZoom)) -> Result<Registered, Refusal> {
+        let env = Env {
+            http: &NoHttp,
+            config: &Account,
+            store,
+            now_ms: 1_795_000_000_000,
+        };
+        let execution = Execution {
+            action_id: ADD_CONTACT_TO_WEBINAR.into(),
+            contact_id: "501".into(),
+            webinar: Some(WebinarInput::Fixed("81".into())),
+        };
+        register(&env, crm, zoom, &execution)
+    }
+
+    #[test]
+    fn r21_a_contact_is_registered_once_and_recorded_like_a_webhook_for_the_next_tick() {
+        let store = MemoryStore::default();
+        let world = world(Approval::Automatic);
+        let first = run(&store, &world).unwrap();
+        // A repeat answers the same registration without asking Zoom again.
+        assert_eq!(run(&store, &world).unwrap(), first);
+        assert_eq!(
+            world.1.state.borrow().registered,
+            [("81".to_owned(), "ada@x.example".to_owned())]
+        );
+        let facts = intake::facts(&store, "81").unwrap();
+        let [Fact::Registration { registrant, .. }] = facts.as_slice() else {
+            panic!("{facts:?}");
+        };
+        assert_eq!(
+            (registrant.email.as_str(), registrant.status.as_str()),
+            ("ada@x.example", "approved")
+        );
+        assert!(store.get(&schema::pending("81")).unwrap().is_some());
+    }
+
+    #[test]
+    fn r21_a_registration_the_host_must_approve_is_recorded_as_pending() {
+        let store = MemoryStore::default();
+        run(&store, &world(Approval::Manual)).unwrap();
+        let facts = intake::facts(&store, "81").unwrap();
+        assert!(matches!(
+            facts.as_slice(),
+            [Fact::Registration { registrant, .. }] if registrant.status == "pending"
+        ));
+    }
+
+    #[test]
+    fn r22_r23_what_zoom_would_refuse_is_refused_before_zoom_is_asked() {
+        let store = MemoryStore::default();
+        let (crm, zoom) = world(Approval::Automatic);
+        crm.state
+            .borrow_mut()
+            .contacts
+            .get_mut("501")
+            .unwrap()
+            .insert("email".into(), "host@acme.example".into());
+        assert_eq!(
+            run(&store, &(crm.clone(), zoom.clone())),
+            Err(Refusal::HostCannotRegister)
+        );
+        zoom.state.borrow_mut().terms.clear();
+        crm.state
+            .borrow_mut()
+            .contacts
+            .get_mut("501")
+            .unwrap()
+            .insert("email".into(), "ada@x.example".into());
+        assert!(matches!(
+            run(&store, &(crm, zoom.clone())),
+            Err(Refusal::NotOnConnectedAccount { .. })
+        ));
+        assert!(zoom.state.borrow().registered.is_empty());
+    }
 }

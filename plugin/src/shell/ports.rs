@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::PluginError;
 use super::crm::activity::Setup;
 use super::zoom::Past;
+use crate::core::action::{Registered, RegistrationTerms, RequiredQuestion, ZoomError};
 use crate::core::marketing_event::MarketingEvent;
 use crate::core::plan::{
     ParticipantRow, Participation, ParticipationState, Registrant, TimelineEvent,
@@ -92,6 +93,26 @@ pub trait Zoom {
     /// When the rate limit that stopped the last call lifts, if Zoom said
     /// and it is not one to wait out inside a call; taken (R32).
     fn take_wait_until_ms(&self) -> Option<i64>;
+}
+
+/// What the workflow action asks of Zoom (R21-R24).
+pub trait ZoomRegistration {
+    /// How the webinar takes registrations; none when the connected
+    /// account cannot see it (R22).
+    fn registration_terms(&self, webinar: &str) -> Result<Option<RegistrationTerms>, PluginError>;
+    /// The questions its registration form requires (R24); none without a form.
+    fn required_questions(
+        &self,
+        webinar: &str,
+    ) -> Result<Option<Vec<RequiredQuestion>>, PluginError>;
+    /// Registers a person: Zoom's registrant, or Zoom's refusal (R23).
+    fn add_registrant(
+        &self,
+        webinar: &str,
+        email: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<Result<Registered, ZoomError>, PluginError>;
 }
 
 /// What the CRM refused of a batch: each refused input by what the caller

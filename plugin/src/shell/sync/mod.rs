@@ -39,7 +39,7 @@ mod resolve;
 mod schedule;
 mod stops;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use backfill::backfill;
 pub use schedule::{on_settings_changed, tick};

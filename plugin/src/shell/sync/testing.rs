@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::{Env, Run};
+use crate::core::action::{Registered, RegistrationTerms, RequiredQuestion, ZoomError};
 use crate::core::marketing_event::MarketingEvent;
 use crate::core::plan::{
     ParticipantRow, Participation, ParticipationState, Registrant, TimelineEvent, Webinar,
@@ -18,7 +19,7 @@ use crate::shell::http::{HttpClient, Request, Response, TransportError};
 use crate::shell::memory::MemoryStore;
 use crate::shell::ports::{
     Activity, Calls, Contacts, Crm, ListedWebinar, MarketingEvents, Refused, RefusedEmail,
-    ScheduledWebinar, UpsertedContact, Zoom, ZoomReport,
+    ScheduledWebinar, UpsertedContact, Zoom, ZoomRegistration, ZoomReport,
 };
 use crate::shell::zoom::Past;
 use crate::shell::{Config, PluginError};
@@ -33,6 +34,10 @@ pub struct ZoomState {
     pub recordings: BTreeMap<String, Recording>,
     /// Files by download URL.
     pub files: BTreeMap<String, Vec<u8>>,
+    /// How each webinar takes registrations (the workflow action).
+    pub terms: BTreeMap<String, RegistrationTerms>,
+    /// Registrations made: (webinar, email).
+    pub registered: Vec<(String, String)>,
 }
 
 #[derive(Clone, Default)]
@@ -83,10 +88,37 @@ impl Zoom for StubZoom {
     }
 }
 
+impl ZoomRegistration for StubZoom {
+    fn registration_terms(&self, webinar: &str) -> Result<Option<RegistrationTerms>, PluginError> {
+        Ok(self.state.borrow().terms.get(webinar).cloned())
+    }
+    fn required_questions(&self, _: &str) -> Result<Option<Vec<RequiredQuestion>>, PluginError> {
+        Ok(None)
+    }
+    fn add_registrant(
+        &self,
+        webinar: &str,
+        email: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<Result<Registered, ZoomError>, PluginError> {
+        let mut state = self.state.borrow_mut();
+        state
+            .registered
+            .push((webinar.to_owned(), email.to_owned()));
+        Ok(Ok(Registered {
+            registrant_id: format!("r{}", state.registered.len()),
+            join_url: format!("https://zoom.us/w/{webinar}?tk={}", state.registered.len()),
+        }))
+    }
+}
+
 /// What the CRM holds and was sent.
 #[derive(Debug, Default)]
 pub struct CrmState {
     pub owners: Vec<String>,
+    /// Live contacts by id: their properties.
+    pub contacts: BTreeMap<String, BTreeMap<String, String>>,
     /// Secondary email -> the contact's primary one.
     pub secondary: BTreeMap<String, String>,
     /// Archived contacts: email -> id.
@@ -113,10 +145,10 @@ pub struct StubCrm {
 impl Contacts for StubCrm {
     fn contact(
         &self,
-        _: &str,
+        id: &str,
         _: &[&str],
     ) -> Result<Option<BTreeMap<String, String>>, PluginError> {
-        Ok(None)
+        Ok(self.state.borrow().contacts.get(id).cloned())
     }
     fn archived_contacts(&self, emails: &[String]) -> Result<Vec<(String, String)>, PluginError> {
         let state = self.state.borrow();
@@ -256,7 +288,7 @@ impl Harness {
         }
     }
 
-    pub fn run(&self) -> Run<'_> {
+    pub(in crate::shell::sync) fn run(&self) -> Run<'_> {
         let env = Env {
             http: &NoHttp,
             config: &NoConfig,

@@ -9,6 +9,7 @@ pub use crate::core::action::{Approval, RegistrationTerms};
 use crate::core::action::{Registered, RequiredQuestion, ZoomError};
 use crate::shell::PluginError;
 use crate::shell::http::Method;
+use crate::shell::ports::ZoomRegistration;
 
 #[derive(Deserialize)]
 struct WebinarWire {
@@ -72,13 +73,10 @@ struct FieldErrorWire {
     field: Option<String>,
 }
 
-impl ZoomClient<'_> {
+impl ZoomRegistration for ZoomClient<'_> {
     /// The webinar's registration terms; none when the connected account
     /// cannot see it (R22).
-    pub fn registration_terms(
-        &self,
-        webinar: &str,
-    ) -> Result<Option<RegistrationTerms>, PluginError> {
+    fn registration_terms(&self, webinar: &str) -> Result<Option<RegistrationTerms>, PluginError> {
         let Some(details) = self.get(&format!("/webinars/{webinar}"))? else {
             return Ok(None);
         };
@@ -98,7 +96,7 @@ impl ZoomClient<'_> {
 
     /// The questions the webinar's registration form requires (R24); none
     /// when Zoom has no form for it.
-    pub fn required_questions(
+    fn required_questions(
         &self,
         webinar: &str,
     ) -> Result<Option<Vec<RequiredQuestion>>, PluginError> {
@@ -126,7 +124,7 @@ impl ZoomClient<'_> {
 
     /// Registers a person for the webinar: Zoom's registrant, or Zoom's
     /// refusal for the action to explain (R23).
-    pub fn add_registrant(
+    fn add_registrant(
         &self,
         webinar: &str,
         email: &str,
