@@ -25,6 +25,10 @@ pub struct BenchArgs {
     /// Also write the table as JSON to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Only the sync's growth: one fuel-counted run at each of these
+    /// registrant counts (70 % attending), e.g. 1000,10000,50000,100000 (issue 21).
+    #[arg(long, value_delimiter = ',')]
+    curve: Vec<usize>,
 }
 
 #[derive(clap::Args)]
@@ -43,9 +47,12 @@ pub async fn bench(config: HostConfig, args: BenchArgs, json: bool) -> anyhow::R
         calls: args.calls,
         runs: args.runs,
     };
-    let rows = crate::bench::run(options, &config)
-        .await
-        .map_err(|e| anyhow::anyhow!("the benchmark failed: {e}"))?;
+    let rows = if args.curve.is_empty() {
+        crate::bench::run(options, &config).await
+    } else {
+        crate::bench::curve(&args.curve, &config).await
+    }
+    .map_err(|e| anyhow::anyhow!("the benchmark failed: {e}"))?;
     let value = serde_json::to_value(&rows)?;
     if let Some(file) = args.out {
         std::fs::write(&file, serde_json::to_string_pretty(&value)? + "\n")
