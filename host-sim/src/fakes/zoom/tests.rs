@@ -9,6 +9,7 @@ use super::model::*;
 use super::webhooks::{WebhookEvent, signature_headers};
 use super::*;
 use crate::fakes::testing::{json as body, request};
+use crate::outbound::FakeService;
 
 const START: &str = "2026-11-20T15:00:00Z";
 
