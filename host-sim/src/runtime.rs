@@ -4,6 +4,11 @@
 //! A call that traps, runs past its deadline or outgrows its memory fails
 //! alone, with an error that says which; the next call gets a new instance
 //! and works.
+//!
+//! What one call's instance can reach (WASI, the `storage` and `config`
+//! imports, the memory limiter) is `runtime/host.rs`.
+
+mod host;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,20 +17,19 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
-    Trap,
-};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::bindings::{
-    Plugin, PluginError, PluginPre, SyncReport, crm::zoom_webinars as imports, lifecycle,
-    properties, settings, webhooks, workflow_actions,
+    Plugin, PluginError, PluginPre, SyncReport, lifecycle, properties, settings, webhooks,
+    workflow_actions,
 };
 use crate::clock::Clock;
 use crate::outbound::{Outbound, OutboundHooks};
-use crate::storage::{Namespace, StorageError};
+use crate::storage::Namespace;
+pub use host::HostState;
+use host::MemoryLimiter;
 
 /// How often the epoch advances; deadlines are rounded up to it.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -157,151 +161,6 @@ pub struct Installation {
     /// one sync of an installation at a time, so a tick never works on a
     /// webinar that a sync now is writing.
     pub syncs: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// Everything one call's instance can reach.
-pub struct HostState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: OutboundHooks,
-    storage: Namespace,
-    config: Arc<BTreeMap<String, String>>,
-    limiter: MemoryLimiter,
-    /// Time spent in the storage import, across calls (nanoseconds).
-    storage_nanos: Arc<AtomicU64>,
-}
-
-impl HostState {
-    /// Runs one storage operation, counting its time.
-    fn timed<T>(
-        &self,
-        op: impl FnOnce(&Namespace) -> Result<T, StorageError>,
-    ) -> Result<T, imports::storage::StorageError> {
-        let started = std::time::Instant::now();
-        let result = op(&self.storage).map_err(storage_error);
-        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.storage_nanos.fetch_add(nanos, Ordering::Relaxed);
-        result
-    }
-}
-
-/// Grants memory up to the limit and remembers a refusal, so that the trap
-/// that follows (the guest aborts when allocation fails) can be named.
-struct MemoryLimiter {
-    limit: usize,
-    refused: bool,
-    /// The runtime's high-water mark of guest memory, across calls.
-    peak: Arc<AtomicUsize>,
-}
-
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.limit;
-        self.refused |= !allowed;
-        if allowed {
-            self.peak.fetch_max(desired, Ordering::Relaxed);
-        }
-        Ok(allowed)
-    }
-
-    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
-        // Growth past the pool's maximum fails here rather than in memory_growing.
-        self.refused = true;
-        Ok(())
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
-    }
-}
-
-impl WasiView for HostState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for HostState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
-
-impl imports::types::Host for HostState {}
-
-fn storage_error(e: StorageError) -> imports::storage::StorageError {
-    match e {
-        StorageError::TooLarge { .. } => imports::storage::StorageError::TooLarge(e.to_string()),
-        other => imports::storage::StorageError::Backend(other.to_string()),
-    }
-}
-
-impl imports::storage::Host for HostState {
-    fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, imports::storage::StorageError> {
-        self.timed(|s| s.get(&key))
-    }
-
-    fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), imports::storage::StorageError> {
-        self.timed(|s| s.set(&key, &value))
-    }
-
-    fn delete(&mut self, key: String) -> Result<(), imports::storage::StorageError> {
-        self.timed(|s| s.delete(&key))
-    }
-
-    fn list_keys(
-        &mut self,
-        prefix: String,
-        cursor: Option<String>,
-        limit: u32,
-    ) -> Result<imports::storage::KeyPage, imports::storage::StorageError> {
-        let page = self.timed(|s| s.list_keys(&prefix, cursor.as_deref(), limit))?;
-        Ok(imports::storage::KeyPage {
-            keys: page.keys,
-            cursor: page.cursor,
-        })
-    }
-
-    fn compare_and_swap(
-        &mut self,
-        key: String,
-        expected: Option<Vec<u8>>,
-        new: Option<Vec<u8>>,
-    ) -> Result<bool, imports::storage::StorageError> {
-        self.timed(|s| s.compare_and_swap(&key, expected.as_deref(), new.as_deref()))
-    }
-
-    fn write_batch(
-        &mut self,
-        writes: Vec<imports::storage::Write>,
-    ) -> Result<(), imports::storage::StorageError> {
-        let writes: Vec<_> = writes.into_iter().map(|w| (w.key, w.value)).collect();
-        self.timed(|s| s.write_batch(&writes))
-    }
-}
-
-impl imports::config::Host for HostState {
-    fn get(&mut self, key: String) -> Result<Option<String>, imports::config::ConfigError> {
-        Ok(self.config.get(&key).cloned())
-    }
 }
 
 /// Advances the engine's epoch every tick until dropped.

@@ -218,93 +218,14 @@ pub async fn route(sim: &Simulator, request: Incoming) -> Reply {
         // The CRM's workflow action comes as its signed request, verified
         // by the plugin like a webhook (HubSpot's v2 or v3 signature).
         ("POST", ["webhooks", "zoom" | "crm"] | ["actions", "add-contact-to-zoom-webinar"]) => {
-            let delivery = webhooks::Delivery {
-                source: if segments[..] == ["webhooks", "zoom"] {
-                    webhooks::WebhookSource::Zoom
-                } else {
-                    webhooks::WebhookSource::Crm
-                },
-                method: request.method.clone(),
-                path: request.target.clone(),
-                headers: request.headers.iter().map(|(n, v)| header(n, v)).collect(),
-                body: request.body.to_vec(),
-                received_at: sim.clock.now_ms(),
+            let source = if segments[..] == ["webhooks", "zoom"] {
+                webhooks::WebhookSource::Zoom
+            } else {
+                webhooks::WebhookSource::Crm
             };
-            match sim.deliver(&delivery).await {
-                Ok(answer) => Reply {
-                    status: answer.status,
-                    content_type: "application/json",
-                    body: answer.body,
-                },
-                Err(e) => error_reply(503, &e.to_string()),
-            }
+            deliver(sim, &request, source).await
         }
-        ("GET", ["settings"]) => match api::global_settings(sim).await {
-            Ok(s) => json_reply(200, &api::global_json(&s)),
-            Err(e) => api_error(e),
-        },
-        ("PUT", ["settings"]) => {
-            let change = match request.json() {
-                Ok(body) => body,
-                Err(reply) => return reply,
-            };
-            let current = match api::global_settings(sim).await {
-                Ok(s) => s,
-                Err(e) => return api_error(e),
-            };
-            let next = match api::global_with(&current, &change) {
-                Ok(next) => next,
-                Err(message) => return error_reply(400, &message),
-            };
-            match api::set_global_settings(sim, &next).await {
-                Ok(()) => json_reply(200, &api::global_json(&next)),
-                Err(e) => api_error(e),
-            }
-        }
-        ("GET", ["settings", "users", user]) => match api::user_settings(sim, user).await {
-            Ok(s) => json_reply(200, &api::user_json(&s)),
-            Err(e) => api_error(e),
-        },
-        ("PUT", ["settings", "users", user]) => {
-            let body = match request.json() {
-                Ok(body) => body,
-                Err(reply) => return reply,
-            };
-            let current = match api::user_settings(sim, user).await {
-                Ok(s) => s,
-                Err(e) => return api_error(e),
-            };
-            let flag = |name: &str, current: bool| body[name].as_bool().unwrap_or(current);
-            let next = settings::UserSettings {
-                user: current.user.clone(),
-                sync_new_webinars: flag("sync_new_webinars", current.sync_new_webinars),
-                sync_recordings: flag("sync_recordings", current.sync_recordings),
-            };
-            match api::set_user_settings(sim, &next).await {
-                Ok(()) => json_reply(200, &api::user_json(&next)),
-                Err(e) => api_error(e),
-            }
-        }
-        ("GET", ["settings", "webinars", webinar]) => {
-            match api::webinar_settings(sim, webinar).await {
-                Ok(s) => json_reply(200, &api::webinar_settings_json(&s)),
-                Err(e) => api_error(e),
-            }
-        }
-        ("PUT", ["settings", "webinars", webinar]) => {
-            let body = match request.json() {
-                Ok(body) => body,
-                Err(reply) => return reply,
-            };
-            let next = settings::WebinarSettings {
-                webinar: (*webinar).to_owned(),
-                sync_enabled: body["sync_enabled"].as_bool(),
-            };
-            match api::set_webinar_settings(sim, &next).await {
-                Ok(()) => json_reply(200, &api::webinar_settings_json(&next)),
-                Err(e) => api_error(e),
-            }
-        }
+        (_, ["settings", rest @ ..]) => settings_route(sim, &request, rest, &path).await,
         ("GET", ["webinars", webinar, "audit"]) => match api::audit_log(sim, webinar).await {
             Ok(entries) => json_reply(
                 200,
@@ -325,10 +246,118 @@ pub async fn route(sim: &Simulator, request: Incoming) -> Reply {
             Ok(report) => json_reply(200, &api::report_json(&report)),
             Err(e) => api_error(e),
         },
-        (method, _) => error_reply(
-            404,
-            &format!("no route for {method} {path}; see `host-sim serve --help` for the routes"),
-        ),
+        (method, _) => no_route(method, &path),
+    }
+}
+
+/// The 404 for a method and path `serve` has no route for.
+fn no_route(method: &str, path: &str) -> Reply {
+    error_reply(
+        404,
+        &format!("no route for {method} {path}; see `host-sim serve --help` for the routes"),
+    )
+}
+
+/// A webhook or the workflow action's request, handed to the plugin as
+/// it came (raw body and headers, for the signature); the plugin's answer.
+async fn deliver(sim: &Simulator, request: &Incoming, source: webhooks::WebhookSource) -> Reply {
+    let delivery = webhooks::Delivery {
+        source,
+        method: request.method.clone(),
+        path: request.target.clone(),
+        headers: request.headers.iter().map(|(n, v)| header(n, v)).collect(),
+        body: request.body.to_vec(),
+        received_at: sim.clock.now_ms(),
+    };
+    match sim.deliver(&delivery).await {
+        Ok(answer) => Reply {
+            status: answer.status,
+            content_type: "application/json",
+            body: answer.body,
+        },
+        Err(e) => error_reply(503, &e.to_string()),
+    }
+}
+
+/// `/settings`, `/settings/users/{email}`, `/settings/webinars/{id}`
+/// (`rest` after `settings`): the account's, a user's and a webinar's
+/// settings, read or changed.
+async fn settings_route(sim: &Simulator, request: &Incoming, rest: &[&str], path: &str) -> Reply {
+    match (request.method.as_str(), rest) {
+        ("GET", []) => match api::global_settings(sim).await {
+            Ok(s) => json_reply(200, &api::global_json(&s)),
+            Err(e) => api_error(e),
+        },
+        ("PUT", []) => put_global_settings(sim, request).await,
+        ("GET", ["users", user]) => match api::user_settings(sim, user).await {
+            Ok(s) => json_reply(200, &api::user_json(&s)),
+            Err(e) => api_error(e),
+        },
+        ("PUT", ["users", user]) => put_user_settings(sim, request, user).await,
+        ("GET", ["webinars", webinar]) => match api::webinar_settings(sim, webinar).await {
+            Ok(s) => json_reply(200, &api::webinar_settings_json(&s)),
+            Err(e) => api_error(e),
+        },
+        ("PUT", ["webinars", webinar]) => put_webinar_settings(sim, request, webinar).await,
+        (method, _) => no_route(method, path),
+    }
+}
+
+/// `PUT /settings`: the fields given changed, the others kept.
+async fn put_global_settings(sim: &Simulator, request: &Incoming) -> Reply {
+    let change = match request.json() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let current = match api::global_settings(sim).await {
+        Ok(s) => s,
+        Err(e) => return api_error(e),
+    };
+    let next = match api::global_with(&current, &change) {
+        Ok(next) => next,
+        Err(message) => return error_reply(400, &message),
+    };
+    match api::set_global_settings(sim, &next).await {
+        Ok(()) => json_reply(200, &api::global_json(&next)),
+        Err(e) => api_error(e),
+    }
+}
+
+/// `PUT /settings/users/{email}`: the flags given changed, the others kept.
+async fn put_user_settings(sim: &Simulator, request: &Incoming, user: &str) -> Reply {
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let current = match api::user_settings(sim, user).await {
+        Ok(s) => s,
+        Err(e) => return api_error(e),
+    };
+    let flag = |name: &str, current: bool| body[name].as_bool().unwrap_or(current);
+    let next = settings::UserSettings {
+        user: current.user.clone(),
+        sync_new_webinars: flag("sync_new_webinars", current.sync_new_webinars),
+        sync_recordings: flag("sync_recordings", current.sync_recordings),
+    };
+    match api::set_user_settings(sim, &next).await {
+        Ok(()) => json_reply(200, &api::user_json(&next)),
+        Err(e) => api_error(e),
+    }
+}
+
+/// `PUT /settings/webinars/{id}`: the webinar's `sync_enabled`, or none.
+async fn put_webinar_settings(sim: &Simulator, request: &Incoming, webinar: &str) -> Reply {
+    let body = match request.json() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let next = settings::WebinarSettings {
+        webinar: webinar.to_owned(),
+        sync_enabled: body["sync_enabled"].as_bool(),
+    };
+    match api::set_webinar_settings(sim, &next).await {
+        Ok(()) => json_reply(200, &api::webinar_settings_json(&next)),
+        Err(e) => api_error(e),
     }
 }
 

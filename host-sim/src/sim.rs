@@ -108,30 +108,7 @@ impl Simulator {
         component: &[u8],
     ) -> Result<Self, SimError> {
         let clock = options.clock;
-        let database = match &store {
-            StateStore::Directory(dir) => {
-                // Issue 19: the state is this user's alone (0700, files 0600).
-                let database = dir.join("state.db");
-                crate::operator::private_dir(dir)
-                    .and_then(|()| crate::operator::private_file(&database))
-                    .map_err(|source| SimError::StateDir {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
-                let key = config
-                    .state_key_file
-                    .clone()
-                    .unwrap_or_else(|| dir.join(crate::sealing::KEY_FILE));
-                let sealer = crate::sealing::Sealer::from_file(&key).map_err(|source| {
-                    SimError::StateDir {
-                        path: key.display().to_string(),
-                        source,
-                    }
-                })?;
-                Database::open(&database)?.sealed_with(sealer)
-            }
-            StateStore::Memory => Database::in_memory()?,
-        };
+        let database = open_database(&config, &store)?;
         let app = ZoomApp {
             account_id: config.zoom.account_id.clone(),
             client_id: config.zoom.client_id.clone(),
@@ -149,35 +126,9 @@ impl Simulator {
                 .with_faults(options.crm_faults),
         );
 
-        let mut outbound = Outbound::deny_all();
-        for host in &config.connection.allowed_hosts {
-            outbound = outbound.allow(host);
-        }
-        outbound = match config.connection.mode {
-            ConnectionMode::Fake => outbound
-                .fake(zoom::OAUTH_HOST, zoom.clone())
-                .fake(zoom::API_HOST, zoom.clone())
-                .fake(crm::API_HOST, crm.clone()),
-            ConnectionMode::Real => outbound.real_network(true),
-            ConnectionMode::Remote => outbound
-                .remote_fakes(&config.connection.fakes_url)
-                .map_err(SimError::Connection)?,
-        };
+        let outbound = outbound(&config, &zoom, &crm)?;
 
-        let runtime = Runtime::new(
-            component,
-            RuntimeOptions {
-                limits: Limits {
-                    deadline: Duration::from_millis(config.limits.deadline_ms),
-                    sync_deadline: Duration::from_millis(config.limits.sync_deadline_ms),
-                    memory_bytes: config.limits.memory_mib * 1024 * 1024,
-                    max_outbound_requests: config.limits.max_outbound_requests,
-                },
-                pooling: config.limits.pooling,
-                fuel: config.limits.fuel,
-                ..RuntimeOptions::default()
-            },
-        )?;
+        let runtime = Runtime::new(component, runtime_options(&config))?;
         let installation = Installation {
             id: INSTALLATION_ID.into(),
             storage: database.namespace(INSTALLATION_ID),
@@ -275,6 +226,73 @@ impl Simulator {
         self.runtime
             .handle_webhook(&self.installation, delivery)
             .await
+    }
+}
+
+/// The plugin's database: in memory, or `state.db` in the state
+/// directory, sealed with the state key.
+fn open_database(config: &HostConfig, store: &StateStore) -> Result<Database, SimError> {
+    Ok(match store {
+        StateStore::Directory(dir) => {
+            // Issue 19: the state is this user's alone (0700, files 0600).
+            let database = dir.join("state.db");
+            crate::operator::private_dir(dir)
+                .and_then(|()| crate::operator::private_file(&database))
+                .map_err(|source| SimError::StateDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            let key = config
+                .state_key_file
+                .clone()
+                .unwrap_or_else(|| dir.join(crate::sealing::KEY_FILE));
+            let sealer =
+                crate::sealing::Sealer::from_file(&key).map_err(|source| SimError::StateDir {
+                    path: key.display().to_string(),
+                    source,
+                })?;
+            Database::open(&database)?.sealed_with(sealer)
+        }
+        StateStore::Memory => Database::in_memory()?,
+    })
+}
+
+/// Where the plugin's requests go: the configured hosts allowed, then the
+/// in-process fakes, the real network or remote fakes.
+fn outbound(
+    config: &HostConfig,
+    zoom: &Arc<FakeZoom>,
+    crm: &Arc<FakeCrm>,
+) -> Result<Outbound, SimError> {
+    let mut outbound = Outbound::deny_all();
+    for host in &config.connection.allowed_hosts {
+        outbound = outbound.allow(host);
+    }
+    outbound = match config.connection.mode {
+        ConnectionMode::Fake => outbound
+            .fake(zoom::OAUTH_HOST, zoom.clone())
+            .fake(zoom::API_HOST, zoom.clone())
+            .fake(crm::API_HOST, crm.clone()),
+        ConnectionMode::Real => outbound.real_network(true),
+        ConnectionMode::Remote => outbound
+            .remote_fakes(&config.connection.fakes_url)
+            .map_err(SimError::Connection)?,
+    };
+    Ok(outbound)
+}
+
+/// The runtime's limits, pooling and fuel from the configuration.
+fn runtime_options(config: &HostConfig) -> RuntimeOptions {
+    RuntimeOptions {
+        limits: Limits {
+            deadline: Duration::from_millis(config.limits.deadline_ms),
+            sync_deadline: Duration::from_millis(config.limits.sync_deadline_ms),
+            memory_bytes: config.limits.memory_mib * 1024 * 1024,
+            max_outbound_requests: config.limits.max_outbound_requests,
+        },
+        pooling: config.limits.pooling,
+        fuel: config.limits.fuel,
+        ..RuntimeOptions::default()
     }
 }
 

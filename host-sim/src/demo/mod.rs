@@ -191,16 +191,18 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// Reads the demo's outcome: what the CRM holds and what the audit logs say.
-pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summary {
-    let crm = &outcome.crm;
-    let list = |name: &str| crm[name].as_array().cloned().unwrap_or_default();
-    let contacts = list("contacts");
-    let seeded = scenario.crm.contacts.len();
-    let property = |c: &Value, name: &str| text(&c["properties"][name]);
-    let touched = |c: &Value| !property(c, "zoom_webinar_total_registrations").is_empty();
+/// A contact's property as text, empty when it has none.
+fn property(contact: &Value, name: &str) -> String {
+    text(&contact["properties"][name])
+}
 
-    // R10: activity events, whichever backend wrote them.
+/// The plugin wrote to the contact: it has a registration count.
+fn touched(contact: &Value) -> bool {
+    !property(contact, "zoom_webinar_total_registrations").is_empty()
+}
+
+/// R10: activity events by kind, whichever backend wrote them.
+fn activity_counts(crm: &Value) -> BTreeMap<String, usize> {
     let mut timeline_events = BTreeMap::new();
     for event in crate::segment::activity_events(crm) {
         use crate::segment::EventKind;
@@ -212,9 +214,11 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
         };
         *timeline_events.entry(kind.to_owned()).or_insert(0) += 1;
     }
-    let calls = list("calls");
+    timeline_events
+}
 
-    // The contacts with the most webinars, and the existing contact the workflow registered.
+/// The contacts with the most webinars, and the existing contact the workflow registered.
+fn shown_contacts(contacts: &[Value]) -> Vec<ContactSummary> {
     let mut ranked: Vec<&Value> = contacts.iter().filter(|c| touched(c)).collect();
     ranked.sort_by_key(|c| {
         (
@@ -229,9 +233,12 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
             .iter()
             .filter(|c| property(c, "email") == "barbara@liskov.example"),
     );
-    let contact_summaries = shown.into_iter().map(crm_view::contact).collect();
+    shown.into_iter().map(crm_view::contact).collect()
+}
 
-    let audit = outcome
+/// The audit entries other than `synced`, of every webinar.
+fn audit_highlights(outcome: &Outcome) -> Vec<AuditHighlight> {
+    outcome
         .audit
         .iter()
         .flat_map(|(webinar, entries)| {
@@ -247,8 +254,16 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
                     records: e["records"].as_array().map_or(0, Vec::len),
                 })
         })
-        .collect();
+        .collect()
+}
 
+/// Reads the demo's outcome: what the CRM holds and what the audit logs say.
+pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summary {
+    let crm = &outcome.crm;
+    let list = |name: &str| crm[name].as_array().cloned().unwrap_or_default();
+    let contacts = list("contacts");
+    let seeded = scenario.crm.contacts.len();
+    let calls = list("calls");
     let deliveries = outcome
         .steps
         .iter()
@@ -261,20 +276,20 @@ pub fn summarize(scenario: &Scenario, outcome: &Outcome, wall: Duration) -> Summ
         contacts_created: contacts.len().saturating_sub(seeded),
         contacts_updated: contacts.iter().take(seeded).filter(|c| touched(c)).count(),
         marketing_events: outcome.marketing_events.clone(),
-        timeline_events,
+        timeline_events: activity_counts(crm),
         calls: calls.len(),
         calls_with_transcript: calls
             .iter()
             .filter(|c| text(&c["properties"]["hs_call_body"]).contains("Transcript:"))
             .count(),
-        contacts: contact_summaries,
+        contacts: shown_contacts(&contacts),
         steps: outcome
             .steps
             .iter()
             .filter(|s| !s.step.starts_with("play_webinar"))
             .map(|s| (s.step.clone(), s.result.clone()))
             .collect(),
-        audit,
+        audit: audit_highlights(outcome),
         api_calls: outcome.api_calls.clone(),
         wall_time_ms: wall.as_millis(),
     }

@@ -15,7 +15,7 @@
 //! Only the developer account's API key (`hapikey`) opens them, never the
 //! portal's token: the reference's only authorization for every one is
 //! `hapikey` (query, required), and HubSpot's Python client sends them with
-//! `auth_settings = ["developer_hapikey"]` alone (`mod.rs` checks it).
+//! `auth_settings = ["developer_hapikey"]` alone (`routes.rs` checks it).
 //!
 //! What a body needs is the client 12.0.0 models' required fields
 //! (`actionUrl`, `functions`, `inputFields`, `labels`, `objectTypes`,

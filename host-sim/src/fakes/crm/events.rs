@@ -116,6 +116,7 @@ fn list_definitions(state: &mut State, request: &FakeRequest) -> FakeResponse {
     FakeResponse::json(200, &body)
 }
 
+/// `POST /events/v3/event-definitions`: a new custom event definition.
 fn create_definition(state: &mut State, request: &FakeRequest, now: i64) -> FakeResponse {
     let Some(body) = body_json(request) else {
         return state.error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1");
@@ -150,27 +151,8 @@ fn create_definition(state: &mut State, request: &FakeRequest, now: i64) -> Fake
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    if definitions.len() > MAX_PROPERTIES {
-        return state.error(
-            400,
-            "VALIDATION_ERROR",
-            &format!("An event has at most {MAX_PROPERTIES} properties"),
-        );
-    }
-    for property in &definitions {
-        let ok = str_field(property, "name").is_some_and(valid_name)
-            && str_field(property, "label").is_some()
-            && str_field(property, "type").is_some_and(|t| PROPERTY_TYPES.contains(&t));
-        if !ok {
-            return state.error(
-                400,
-                "VALIDATION_ERROR",
-                &format!(
-                    "Property definition {property} needs a valid name (lowercase letters, digits, underscores), a label and a type of {}",
-                    PROPERTY_TYPES.join(", ")
-                ),
-            );
-        }
+    if let Some(refused) = refuse_property_definitions(state, &definitions) {
+        return refused;
     }
     // The docs do not say what a second definition of a name answers: a
     // 409, as a duplicate property does (the harsher reading: a client
@@ -203,6 +185,35 @@ fn create_definition(state: &mut State, request: &FakeRequest, now: i64) -> Fake
         .event_definitions
         .insert(name.to_owned(), definition.clone());
     FakeResponse::json(201, &definition)
+}
+
+/// The 400 for an event's property definitions HubSpot would refuse: more
+/// than [`MAX_PROPERTIES`], or one without a valid name, a label and a
+/// type of [`PROPERTY_TYPES`].
+fn refuse_property_definitions(state: &mut State, definitions: &[Value]) -> Option<FakeResponse> {
+    if definitions.len() > MAX_PROPERTIES {
+        return Some(state.error(
+            400,
+            "VALIDATION_ERROR",
+            &format!("An event has at most {MAX_PROPERTIES} properties"),
+        ));
+    }
+    for property in definitions {
+        let ok = str_field(property, "name").is_some_and(valid_name)
+            && str_field(property, "label").is_some()
+            && str_field(property, "type").is_some_and(|t| PROPERTY_TYPES.contains(&t));
+        if !ok {
+            return Some(state.error(
+                400,
+                "VALIDATION_ERROR",
+                &format!(
+                    "Property definition {property} needs a valid name (lowercase letters, digits, underscores), a label and a type of {}",
+                    PROPERTY_TYPES.join(", ")
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// Validates every input first: one invalid input refuses the whole

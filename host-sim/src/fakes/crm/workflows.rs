@@ -123,6 +123,53 @@ impl State {
                 .unwrap_or_default()
         };
         let (definition_id, revision) = (number("id"), number("revisionId"));
+        let input_fields =
+            self.action_input_fields(definition, definition_id, input, contact_id)?;
+        let body = json!({
+            "callbackId": callback_id,
+            "origin": {
+                "portalId": PORTAL_ID,
+                "actionDefinitionId": definition_id,
+                "actionDefinitionVersion": revision,
+            },
+            "context": { "source": "WORKFLOWS", "workflowId": 1 },
+            "object": { "objectId": contact_id, "objectType": "CONTACT" },
+            "inputFields": input_fields,
+        })
+        .to_string()
+        .into_bytes();
+        self.executions.insert(
+            callback_id.to_owned(),
+            Execution {
+                callback_id: callback_id.to_owned(),
+                contact_id,
+                input_fields,
+                state: ExecutionState::Retrying { status: 0 },
+                completed_by_callback: false,
+            },
+        );
+        let signature = v2_signature(client_secret, "POST", &action_url, &body);
+        Ok(SignedRequest {
+            action_url,
+            body,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("x-hubspot-signature".into(), signature),
+                ("x-hubspot-signature-version".into(), "v2".into()),
+            ],
+        })
+    }
+
+    /// The input fields the workflow sends for `contact_id`: `webinar_id`
+    /// as `input` fills it, when the definition declares it; why it cannot
+    /// (a contact property for a field that takes none).
+    fn action_input_fields(
+        &self,
+        definition: &Value,
+        definition_id: u64,
+        input: &ActionInput,
+        contact_id: u64,
+    ) -> Result<BTreeMap<String, Value>, String> {
         let declared = definition["inputFields"]
             .as_array()
             .into_iter()
@@ -160,39 +207,7 @@ impl State {
         if let Some(value) = value {
             input_fields.insert("webinar_id".to_owned(), json!(value));
         }
-        let body = json!({
-            "callbackId": callback_id,
-            "origin": {
-                "portalId": PORTAL_ID,
-                "actionDefinitionId": definition_id,
-                "actionDefinitionVersion": revision,
-            },
-            "context": { "source": "WORKFLOWS", "workflowId": 1 },
-            "object": { "objectId": contact_id, "objectType": "CONTACT" },
-            "inputFields": input_fields,
-        })
-        .to_string()
-        .into_bytes();
-        self.executions.insert(
-            callback_id.to_owned(),
-            Execution {
-                callback_id: callback_id.to_owned(),
-                contact_id,
-                input_fields,
-                state: ExecutionState::Retrying { status: 0 },
-                completed_by_callback: false,
-            },
-        );
-        let signature = v2_signature(client_secret, "POST", &action_url, &body);
-        Ok(SignedRequest {
-            action_url,
-            body,
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-hubspot-signature".into(), signature),
-                ("x-hubspot-signature-version".into(), "v2".into()),
-            ],
-        })
+        Ok(input_fields)
     }
 
     /// Keeps what the action's URL answered to `callback_id`'s request.

@@ -2,16 +2,25 @@
 //! and REST v2 (`api.zoom.us`), over a [`ZoomAccount`]. Pages of at most
 //! 300 with expiring `next_page_token`s, per-category rate limits, seeded
 //! faults, and Zoom's error bodies and codes.
+//!
+//! This module holds [`FakeZoom`] itself (its settings, seed, save and
+//! restore) and the answers its resources share; `routes.rs` answers a
+//! request, `oauth.rs` issues and checks tokens, `paging.rs` pages
+//! listings, and one module per resource (`lists.rs`, `registrants.rs`,
+//! `reports.rs`, `recordings.rs`, `dashboard.rs`) the rest.
 
 mod dashboard;
 #[cfg(test)]
 mod error_tests;
 mod lists;
 pub mod model;
+mod oauth;
+mod paging;
 mod recordings;
 mod refusals;
 mod registrants;
 mod reports;
+mod routes;
 #[cfg(test)]
 mod tests;
 pub mod webhooks;
@@ -26,10 +35,9 @@ use super::{
     Fault, FaultPlan, Faults, PageTokens, RateLimiter, basic_credentials, bearer, form_pairs,
 };
 use crate::clock::{Clock, DAY_MS, parse_rfc3339, rfc3339};
-use crate::outbound::{FakeRequest, FakeResponse, FakeService};
+use crate::outbound::{FakeRequest, FakeResponse};
 use model::{Registrant, Webinar, ZoomAccount};
 use recordings::recording_json;
-use registrants::questions_json;
 
 pub const OAUTH_HOST: &str = "zoom.us";
 pub const API_HOST: &str = "api.zoom.us";
@@ -321,215 +329,6 @@ impl FakeZoom {
         serde_json::to_value(self.account()).unwrap_or_default()
     }
 
-    fn oauth_token(&self, request: &FakeRequest) -> FakeResponse {
-        let credentials = basic_credentials(request.header("authorization"));
-        if credentials != Some((self.app.client_id.clone(), self.app.client_secret.clone())) {
-            return FakeResponse::json(
-                400,
-                &json!({ "reason": "Invalid client_id or client_secret", "error": "invalid_client" }),
-            );
-        }
-        // Zoom takes the grant in the query string; a form body works too.
-        let mut params = request.query();
-        params.extend(form_pairs(&request.body));
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        if param("grant_type") != Some("account_credentials") {
-            return FakeResponse::json(
-                400,
-                &json!({ "reason": "Unsupported grant type", "error": "unsupported_grant_type" }),
-            );
-        }
-        if param("account_id") != Some(self.app.account_id.as_str()) {
-            return FakeResponse::json(
-                400,
-                &json!({ "reason": "Invalid account_id", "error": "invalid_request" }),
-            );
-        }
-        let mut state = self.lock();
-        state.issued += 1;
-        let token = format!("fake-zoom-token-{}", state.issued);
-        let expires = self.clock.now_ms() + self.token_lifetime.as_millis() as i64;
-        state.tokens.insert(token.clone(), expires);
-        FakeResponse::json(
-            200,
-            &json!({
-                "access_token": token,
-                "token_type": "bearer",
-                "expires_in": self.token_lifetime.as_secs(),
-                "scope": state.account.scopes.as_ref().map_or(ALL_SCOPES.to_owned(), |s| s.join(" ")),
-                "api_url": "https://api.zoom.us",
-            }),
-        )
-    }
-
-    fn token_valid(&self, request: &FakeRequest) -> bool {
-        let token = bearer(request.header("authorization"))
-            .map(str::to_owned)
-            .or_else(|| request.query_param("access_token"));
-        let now = self.clock.now_ms();
-        let state = self.lock();
-        token
-            .and_then(|t| state.tokens.get(&t).copied())
-            .is_some_and(|expires| expires > now)
-    }
-
-    /// A page of `items`, with a `next_page_token` when more remain.
-    fn page(
-        &self,
-        request: &FakeRequest,
-        listing: &str,
-        items: Vec<Value>,
-        max: usize,
-        field: &str,
-    ) -> FakeResponse {
-        self.page_of(request, listing, items, max, field, |v| v)
-    }
-
-    /// A page of `items`, rendering only the page's items: listings of
-    /// 10,000 registrants are read a page at a time.
-    fn page_of<T>(
-        &self,
-        request: &FakeRequest,
-        listing: &str,
-        items: Vec<T>,
-        max: usize,
-        field: &str,
-        render: impl Fn(T) -> Value,
-    ) -> FakeResponse {
-        let page_size = request
-            .query_param("page_size")
-            .and_then(|s| s.parse::<usize>().ok())
-            .unwrap_or(30)
-            .clamp(1, max);
-        let now = self.clock.now_ms();
-        let offset = match request
-            .query_param("next_page_token")
-            .filter(|t| !t.is_empty())
-        {
-            Some(token) => match self.pages.redeem(listing, &token, now) {
-                Some(offset) => offset,
-                None => return zoom_error(400, 300, "The next page token is invalid or expired."),
-            },
-            None => 0,
-        };
-        let total = items.len();
-        let end = (offset + page_size).min(total);
-        let next = if end < total {
-            self.pages.issue(listing, end, now)
-        } else {
-            String::new()
-        };
-        let page: Vec<Value> = items
-            .into_iter()
-            .skip(offset)
-            .take(page_size)
-            .map(render)
-            .collect();
-        FakeResponse::json(
-            200,
-            &json!({
-                "page_size": page_size,
-                "total_records": total,
-                "next_page_token": next,
-                field: page,
-            }),
-        )
-    }
-
-    fn api(&self, request: &FakeRequest) -> FakeResponse {
-        if !self.token_valid(request) {
-            return zoom_error(401, 124, "Invalid access token.");
-        }
-        let segments: Vec<&str> = request.path().trim_matches('/').split('/').collect();
-        let method = request.method.as_str();
-        let (limiter, category, per_second) = match (method, segments.as_slice()) {
-            ("GET", ["v2", "report", ..])
-            | ("GET", ["v2", "past_webinars", ..])
-            | ("GET", ["v2", "meetings", _, "recordings"])
-            // Zoom labels the Dashboard "resource-intensive", counted with Heavy.
-            | ("GET", ["v2", "metrics", ..]) => {
-                (&self.heavy, "Heavy", self.limits.heavy)
-            }
-            ("GET", ["v2", "webinars", _, "registrants"])
-            | ("GET", ["v2", "users", _, "webinars"]) => {
-                (&self.medium, "Medium", self.limits.medium)
-            }
-            _ => (&self.light, "Light", self.limits.light),
-        };
-        if let Some(refused) = self.refused(request, method, &segments) {
-            return refused;
-        }
-        if let Some(refused) = self.refusal(request, category) {
-            return refused;
-        }
-        if !limiter.admit(category, self.clock.now_ms()) {
-            return rate_limited(
-                zoom_error(
-                    429,
-                    429,
-                    "You have reached the maximum per-second rate limit for this API. Try again later.",
-                ),
-                &[
-                    ("X-RateLimit-Category", category),
-                    ("X-RateLimit-Type", "QPS"),
-                    ("X-RateLimit-Limit", &per_second.to_string()),
-                    ("X-RateLimit-Remaining", "0"),
-                ],
-            );
-        }
-        let answer = self.route_api(request, method, &segments);
-        rate_limited(answer, &[("X-RateLimit-Category", category)])
-    }
-
-    fn route_api(&self, request: &FakeRequest, method: &str, segments: &[&str]) -> FakeResponse {
-        match (method, segments) {
-            ("GET", ["v2", "users"]) => {
-                let users = self.lock().account.users.iter().map(user_json).collect();
-                self.page(request, "users", users, MAX_USERS_PAGE_SIZE, "users")
-            }
-            ("GET", ["v2", "users", user, "webinars"]) => self.list_webinars(request, user),
-            ("GET", ["v2", "webinars", id]) => {
-                self.with_webinar(id, |w, a| FakeResponse::json(200, &webinar_json(w, a)))
-            }
-            ("GET", ["v2", "webinars", id, "registrants"]) => self.list_registrants(request, id),
-            ("POST", ["v2", "webinars", id, "registrants"]) => self.add_registrant(request, id),
-            ("GET", ["v2", "webinars", id, "registrants", "questions"]) => {
-                self.with_webinar(id, |w, _| FakeResponse::json(200, &questions_json(w)))
-            }
-            ("PUT", ["v2", "webinars", id, "registrants", "status"]) => {
-                self.update_registrant_status(request, id)
-            }
-            ("GET", ["v2", "past_webinars", id, "instances"]) => self.with_webinar(id, |w, _| {
-                let instances: Vec<Value> = w
-                    .ran
-                    .iter()
-                    .map(|ran| json!({ "uuid": w.uuid, "start_time": ran.start_time }))
-                    .collect();
-                FakeResponse::json(200, &json!({ "webinars": instances }))
-            }),
-            ("GET", ["v2", "report", "webinars", id]) => self.details_report(id),
-            ("GET", ["v2", "report", "webinars", id, "participants"]) => {
-                self.participants_report(request, id)
-            }
-            ("GET", ["v2", "meetings", id, "recordings"]) => self.recordings(id),
-            ("GET", ["v2", "metrics", "webinars"]) => self.metrics_webinars(request),
-            ("GET", ["v2", "zoom_events", "events"]) => self.zoom_events(request),
-            ("GET", ["v2", "zoom_events", "events", event, "sessions"]) => {
-                self.zoom_event_sessions(event)
-            }
-            _ => zoom_error(
-                404,
-                300,
-                &format!("Invalid api {} {}", request.method, request.path()),
-            ),
-        }
-    }
-
     fn with_webinar(
         &self,
         id: &str,
@@ -578,40 +377,4 @@ fn webinar_json(w: &Webinar, account: &ZoomAccount) -> Value {
             "panelists_video": true,
         },
     })
-}
-
-impl FakeService for FakeZoom {
-    fn also_serves(&self) -> &'static [&'static str] {
-        &[STORAGE_HOST]
-    }
-
-    fn handle(&self, request: &FakeRequest) -> FakeResponse {
-        let latency = Duration::from_millis(self.faults.plan().latency_ms);
-        let answer = match self.faults.draw() {
-            Fault::ServerError => {
-                zoom_error(503, 503, "Service Unavailable. Please try again later.")
-            }
-            Fault::Timeout => return FakeResponse::timeout(self.faults.plan().timeout()),
-            Fault::RateLimited => zoom_error(
-                429,
-                429,
-                "You have reached the maximum per-second rate limit for this API. Try again later.",
-            ),
-            Fault::None => match (request.uri.host(), request.path()) {
-                (Some(OAUTH_HOST), "/oauth/token") if request.method == http::Method::POST => {
-                    self.oauth_token(request)
-                }
-                (Some(OAUTH_HOST), path) if path.starts_with("/rec/download/") => {
-                    self.download(request)
-                }
-                (Some(OAUTH_HOST), _) => zoom_error(404, 404, "Not found"),
-                (Some(STORAGE_HOST), _) if request.method == http::Method::GET => {
-                    self.storage(request)
-                }
-                (Some(STORAGE_HOST), _) => zoom_error(405, 405, "Method not allowed"),
-                _ => self.api(request),
-            },
-        };
-        answer.delayed(latency)
-    }
 }

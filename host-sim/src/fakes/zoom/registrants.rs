@@ -34,13 +34,6 @@ impl FakeZoom {
             Ok(body) => body,
             Err(_) => return zoom_error(400, 300, "Request Body should be a valid JSON object."),
         };
-        let field = |name: &str| {
-            body.get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        };
         let today = self.clock.now_ms().div_euclid(crate::clock::DAY_MS);
         let mut state = self.lock();
         let State {
@@ -61,60 +54,13 @@ impl FakeZoom {
         else {
             return webinar_not_found(id);
         };
-        if webinar.approval_type == 2 {
-            return zoom_error(
-                400,
-                3000,
-                &format!("Registration has not been enabled for this webinar: {id}."),
-            );
+        if let Some(closed) = registration_closed(webinar, id) {
+            return closed;
         }
-        if webinar.r#type == 5 && webinar.ran.is_some() {
-            return zoom_error(400, 3000, "This webinar has ended. Registration is closed.");
-        }
-        let email = field("email");
-        let mut missing: Vec<String> = ["email", "first_name"]
-            .iter()
-            .filter(|f| field(f).is_empty())
-            .map(|f| f.to_string())
-            .collect();
-        missing.extend(
-            webinar
-                .required_fields
-                .iter()
-                .filter(|f| field(f).is_empty())
-                .cloned(),
-        );
-        let answered: Vec<String> = body
-            .get("custom_questions")
-            .and_then(Value::as_array)
-            .map(|qs| {
-                qs.iter()
-                    .filter(|q| {
-                        q.get("value")
-                            .and_then(Value::as_str)
-                            .is_some_and(|v| !v.is_empty())
-                    })
-                    .filter_map(|q| q.get("title").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        missing.extend(
-            webinar
-                .required_questions
-                .iter()
-                .filter(|q| !answered.contains(q))
-                .cloned(),
-        );
+        let email = text_field(&body, "email");
+        let missing = missing_fields(webinar, &body);
         if !missing.is_empty() {
-            // The exact code of a missing required question is not documented; 300 is Zoom's validation code.
-            let errors: Vec<Value> = missing
-                .iter()
-                .map(|f| json!({ "field": f, "message": format!("{f} is required.") }))
-                .collect();
-            return FakeResponse::json(
-                400,
-                &json!({ "code": 300, "message": "Validation Failed.", "errors": errors }),
-            );
+            return validation_failed(&missing);
         }
         // R23: the host (or another user of the account) cannot register as a registrant.
         if webinar.host.eq_ignore_ascii_case(&email)
@@ -135,10 +81,32 @@ impl FakeZoom {
             );
         }
         *count += 1;
-        let registrant_id = match webinar
+        let registrant_id = self.registrant(webinar, next_registrant, &body, &email);
+        FakeResponse::json(
+            201,
+            &json!({
+                "id": webinar.id,
+                "registrant_id": registrant_id,
+                "join_url": webinar.registrant_join_url(&registrant_id),
+                "topic": webinar.topic,
+                "start_time": webinar.start_time,
+            }),
+        )
+    }
+
+    /// The id of `email`'s registrant of `webinar`, added from `body` if
+    /// it has none.
+    fn registrant(
+        &self,
+        webinar: &mut Webinar,
+        next_registrant: &mut u64,
+        body: &Value,
+        email: &str,
+    ) -> String {
+        match webinar
             .registrants
             .iter_mut()
-            .find(|r| r.email.eq_ignore_ascii_case(&email))
+            .find(|r| r.email.eq_ignore_ascii_case(email))
         {
             // Registering again returns the same registrant, re-approved if it had been cancelled.
             Some(existing) => {
@@ -157,9 +125,9 @@ impl FakeZoom {
                 let id = format!("new{:08}", next_registrant);
                 webinar.registrants.push(Registrant {
                     id: id.clone(),
-                    email: email.clone(),
-                    first_name: field("first_name"),
-                    last_name: field("last_name"),
+                    email: email.to_owned(),
+                    first_name: text_field(body, "first_name"),
+                    last_name: text_field(body, "last_name"),
                     status: if webinar.approval_type == 1 {
                         "pending"
                     } else {
@@ -170,17 +138,7 @@ impl FakeZoom {
                 });
                 id
             }
-        };
-        FakeResponse::json(
-            201,
-            &json!({
-                "id": webinar.id,
-                "registrant_id": registrant_id,
-                "join_url": webinar.registrant_join_url(&registrant_id),
-                "topic": webinar.topic,
-                "start_time": webinar.start_time,
-            }),
-        )
+        }
     }
 
     pub(super) fn update_registrant_status(&self, request: &FakeRequest, id: &str) -> FakeResponse {
@@ -226,6 +184,87 @@ impl FakeZoom {
         }
         FakeResponse::empty(204)
     }
+}
+
+/// A registration field of the body, trimmed; empty when absent.
+fn text_field(body: &Value, name: &str) -> String {
+    body.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// Why `webinar` takes no registrations now: it needs no registration
+/// (approval type 2), or it is a one-time webinar that has run.
+fn registration_closed(webinar: &Webinar, id: &str) -> Option<FakeResponse> {
+    if webinar.approval_type == 2 {
+        return Some(zoom_error(
+            400,
+            3000,
+            &format!("Registration has not been enabled for this webinar: {id}."),
+        ));
+    }
+    if webinar.r#type == 5 && webinar.ran.is_some() {
+        return Some(zoom_error(
+            400,
+            3000,
+            "This webinar has ended. Registration is closed.",
+        ));
+    }
+    None
+}
+
+/// The fields and questions `webinar` requires that `body` leaves empty:
+/// `email` and `first_name` always, then the webinar's own.
+fn missing_fields(webinar: &Webinar, body: &Value) -> Vec<String> {
+    let mut missing: Vec<String> = ["email", "first_name"]
+        .iter()
+        .filter(|f| text_field(body, f).is_empty())
+        .map(|f| f.to_string())
+        .collect();
+    missing.extend(
+        webinar
+            .required_fields
+            .iter()
+            .filter(|f| text_field(body, f).is_empty())
+            .cloned(),
+    );
+    let answered: Vec<String> = body
+        .get("custom_questions")
+        .and_then(Value::as_array)
+        .map(|qs| {
+            qs.iter()
+                .filter(|q| {
+                    q.get("value")
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| !v.is_empty())
+                })
+                .filter_map(|q| q.get("title").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    missing.extend(
+        webinar
+            .required_questions
+            .iter()
+            .filter(|q| !answered.contains(q))
+            .cloned(),
+    );
+    missing
+}
+
+/// The 400 naming each missing field.
+fn validation_failed(missing: &[String]) -> FakeResponse {
+    // The exact code of a missing required question is not documented; 300 is Zoom's validation code.
+    let errors: Vec<Value> = missing
+        .iter()
+        .map(|f| json!({ "field": f, "message": format!("{f} is required.") }))
+        .collect();
+    FakeResponse::json(
+        400,
+        &json!({ "code": 300, "message": "Validation Failed.", "errors": errors }),
+    )
 }
 
 fn registrant_json(w: &Webinar, r: &Registrant) -> Value {

@@ -170,31 +170,7 @@ impl FakeZoom {
             | WebhookEvent::RegistrationCancelled {
                 webinar: id,
                 registrant,
-            } => {
-                let w = webinar(*id)?;
-                let r =
-                    w.registrant_by_email(registrant)
-                        .ok_or_else(|| EmitError::NoRegistrant {
-                            webinar: *id,
-                            email: registrant.clone(),
-                        })?;
-                let mut object = base_object(w, account, false);
-                object["registrant"] = json!({
-                    "id": r.id, "first_name": r.first_name, "last_name": r.last_name, "email": r.email,
-                    "status": r.status, "join_url": w.registrant_join_url(&r.id), "custom_questions": [],
-                });
-                // Zoom sends registration_created when the person registers:
-                // its time is the registrant's create_time, as the
-                // registrants list says (a sync that read the list first
-                // must agree with the webhook).
-                let at = match event {
-                    WebhookEvent::RegistrationCreated { .. } => {
-                        crate::clock::parse_rfc3339(&r.create_time).unwrap_or(now)
-                    }
-                    _ => now,
-                };
-                envelope(name, at, object)
-            }
+            } => registration_body(event, now, webinar(*id)?, account, registrant)?,
             WebhookEvent::ParticipantJoined {
                 webinar: id,
                 participant,
@@ -204,73 +180,12 @@ impl FakeZoom {
                 webinar: id,
                 participant,
                 segment,
-            } => {
-                let w = webinar(*id)?;
-                let missing = || EmitError::NoParticipant {
-                    webinar: *id,
-                    name: participant.clone(),
-                    segment: *segment,
-                };
-                let (index, p) = w
-                    .participants
-                    .iter()
-                    .enumerate()
-                    .find(|(_, p)| p.name == *participant)
-                    .ok_or_else(missing)?;
-                let (from, to) = *p.segments.get(*segment).ok_or_else(missing)?;
-                let start = w
-                    .ran
-                    .as_ref()
-                    .and_then(|r| parse_rfc3339(&r.start_time))
-                    .or_else(|| parse_rfc3339(&w.start_time))
-                    .unwrap_or(now);
-                let registrant = p
-                    .registrant
-                    .as_deref()
-                    .and_then(|e| w.registrant_by_email(e));
-                let mut person = json!({
-                    "user_id": format!("{}", 16_778_240 + index),
-                    "user_name": p.name,
-                    "id": format!("pu{:06}", index + 1),
-                    // Zoom hides guests' emails unless they registered (since 2022-03-01).
-                    "email": if registrant.is_some() { p.email.clone() } else { String::new() },
-                    "registrant_id": registrant.map(|r| r.id.clone()).unwrap_or_default(),
-                    "participant_user_id": format!("pu{:06}", index + 1),
-                    "participant_uuid": format!("puu{:06}", index + 1),
-                });
-                if matches!(event, WebhookEvent::ParticipantJoined { .. }) {
-                    person["join_time"] = json!(rfc3339(start + i64::from(from) * 60_000));
-                } else {
-                    person["leave_time"] = json!(rfc3339(start + i64::from(to) * 60_000));
-                    person["leave_reason"] = json!(format!("{} left the webinar.", p.name));
-                }
-                let mut object = base_object(w, account, true);
-                object["participant"] = person;
-                envelope(name, now, object)
-            }
+            } => participant_body(event, now, webinar(*id)?, account, participant, *segment)?,
             WebhookEvent::RecordingCompleted { webinar: id }
             | WebhookEvent::TranscriptCompleted { webinar: id }
             | WebhookEvent::RecordingDeleted { webinar: id }
             | WebhookEvent::RecordingTrashed { webinar: id } => {
-                let w = webinar(*id)?;
-                let recording = w.recording.as_ref().ok_or(EmitError::NoRecording(*id))?;
-                let mut object = super::recording_json(w, recording);
-                object["host_email"] = json!(w.host);
-                object["host_id"] = base_object(w, account, false)["host_id"].clone();
-                if let (WebhookEvent::TranscriptCompleted { .. }, Some(files)) =
-                    (event, object["recording_files"].as_array_mut())
-                {
-                    files.retain(|f| f["file_type"] == "TRANSCRIPT");
-                }
-                let mut body = envelope(name, now, object);
-                if matches!(
-                    event,
-                    WebhookEvent::RecordingCompleted { .. }
-                        | WebhookEvent::TranscriptCompleted { .. }
-                ) {
-                    body["download_token"] = json!(format!("dl-{}", w.id));
-                }
-                body
+                recording_body(event, now, webinar(*id)?, account)?
             }
         })
     }
@@ -335,6 +250,121 @@ impl FakeZoom {
         }
         Ok(events)
     }
+}
+
+/// A `webinar.registration_*` body: the webinar with the registrant whose
+/// email is `email`.
+fn registration_body(
+    event: &WebhookEvent,
+    now: i64,
+    w: &Webinar,
+    account: &ZoomAccount,
+    email: &str,
+) -> Result<Value, EmitError> {
+    let r = w
+        .registrant_by_email(email)
+        .ok_or_else(|| EmitError::NoRegistrant {
+            webinar: w.id,
+            email: email.to_owned(),
+        })?;
+    let mut object = base_object(w, account, false);
+    object["registrant"] = json!({
+        "id": r.id, "first_name": r.first_name, "last_name": r.last_name, "email": r.email,
+        "status": r.status, "join_url": w.registrant_join_url(&r.id), "custom_questions": [],
+    });
+    // Zoom sends registration_created when the person registers:
+    // its time is the registrant's create_time, as the
+    // registrants list says (a sync that read the list first
+    // must agree with the webhook).
+    let at = match event {
+        WebhookEvent::RegistrationCreated { .. } => {
+            crate::clock::parse_rfc3339(&r.create_time).unwrap_or(now)
+        }
+        _ => now,
+    };
+    Ok(envelope(event_name(event), at, object))
+}
+
+/// A `webinar.participant_joined` or `_left` body: the webinar with the
+/// participant named `participant`, at the join or leave of its segment
+/// `segment`.
+fn participant_body(
+    event: &WebhookEvent,
+    now: i64,
+    w: &Webinar,
+    account: &ZoomAccount,
+    participant: &str,
+    segment: usize,
+) -> Result<Value, EmitError> {
+    let missing = || EmitError::NoParticipant {
+        webinar: w.id,
+        name: participant.to_owned(),
+        segment,
+    };
+    let (index, p) = w
+        .participants
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.name == participant)
+        .ok_or_else(missing)?;
+    let (from, to) = *p.segments.get(segment).ok_or_else(missing)?;
+    let start = w
+        .ran
+        .as_ref()
+        .and_then(|r| parse_rfc3339(&r.start_time))
+        .or_else(|| parse_rfc3339(&w.start_time))
+        .unwrap_or(now);
+    let registrant = p
+        .registrant
+        .as_deref()
+        .and_then(|e| w.registrant_by_email(e));
+    let mut person = json!({
+        "user_id": format!("{}", 16_778_240 + index),
+        "user_name": p.name,
+        "id": format!("pu{:06}", index + 1),
+        // Zoom hides guests' emails unless they registered (since 2022-03-01).
+        "email": if registrant.is_some() { p.email.clone() } else { String::new() },
+        "registrant_id": registrant.map(|r| r.id.clone()).unwrap_or_default(),
+        "participant_user_id": format!("pu{:06}", index + 1),
+        "participant_uuid": format!("puu{:06}", index + 1),
+    });
+    if matches!(event, WebhookEvent::ParticipantJoined { .. }) {
+        person["join_time"] = json!(rfc3339(start + i64::from(from) * 60_000));
+    } else {
+        person["leave_time"] = json!(rfc3339(start + i64::from(to) * 60_000));
+        person["leave_reason"] = json!(format!("{} left the webinar.", p.name));
+    }
+    let mut object = base_object(w, account, true);
+    object["participant"] = person;
+    Ok(envelope(event_name(event), now, object))
+}
+
+/// A `recording.*` body: the webinar's recording (only its transcript for
+/// `recording.transcript_completed`), with a download token when its files
+/// can be downloaded.
+fn recording_body(
+    event: &WebhookEvent,
+    now: i64,
+    w: &Webinar,
+    account: &ZoomAccount,
+) -> Result<Value, EmitError> {
+    let recording = w.recording.as_ref().ok_or(EmitError::NoRecording(w.id))?;
+    let mut object = super::recording_json(w, recording);
+    object["host_email"] = json!(w.host);
+    object["host_id"] = base_object(w, account, false)["host_id"].clone();
+    if let (WebhookEvent::TranscriptCompleted { .. }, Some(files)) =
+        (event, object["recording_files"].as_array_mut())
+    {
+        files.retain(|f| f["file_type"] == "TRANSCRIPT");
+    }
+    let mut body = envelope(event_name(event), now, object);
+    if matches!(
+        event,
+        WebhookEvent::RecordingCompleted { .. } | WebhookEvent::TranscriptCompleted { .. }
+    ) {
+        body["download_token"] = json!(format!("dl-{}", w.id));
+    }
+    Ok(body)
 }
 
 pub fn event_name(event: &WebhookEvent) -> &'static str {
