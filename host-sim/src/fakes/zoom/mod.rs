@@ -147,6 +147,24 @@ fn rate_limited(mut answer: FakeResponse, headers: &[(&str, &str)]) -> FakeRespo
     answer
 }
 
+/// A per-second 429 (`X-RateLimit-Type: QPS`) with Zoom's words, and
+/// `headers` beside the category and type.
+fn per_second_limited(category: &str, headers: &[(&str, &str)]) -> FakeResponse {
+    let answer = zoom_error(
+        429,
+        429,
+        "You have reached the maximum per-second rate limit for this API. Try again later.",
+    );
+    let answer = rate_limited(
+        answer,
+        &[
+            ("X-RateLimit-Category", category),
+            ("X-RateLimit-Type", "QPS"),
+        ],
+    );
+    rate_limited(answer, headers)
+}
+
 /// Zoom's error body: `{"code": ..., "message": ...}`.
 pub fn zoom_error(status: u16, code: u32, message: &str) -> FakeResponse {
     FakeResponse::json(status, &json!({ "code": code, "message": message }))
@@ -241,15 +259,9 @@ impl FakeZoom {
             .find(|(prefix, _)| request.path().starts_with(prefix.as_str()))
         {
             let seconds = (until - now + 999) / 1000;
-            return Some(rate_limited(
-                zoom_error(
-                    429,
-                    429,
-                    "You have reached the maximum per-second rate limit for this API. Try again later.",
-                ),
+            return Some(per_second_limited(
+                category,
                 &[
-                    ("X-RateLimit-Category", category),
-                    ("X-RateLimit-Type", "QPS"),
                     ("X-RateLimit-Remaining", "0"),
                     ("Retry-After", &seconds.to_string()),
                 ],

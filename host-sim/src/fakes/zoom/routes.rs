@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::registrants::questions_json;
 use super::{
-    FakeZoom, Fault, MAX_USERS_PAGE_SIZE, OAUTH_HOST, STORAGE_HOST, rate_limited, user_json,
-    webinar_json, zoom_error,
+    FakeZoom, Fault, MAX_USERS_PAGE_SIZE, OAUTH_HOST, STORAGE_HOST, per_second_limited,
+    rate_limited, user_json, webinar_json, zoom_error,
 };
 use crate::outbound::{FakeRequest, FakeResponse, FakeService};
 
@@ -42,15 +42,9 @@ impl FakeZoom {
             return refused;
         }
         if !limiter.admit(category, self.clock.now_ms()) {
-            return rate_limited(
-                zoom_error(
-                    429,
-                    429,
-                    "You have reached the maximum per-second rate limit for this API. Try again later.",
-                ),
+            return per_second_limited(
+                category,
                 &[
-                    ("X-RateLimit-Category", category),
-                    ("X-RateLimit-Type", "QPS"),
                     ("X-RateLimit-Limit", &per_second.to_string()),
                     ("X-RateLimit-Remaining", "0"),
                 ],
