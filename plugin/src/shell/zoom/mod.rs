@@ -250,14 +250,20 @@ impl<'a> ZoomClient<'a> {
             let Some(mut page) = self.get(&url)? else {
                 return Ok(None);
             };
-            if let Some(Value::Array(list)) = page.get_mut(field).map(Value::take) {
-                items.extend(list.into_iter().filter_map(|v| T::deserialize(v).ok()));
-            }
+            take_items(&mut page, field, &mut items);
             token = next_page_token(&page);
             if token.is_empty() {
                 return Ok(Some(items));
             }
         }
+    }
+}
+
+/// A page's list under `field`, each item read as a `T` (one `T` cannot
+/// read is left out), moved out of the page onto `items`.
+fn take_items<T: serde::de::DeserializeOwned>(page: &mut Value, field: &str, items: &mut Vec<T>) {
+    if let Some(Value::Array(list)) = page.get_mut(field).map(Value::take) {
+        items.extend(list.into_iter().filter_map(|v| T::deserialize(v).ok()));
     }
 }
 

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     EVENTS_PAGE_SIZE, Method, PAGE_SIZE, PluginError, Response, ZoomClient, next_page_token,
-    read_json, refusal, wire, zoom_code,
+    read_json, refusal, take_items, wire, zoom_code,
 };
 use crate::core::plan::{ParticipantRow, Registrant};
 use crate::core::recording::{Recording, RecordingFile};
@@ -264,11 +264,7 @@ impl ZoomClient<'_> {
                 )));
             }
             let mut page = read_json(&url, &response)?.unwrap_or_default();
-            if let Some(serde_json::Value::Array(list)) =
-                page.get_mut(field).map(serde_json::Value::take)
-            {
-                items.extend(list.into_iter().filter_map(|v| T::deserialize(v).ok()));
-            }
+            take_items(&mut page, field, &mut items);
             token = next_page_token(&page);
             if token.is_empty() {
                 return Ok(Ok(items));
