@@ -30,10 +30,45 @@ use hyper::service::service_fn;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::io::TokioIo;
 
+use crate::fakes::crm::{CrmRateLimits, FakeCrm};
+use crate::fakes::zoom::{FakeZoom, ZoomApp};
 use crate::outbound::{FakeRequest, FakeResponse, FakeService, ask};
 
 /// The fakes, by host.
 pub type Fakes = HashMap<String, Arc<dyn FakeService>>;
+
+/// The fakes `host-sim fakes` serves: Zoom and the CRM with `config`'s
+/// credentials on the real clock, the CRM at its Starter rate limits,
+/// seeded with `scenario`'s account when given; each fake by host, and
+/// the two fakes themselves for a caller that inspects them.
+pub fn standalone(
+    config: &crate::config::HostConfig,
+    scenario: Option<&crate::scenario::Scenario>,
+) -> (Fakes, Arc<FakeZoom>, Arc<FakeCrm>) {
+    let clock = crate::clock::Clock::real();
+    let zoom = Arc::new(FakeZoom::new(
+        ZoomApp {
+            account_id: config.zoom.account_id.clone(),
+            client_id: config.zoom.client_id.clone(),
+            client_secret: config.zoom.client_secret.expose().to_owned(),
+        },
+        clock.clone(),
+    ));
+    let crm = Arc::new(
+        FakeCrm::new(config.crm.access_token.expose(), clock)
+            .with_developer_api_key(config.crm.developer_api_key.expose())
+            .with_rate_limits(CrmRateLimits::STARTER),
+    );
+    if let Some(scenario) = scenario {
+        zoom.seed(scenario.zoom.clone());
+        crm.seed(&scenario.crm);
+    }
+    let mut fakes = Fakes::new();
+    fakes.insert("zoom.us".into(), zoom.clone());
+    fakes.insert("api.zoom.us".into(), zoom.clone());
+    fakes.insert("api.hubapi.com".into(), crm.clone());
+    (fakes, zoom, crm)
+}
 
 fn plain(status: u16, text: &str) -> FakeResponse {
     FakeResponse::bytes(status, "text/plain", format!("{text}\n").into_bytes())

@@ -5,8 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::HostConfig;
-use crate::fakes::crm::{CrmRateLimits, FakeCrm};
-use crate::fakes::zoom::{FakeZoom, ZoomApp};
 
 use super::output::out;
 
@@ -21,29 +19,11 @@ pub struct FakesArgs {
 
 pub async fn run(config: HostConfig, args: FakesArgs) -> anyhow::Result<()> {
     let listen = args.listen;
-    let clock = crate::clock::Clock::real();
-    let zoom = Arc::new(FakeZoom::new(
-        ZoomApp {
-            account_id: config.zoom.account_id.clone(),
-            client_id: config.zoom.client_id.clone(),
-            client_secret: config.zoom.client_secret.expose().to_owned(),
-        },
-        clock.clone(),
-    ));
-    let crm = Arc::new(
-        FakeCrm::new(config.crm.access_token.expose(), clock)
-            .with_developer_api_key(config.crm.developer_api_key.expose())
-            .with_rate_limits(CrmRateLimits::STARTER),
-    );
-    if let Some(file) = args.scenario {
-        let scenario = super::scenario::read_scenario(&file)?;
-        zoom.seed(scenario.zoom);
-        crm.seed(&scenario.crm);
-    }
-    let mut fakes = crate::fake_server::Fakes::new();
-    fakes.insert("zoom.us".into(), zoom.clone());
-    fakes.insert("api.zoom.us".into(), zoom);
-    fakes.insert("api.hubapi.com".into(), crm);
+    let scenario = match &args.scenario {
+        Some(file) => Some(super::scenario::read_scenario(file)?),
+        None => None,
+    };
+    let (fakes, _, _) = crate::fake_server::standalone(&config, scenario.as_ref());
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         anyhow::anyhow!("cannot listen on {listen}: {e} (is another host-sim running? pick another port with --listen)")
     })?;

@@ -7,18 +7,20 @@
 //! in-process run.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use super::{failure, host_sim, success};
 use std::sync::Arc;
 
-use host_sim::clock::Clock;
 use host_sim::config::HostConfig;
-use host_sim::fakes::crm::{CrmRateLimits, FakeCrm};
-use host_sim::fakes::zoom::{FakeZoom, ZoomApp};
+use host_sim::fakes::crm::FakeCrm;
+use host_sim::fakes::zoom::FakeZoom;
 use host_sim::scenario::Scenario;
 
-fn host_sim(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-sim"))
-        .env_remove("HOST_SIM_CONFIG")
+/// Runs `host-sim --state-dir DIR ARGS` with `env`, and nothing of this
+/// process's connection settings.
+fn host_sim_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    host_sim()
         .env_remove("HOST_SIM_CONNECTION_MODE")
         .env_remove("HOST_SIM_CONNECTION_FAKES_URL")
         .envs(env.iter().copied())
@@ -27,24 +29,6 @@ fn host_sim(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn stdout(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "stderr: {}\nstdout: {}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// One line on stderr and a non-zero exit.
-fn failure(output: Output) -> String {
-    assert!(!output.status.success(), "{output:?}");
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    stderr
 }
 
 /// The fakes of `host-sim fakes --scenario clean-webinar.toml`, on a
@@ -59,26 +43,7 @@ fn remote_fakes(runtime: &tokio::runtime::Runtime) -> RemoteFakes {
     let config = HostConfig::default();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios/clean-webinar.toml");
     let scenario = Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let clock = Clock::real();
-    let zoom = Arc::new(FakeZoom::new(
-        ZoomApp {
-            account_id: config.zoom.account_id.clone(),
-            client_id: config.zoom.client_id.clone(),
-            client_secret: config.zoom.client_secret.expose().to_owned(),
-        },
-        clock.clone(),
-    ));
-    let crm = Arc::new(
-        FakeCrm::new(config.crm.access_token.expose(), clock)
-            .with_developer_api_key(config.crm.developer_api_key.expose())
-            .with_rate_limits(CrmRateLimits::STARTER),
-    );
-    zoom.seed(scenario.zoom);
-    crm.seed(&scenario.crm);
-    let mut fakes = host_sim::fake_server::Fakes::new();
-    fakes.insert("zoom.us".into(), zoom.clone());
-    fakes.insert("api.zoom.us".into(), zoom.clone());
-    fakes.insert("api.hubapi.com".into(), crm.clone());
+    let (fakes, zoom, crm) = host_sim::fake_server::standalone(&config, Some(&scenario));
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -113,18 +78,18 @@ fn crm_commands_print_the_remote_fakes_records_as_they_print_in_process() {
     let state = tempfile::tempdir().unwrap();
     let dir = state.path();
     // Install, switch the sync on (R1), sync the account's webinars.
-    let installed = stdout(host_sim(dir, &["install"], &remote));
+    let installed = success(host_sim_with(dir, &["install"], &remote));
     assert!(
         installed
             .contains("created          workflow action definition add-contact-to-zoom-webinar"),
         "{installed}"
     );
-    stdout(host_sim(
+    success(host_sim_with(
         dir,
         &["settings", "set", "global_sync=on", "webinar_sync=on"],
         &remote,
     ));
-    let synced = stdout(host_sim(
+    let synced = success(host_sim_with(
         dir,
         &["backfill", "--since", "2026-11-01T00:00:00Z"],
         &remote,
@@ -133,7 +98,7 @@ fn crm_commands_print_the_remote_fakes_records_as_they_print_in_process() {
 
     let remote_outputs: Vec<String> = COMMANDS
         .iter()
-        .map(|args| stdout(host_sim(dir, args, &remote)))
+        .map(|args| success(host_sim_with(dir, args, &remote)))
         .collect();
 
     // In process: the same plugin state, and the remote fakes' records
@@ -150,7 +115,7 @@ fn crm_commands_print_the_remote_fakes_records_as_they_print_in_process() {
     )
     .unwrap();
     for (args, remote_output) in COMMANDS.iter().zip(&remote_outputs) {
-        let in_process = stdout(host_sim(local.path(), args, &[]));
+        let in_process = success(host_sim_with(local.path(), args, &[]));
         assert_eq!(remote_output, &in_process, "{args:?}");
     }
 
@@ -189,7 +154,7 @@ fn crm_commands_in_remote_mode_need_the_fakes_and_their_access_token() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let fakes = remote_fakes(&runtime);
     let state = tempfile::tempdir().unwrap();
-    let wrong_token = failure(host_sim(
+    let wrong_token = failure(host_sim_with(
         state.path(),
         &["crm", "contacts"],
         &[
@@ -207,7 +172,7 @@ fn crm_commands_in_remote_mode_need_the_fakes_and_their_access_token() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let unreachable = failure(host_sim(
+    let unreachable = failure(host_sim_with(
         state.path(),
         &["crm", "events"],
         &[

@@ -4,6 +4,7 @@
 
 mod bench;
 mod commands;
+mod crm_remote;
 mod demo;
 mod docs;
 mod scenario;
