@@ -3,6 +3,7 @@
 //! "sync now" writes only what is missing (R20, R30, R32).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +77,9 @@ pub struct Ledger {
     pub recording: RecordingState,
     /// Parts whose people changed since the ledger was last stored.
     changed: BTreeSet<u32>,
+    /// The parts whose people this ledger holds: all, or one slice's when
+    /// a sync holds a large webinar a slice at a time (issue 21).
+    held: Range<u32>,
 }
 
 impl Default for Ledger {
@@ -86,6 +90,7 @@ impl Default for Ledger {
             notes: BTreeSet::new(),
             recording: RecordingState::default(),
             changed: BTreeSet::new(),
+            held: 0..PEOPLE_PARTS,
         }
     }
 }
@@ -105,6 +110,14 @@ pub struct StoredHead {
     pub contacts: BTreeMap<String, Resolved>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub applied: BTreeMap<String, u8>,
+}
+
+impl StoredHead {
+    /// A head of the layout before parts holds people: its ledger is read
+    /// whole, so that the next save moves every one of them to its part.
+    pub fn holds_people(&self) -> bool {
+        !self.contacts.is_empty() || !self.applied.is_empty()
+    }
 }
 
 /// The people of one part, as stored.
@@ -184,6 +197,44 @@ impl Ledger {
         self.changed.clear();
     }
 
+    /// Holds the people of `parts` only, as `stored` has them, in place of
+    /// those held before (whose changes were stored): the head (event,
+    /// notes, recording) stays. A sync holds a large webinar's people one
+    /// slice at a time (issue 21).
+    pub fn hold(&mut self, parts: Range<u32>, stored: impl IntoIterator<Item = People>) {
+        debug_assert!(
+            self.changed.is_empty(),
+            "a slice's changes are stored first"
+        );
+        for part in self.held.clone() {
+            self.people[part as usize] = People::default();
+        }
+        self.held = parts;
+        for part in stored {
+            for (email, resolved) in part.contacts {
+                if self.holds(&email) {
+                    self.part_mut(&email).contacts.insert(email, resolved);
+                }
+            }
+            for (email, bits) in part.applied {
+                if self.holds(&email) {
+                    *self.part_mut(&email).applied.entry(email).or_insert(0) |= bits;
+                }
+            }
+        }
+    }
+
+    /// The parts held (all, unless [`Ledger::hold`] said otherwise).
+    pub fn held(&self) -> Range<u32> {
+        self.held.clone()
+    }
+
+    /// Whether `email`'s part is held: only a held part can change, so a
+    /// slice's save never overwrites a part it did not read.
+    pub fn holds(&self, email: &str) -> bool {
+        self.held.contains(&part_of(email))
+    }
+
     fn part(&self, email: &str) -> &People {
         &self.people[part_of(email) as usize]
     }
@@ -202,6 +253,10 @@ impl Ledger {
     /// Notes that `bits` were written for `email`.
     pub fn mark(&mut self, email: &str, bits: u8) {
         let part = part_of(email);
+        if !self.held.contains(&part) {
+            debug_assert!(false, "{email} is not in the slice held");
+            return;
+        }
         let applied = self.people[part as usize]
             .applied
             .entry(email.to_owned())
@@ -215,6 +270,10 @@ impl Ledger {
     /// Notes how `email` resolved in the CRM.
     pub fn resolve(&mut self, email: String, resolved: Resolved) {
         let part = part_of(&email);
+        if !self.held.contains(&part) {
+            debug_assert!(false, "{email} is not in the slice held");
+            return;
+        }
         let contacts = &mut self.people[part as usize].contacts;
         if contacts.get(&email) != Some(&resolved) {
             contacts.insert(email, resolved);
@@ -323,8 +382,36 @@ mod tests {
                 tokens: Default::default(),
             }],
             records: Vec::new(),
-            audit: Vec::new(),
+            ..Plan::default()
         }
+    }
+
+    #[test]
+    fn issue_21_a_ledger_holding_a_slice_keeps_its_head_and_changes_only_its_parts() {
+        let mut whole = Ledger::default();
+        let emails: Vec<String> = (0..200).map(|n| format!("p{n}@example.com")).collect();
+        for email in &emails {
+            whole.mark(email, applied::REGISTERED);
+        }
+        whole.notes.insert("said".into());
+        let stored: Vec<People> = whole.people.clone();
+        let mut ledger = whole.clone();
+        ledger.stored();
+        ledger.hold(0..8, stored.clone());
+        let (inside, outside): (Vec<&String>, Vec<&String>) =
+            emails.iter().partition(|e| part_of(e) < 8);
+        assert!(inside.iter().all(|e| ledger.has(e, applied::REGISTERED)));
+        assert!(outside.iter().all(|e| !ledger.has(e, applied::REGISTERED)));
+        assert!(ledger.notes.contains("said"), "the head stays");
+        // Changes outside the slice held are refused (in release builds;
+        // debug builds stop on them): its save never writes a part it did not read.
+        ledger.mark(inside[0], applied::ATTENDED);
+        assert_eq!(ledger.changes().1.len(), 1);
+        ledger.stored();
+        ledger.hold(8..PEOPLE_PARTS, stored);
+        assert!(!ledger.has(inside[0], applied::ATTENDED));
+        assert!(outside.iter().all(|e| ledger.has(e, applied::REGISTERED)));
+        assert!(ledger.holds(outside[0]) && !ledger.holds(inside[0]));
     }
 
     #[test]

@@ -4,12 +4,14 @@
 //! Pure, so every rule is visible in a snapshot of the plan; the shell
 //! applies it in batches.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::attendance;
 use super::audit::AuditKind;
 use super::contact_properties::WebinarRecord;
-use super::exclusions::Directory;
+use super::exclusions::{Directory, Exclusion};
 use super::settings::{GlobalSettings, UserSettings, WebinarSettings};
 
 /// The webinar as Zoom describes it.
@@ -203,6 +205,52 @@ pub struct AuditNote {
     pub records: Vec<String>,
 }
 
+/// Who a plan left out and why (R19): what its audit notes say, kept
+/// apart so the plans of a large webinar's slices say it once together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeftOut {
+    /// Attendees Zoom gave no email for, by name.
+    pub guests: Vec<String>,
+    /// A person excluded as a registrant and again as an attendee is listed once.
+    pub excluded: BTreeMap<Exclusion, BTreeSet<String>>,
+}
+
+impl LeftOut {
+    pub fn merge(&mut self, other: LeftOut) {
+        for guest in other.guests {
+            if !self.guests.contains(&guest) {
+                self.guests.push(guest);
+            }
+        }
+        for (why, emails) in other.excluded {
+            self.excluded.entry(why).or_default().extend(emails);
+        }
+    }
+
+    /// The audit notes, one per reason.
+    pub fn notes(&self) -> Vec<AuditNote> {
+        let mut audit = Vec::new();
+        if !self.guests.is_empty() {
+            audit.push(AuditNote {
+                kind: AuditKind::ParticipantsNotSynced,
+                message: format!(
+                    "{} participant(s) were not synced because Zoom gave no email for them (guests' emails are hidden unless they register): turn on registration for the webinar to sync every attendee.",
+                    self.guests.len()
+                ),
+                records: self.guests.clone(),
+            });
+        }
+        for (why, emails) in &self.excluded {
+            audit.push(AuditNote {
+                kind: AuditKind::EmailsExcluded,
+                message: format!("{} email(s) left out: {}.", emails.len(), why.reason()),
+                records: emails.iter().cloned().collect(),
+            });
+        }
+        audit
+    }
+}
+
 /// Everything one sync of one webinar writes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Plan {
@@ -213,6 +261,9 @@ pub struct Plan {
     /// What this webinar contributes to each contact's four properties (R12).
     pub records: Vec<(String, WebinarRecord)>,
     pub audit: Vec<AuditNote>,
+    /// What `audit` says of who was left out, to merge with other slices'.
+    #[serde(skip)]
+    pub left_out: LeftOut,
 }
 
 fn minutes(ms: i64) -> String {

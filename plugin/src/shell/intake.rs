@@ -124,23 +124,38 @@ pub fn record_zoom(store: &dyn Store, intake: &Intake) -> Result<Recorded, Plugi
     Ok(Recorded::New)
 }
 
-/// Every fact stored for a webinar.
-pub fn facts(store: &dyn Store, webinar: &str) -> Result<Vec<Fact>, PluginError> {
+/// Every fact stored for a webinar, a thousand at a time to `each`: a
+/// large webinar's inbox is never held whole (issue 21).
+pub fn each_fact(
+    store: &dyn Store,
+    webinar: &str,
+    each: &mut dyn FnMut(Fact) -> Result<(), PluginError>,
+) -> Result<(), PluginError> {
     let prefix = schema::inbox_prefix(webinar);
-    let mut facts = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let (keys, next) = store.list_keys(&prefix, cursor.as_deref(), 1000)?;
         for key in keys {
             if let Some(fact) = load::<Fact>(store, &key)? {
-                facts.push(fact);
+                each(fact)?;
             }
         }
         match next {
             Some(next) => cursor = Some(next),
-            None => return Ok(facts),
+            None => return Ok(()),
         }
     }
+}
+
+/// Every fact stored for a webinar, held whole: for tests.
+#[cfg(test)]
+pub fn facts(store: &dyn Store, webinar: &str) -> Result<Vec<Fact>, PluginError> {
+    let mut facts = Vec::new();
+    each_fact(store, webinar, &mut |fact| {
+        facts.push(fact);
+        Ok(())
+    })?;
+    Ok(facts)
 }
 
 /// A deleted contact is remembered by email, so the plugin never re-creates

@@ -61,23 +61,36 @@ impl<T> ZoomReport<T> {
     }
 }
 
+/// Where a list read a page at a time goes: a page (300 people) is handed
+/// on before the next is read, so a large webinar is never held whole
+/// (issue 21).
+pub type EachPage<'f, T> = &'f mut dyn FnMut(Vec<T>) -> Result<(), PluginError>;
+
 /// What the sync and the action read of Zoom (R1, R8, R11, R14, R16, R21).
 pub trait Zoom {
     /// The account's active users: email (lowercase) -> display name (R16).
     fn users(&self) -> Result<BTreeMap<String, String>, PluginError>;
     /// None when Zoom no longer has the webinar.
     fn webinar(&self, id: &str) -> Result<Option<ScheduledWebinar>, PluginError>;
-    /// Every approved registrant; one without a registration time is
-    /// given `default_registered_ms`. None when the webinar is gone.
+    /// Every approved registrant, a page at a time to `each`; one without
+    /// a registration time is given `default_registered_ms`. False when
+    /// the webinar is gone.
     fn approved_registrants(
         &self,
         webinar: &str,
         default_registered_ms: i64,
-    ) -> Result<Option<Vec<Registrant>>, PluginError>;
+        each: EachPage<'_, Registrant>,
+    ) -> Result<bool, PluginError>;
     /// When the webinar ran (start, end), from its details report.
     fn ran(&self, webinar: &str) -> Result<ZoomReport<Option<(i64, i64)>>, PluginError>;
-    /// The participants report, a row per join/leave segment (R8).
-    fn participants(&self, webinar: &str) -> Result<ZoomReport<Vec<ParticipantRow>>, PluginError>;
+    /// The participants report, a row per join/leave segment (R8), a page
+    /// at a time to `each`. Only a `Ready` answer's rows are the report:
+    /// one refused after its first pages gave no report.
+    fn participants(
+        &self,
+        webinar: &str,
+        each: EachPage<'_, ParticipantRow>,
+    ) -> Result<ZoomReport<()>, PluginError>;
     /// The ids of the webinars that are sessions of a Zoom Event (R14).
     fn zoom_event_webinars(&self) -> Result<BTreeSet<String>, PluginError>;
     /// A user's webinars, or Zoom's reason for not listing them.

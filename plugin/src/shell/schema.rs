@@ -15,6 +15,7 @@
 //! | `person/{email}` | a person's records across webinars (R12) | `sync` |
 //! | `ledger/{webinar}`, `ledger/{webinar}/people/{part}` | what was written (R30) | `sync` |
 //! | `meta/{webinar}` | the webinar as last seen on Zoom | `sync` |
+//! | `stage/{webinar}/{part}/{chunk}` | a large webinar's people during its sync, by slice (issue 21) | `sync` |
 //! | `calls-in-flight/{webinar}` | calls created, not yet confirmed (R11) | `sync` |
 //! | `action/{webinar}/{email}` | a registration the workflow action made (R21) | `action` |
 //! | `action/blocked/{callback}` | an action answer to complete later (R21) | `action_callbacks` |
@@ -121,6 +122,19 @@ pub fn ledger_people_prefix(webinar: &str) -> String {
 
 pub fn ledger_people(webinar: &str, part: u32) -> String {
     format!("{}{part:02}", ledger_people_prefix(webinar))
+}
+
+/// A webinar's people staged during its sync; none between syncs.
+pub fn stage_prefix(webinar: &str) -> String {
+    format!("stage/{webinar}/")
+}
+
+pub fn stage_part_prefix(webinar: &str, part: u32) -> String {
+    format!("{}{part:02}/", stage_prefix(webinar))
+}
+
+pub fn stage_chunk(webinar: &str, part: u32, chunk: u32) -> String {
+    format!("{}{chunk:06}", stage_part_prefix(webinar, part))
 }
 
 pub fn webinar_meta(webinar: &str) -> String {

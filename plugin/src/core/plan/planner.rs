@@ -188,24 +188,11 @@ impl<'a> Planner<'a> {
 
     /// The plan, with what it left out and why (R19).
     pub(super) fn finish(self, guests: Vec<String>) -> Plan {
-        let mut audit = Vec::new();
-        if !guests.is_empty() {
-            audit.push(AuditNote {
-                kind: AuditKind::ParticipantsNotSynced,
-                message: format!(
-                    "{} participant(s) were not synced because Zoom gave no email for them (guests' emails are hidden unless they register): turn on registration for the webinar to sync every attendee.",
-                    guests.len()
-                ),
-                records: guests,
-            });
-        }
-        for (why, emails) in self.excluded {
-            audit.push(AuditNote {
-                kind: AuditKind::EmailsExcluded,
-                message: format!("{} email(s) left out: {}.", emails.len(), why.reason()),
-                records: emails.into_iter().collect(),
-            });
-        }
+        let left_out = LeftOut {
+            guests,
+            excluded: self.excluded,
+        };
+        let mut audit = left_out.notes();
         let count = |state| {
             self.participations
                 .iter()
@@ -229,6 +216,7 @@ impl<'a> Planner<'a> {
             timeline: self.timeline,
             records: self.records.into_iter().collect(),
             audit,
+            left_out,
         }
     }
 }

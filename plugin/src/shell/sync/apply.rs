@@ -16,25 +16,25 @@ use crate::shell::PluginError;
 use crate::shell::crm::{BATCH_SIZE, activity};
 
 impl Run<'_> {
-    /// Writes what the ledger has not seen yet of `plan`.
+    /// Writes what the ledger has not seen yet of a slice's `plan` (the
+    /// marketing event is written before the first slice).
     pub(super) fn apply(
         &mut self,
-        webinar: &Webinar,
         plan: &Plan,
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
-        self.apply_marketing_event(webinar, ledger, report)?;
-        self.apply_participations(&webinar.id, plan, ledger, report)?;
+        let id = plan.webinar.as_str();
+        self.apply_participations(id, plan, ledger, report)?;
         let timeline = ledger.unwritten_timeline(plan);
-        self.write_timeline(&webinar.id, &timeline, ledger, report)?;
-        self.apply_properties(&webinar.id, plan, ledger, report)
+        self.write_timeline(id, &timeline, ledger, report)?;
+        self.apply_properties(id, plan, ledger, report)
     }
 
     /// R9: the marketing event, written again only when it changes. (The
     /// ledger's record of it changed layout once, from the CRM's JSON to
     /// the domain's: a ledger of the old layout costs one idempotent upsert.)
-    fn apply_marketing_event(
+    pub(super) fn apply_marketing_event(
         &mut self,
         webinar: &Webinar,
         ledger: &mut Ledger,

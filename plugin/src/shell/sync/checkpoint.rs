@@ -3,8 +3,10 @@
 //! and at the end of a run, so a run that dies repeats at most a few
 //! idempotent batches.
 
+use std::ops::Range;
+
 use super::Run;
-use crate::core::ledger::{Ledger, People, StoredHead};
+use crate::core::ledger::{Ledger, PEOPLE_PARTS, People, StoredHead};
 use crate::shell::{PluginError, Store, all_keys, encode, load, schema};
 
 /// Write batches between two saves of the ledger during a run (R30).
@@ -14,12 +16,70 @@ const CHECKPOINT_BATCHES: u32 = 20;
 /// layout-1 ledger (stored whole, before parts) reads as its head: the
 /// head keeps the people of the old layout, and the next save moves them.
 pub(super) fn load_ledger(store: &dyn Store, webinar: &str) -> Result<Ledger, PluginError> {
-    let head: StoredHead = load(store, &schema::ledger(webinar))?.unwrap_or_default();
+    let head = load_head(store, webinar)?;
     let mut parts = Vec::new();
     for key in all_keys(store, &schema::ledger_people_prefix(webinar))? {
         parts.extend(load::<People>(store, &key)?);
     }
     Ok(Ledger::from_stored(head, parts))
+}
+
+/// The ledger as a sync starts with it: its head, holding no people until
+/// a slice is held ([`Run::hold`]). A head of layout 1 holds people of its
+/// own: that ledger is read whole, and the next save moves them to parts.
+pub(super) fn load_ledger_head(store: &dyn Store, webinar: &str) -> Result<Ledger, PluginError> {
+    let head = load_head(store, webinar)?;
+    if head.holds_people() {
+        return load_ledger(store, webinar);
+    }
+    let mut ledger = Ledger::from_stored(head, []);
+    ledger.hold(0..0, []);
+    Ok(ledger)
+}
+
+/// The ledger's head, as last stored.
+pub(super) fn load_head(store: &dyn Store, webinar: &str) -> Result<StoredHead, PluginError> {
+    Ok(load(store, &schema::ledger(webinar))?.unwrap_or_default())
+}
+
+/// The stored people of `parts`.
+pub(super) fn load_parts(
+    store: &dyn Store,
+    webinar: &str,
+    parts: Range<u32>,
+) -> Result<Vec<People>, PluginError> {
+    let mut stored = Vec::new();
+    for part in parts {
+        stored.extend(load::<People>(
+            store,
+            &schema::ledger_people(webinar, part),
+        )?);
+    }
+    Ok(stored)
+}
+
+/// Whether `bit` was written for anyone of the webinar: the part held,
+/// else each stored part read in turn (never all at once).
+pub(super) fn anyone_has(
+    store: &dyn Store,
+    webinar: &str,
+    ledger: &Ledger,
+    bit: u8,
+) -> Result<bool, PluginError> {
+    if !ledger.people_with(bit).is_empty() {
+        return Ok(true);
+    }
+    for part in 0..PEOPLE_PARTS {
+        let people = load_parts(store, webinar, part..part + 1)?;
+        if people
+            .iter()
+            .flat_map(|p| p.applied.values())
+            .any(|b| b & bit != 0)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Stores the ledger's head and the parts of its people that changed.
@@ -45,6 +105,22 @@ impl Run<'_> {
     pub(super) fn save_ledger(&self, id: &str, ledger: &mut Ledger) -> Result<(), PluginError> {
         self.unsaved_batches.set(0);
         store_ledger(self.env.store, id, ledger)
+    }
+
+    /// Saves the slice held, then holds the people of `parts` (issue 21);
+    /// nothing to do when they are the ones held.
+    pub(super) fn hold(
+        &self,
+        id: &str,
+        ledger: &mut Ledger,
+        parts: Range<u32>,
+    ) -> Result<(), PluginError> {
+        if ledger.held() == parts {
+            return Ok(());
+        }
+        self.save_ledger(id, ledger)?;
+        ledger.hold(parts.clone(), load_parts(self.env.store, id, parts)?);
+        Ok(())
     }
 
     /// Saves the ledger every [`CHECKPOINT_BATCHES`] write batches: a run

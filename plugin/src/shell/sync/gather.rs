@@ -1,26 +1,81 @@
 //! Gather: the facts a webinar's sync decides on. What webhooks said
-//! (the inbox), overridden on a reconcile by Zoom's authoritative lists;
-//! the webinar as Zoom describes it; who must never be written to. Zoom's
-//! reports (when it ran, who attended) are in `reports`. Nothing here
-//! writes to the CRM.
+//! (the inbox), overridden on a reconcile by Zoom's authoritative lists,
+//! staged by slice (`stage`) as they are read; the webinar as Zoom
+//! describes it; who must never be written to. Zoom's reports (when it
+//! ran, who attended) are in `reports`. Nothing here writes to the CRM.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::stage::{Slice, Stage};
 use super::{Mode, Report, Run};
 use crate::core::audit::AuditKind;
 use crate::core::exclusions::Directory;
+use crate::core::intake::{Fact, assemble};
 use crate::core::ledger::{Ledger, Resolved};
 use crate::core::plan::{AuditNote, ParticipantRow, Registrant, Webinar};
 use crate::core::settings::GlobalSettings;
-use crate::shell::{PluginError, all_keys, load, save, schema};
+use crate::shell::{PluginError, Store, all_keys, intake, load, save, schema};
 
-/// Who a webinar's plan is about.
+/// Who a slice's plan is about.
 pub(super) struct People {
     pub registrants: Vec<Registrant>,
     /// Attendance rows; none until the webinar ended and Zoom's report is in (R8).
     pub rows: Vec<ParticipantRow>,
+}
+
+/// What staging the people found out about the webinar's attendance.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Gathered {
     /// Zoom has not made the participants report yet: attendance waits.
     pub attendance_waits: bool,
+    /// The participants report's rows staged are Zoom's report (a
+    /// refusal after its first pages leaves rows that are not).
+    pub report: bool,
+}
+
+/// The webinar's own facts in its inbox (scheduled, ended, deleted, its
+/// recording), the registrations webhooks told of staged on the way.
+pub(super) fn webinar_facts(
+    store: &dyn Store,
+    webinar: &str,
+    stage: &mut Stage,
+) -> Result<Vec<Fact>, PluginError> {
+    let mut own = Vec::new();
+    intake::each_fact(store, webinar, &mut |fact| match fact {
+        Fact::Registration { .. } => stage.fact(fact),
+        Fact::Joined { .. } | Fact::Left { .. } => Ok(()),
+        _ => {
+            own.push(fact);
+            Ok(())
+        }
+    })?;
+    Ok(own)
+}
+
+/// The people of one slice: what webhooks said, overridden by Zoom's
+/// list on a reconcile (R20); attendance once the webinar has ended and
+/// Zoom's report is in (R8).
+pub(super) fn slice_people(slice: Slice, webinar: &Webinar, gathered: Gathered) -> People {
+    let assembled = assemble(&slice.facts);
+    let mut registrants: BTreeMap<String, Registrant> = assembled
+        .registrants
+        .into_iter()
+        .map(|r| (r.key(), r))
+        .collect();
+    merge_listed(&mut registrants, slice.listed);
+    let mut rows = assembled.rows;
+    if gathered.report {
+        rows.extend(slice.rows);
+    }
+    // Attendance is written once, when the webinar has ended and Zoom's
+    // report is in (R8).
+    if webinar.ran.is_none() || gathered.attendance_waits {
+        rows.clear();
+    }
+    People {
+        registrants: registrants.into_values().collect(),
+        rows,
+    }
 }
 
 impl Run<'_> {
@@ -98,50 +153,43 @@ impl Run<'_> {
         })
     }
 
-    /// Registrants as webhooks said, overridden by Zoom's list on a
-    /// reconcile; attendance once the webinar ended and its report is in.
-    pub(super) fn people(
+    /// Stages the rest of who the plan is about, after the webhooks'
+    /// registrations ([`webinar_facts`]), in the order the routing needs:
+    /// Zoom's list on a reconcile, then attendance (webhooks' joins and
+    /// leaves, then Zoom's report), whose part may be the registration's.
+    pub(super) fn stage_people(
         &mut self,
         webinar: &Webinar,
-        (registrants, rows): (Vec<Registrant>, Vec<ParticipantRow>),
+        stage: &mut Stage,
         (mode, details_refused): (Mode, Option<String>),
         ledger: &mut Ledger,
         report: &mut Report,
-    ) -> Result<People, PluginError> {
-        let mut registrants: BTreeMap<String, Registrant> =
-            registrants.into_iter().map(|r| (r.key(), r)).collect();
-        let mut rows = rows;
-        let mut attendance_waits = false;
+    ) -> Result<Gathered, PluginError> {
+        let store = self.env.store;
+        let id = webinar.id.as_str();
         if mode.reconcile {
-            let listed = self
-                .zoom
-                .approved_registrants(&webinar.id, webinar.scheduled_start_ms)?
-                .unwrap_or_default();
-            merge_listed(&mut registrants, listed);
-            match self.attendance(webinar, details_refused, ledger, report)? {
-                Some(report_rows) => rows.extend(report_rows),
-                None => attendance_waits = true,
+            let start = webinar.scheduled_start_ms;
+            self.zoom.approved_registrants(id, start, &mut |page| {
+                page.into_iter().try_for_each(|r| stage.registrant(r))
+            })?;
+        }
+        intake::each_fact(store, id, &mut |fact| match fact {
+            Fact::Joined { .. } | Fact::Left { .. } => stage.fact(fact),
+            _ => Ok(()),
+        })?;
+        let mut gathered = Gathered::default();
+        if mode.reconcile {
+            match self.attendance(webinar, details_refused, stage, ledger, report)? {
+                Some(read) => gathered.report = read,
+                None => gathered.attendance_waits = true,
             }
         }
-        // Attendance is written once, when the webinar has ended and
-        // Zoom's report is in (R8).
-        if webinar.ran.is_none() || attendance_waits {
-            rows.clear();
-        }
-        Ok(People {
-            registrants: registrants.into_values().collect(),
-            rows,
-            attendance_waits,
-        })
+        Ok(gathered)
     }
 
     /// Who must never be written to (R5, R16-R18), as far as known before
     /// the CRM is asked about the plan's emails (`resolve`).
-    pub(super) fn directory(
-        &mut self,
-        global: &GlobalSettings,
-        ledger: &Ledger,
-    ) -> Result<Directory, PluginError> {
+    pub(super) fn directory(&mut self, global: &GlobalSettings) -> Result<Directory, PluginError> {
         let mut directory = Directory {
             excluded_domains: global.contact_exclusion_domains.iter().cloned().collect(),
             zoom_users: self.zoom_users()?.keys().cloned().collect(),
@@ -152,7 +200,6 @@ impl Run<'_> {
             let email = key.trim_start_matches(schema::DELETED_PREFIX);
             directory.deleted_contacts.insert(email.to_owned());
         }
-        learn_secondary_emails(&mut directory, ledger);
         Ok(directory)
     }
 }
@@ -175,8 +222,10 @@ fn merge_listed(registrants: &mut BTreeMap<String, Registrant>, listed: Vec<Regi
     }
 }
 
-/// The emails the ledger knows to be a contact's secondary ones (R17).
+/// The emails the ledger (the slice it holds) knows to be a contact's
+/// secondary ones (R17), in place of those of the slice held before.
 pub(super) fn learn_secondary_emails(directory: &mut Directory, ledger: &Ledger) {
+    directory.secondary_emails.clear();
     for (email, resolved) in ledger.contacts() {
         if let Resolved::Secondary { primary } = resolved {
             directory
@@ -282,7 +331,8 @@ mod tests {
             contact_exclusion_domains: vec!["competitor.example".into()],
             ..GlobalSettings::default()
         };
-        let directory = harness.run().directory(&global, &ledger).unwrap();
+        let mut directory = harness.run().directory(&global).unwrap();
+        learn_secondary_emails(&mut directory, &ledger);
         assert!(directory.zoom_users.contains("host@x.example"));
         assert!(directory.crm_users.contains("owner@x.example"));
         assert!(directory.deleted_contacts.contains("gone@x.example"));

@@ -9,6 +9,11 @@
 //! 4. **apply** (`apply`, `properties`, `recording`): the plan written
 //!    through the CRM port in batches of 100, marked in the ledger
 //!    (`checkpoint`) so nothing is written twice;
+//!
+//! steps 3 and 4 a slice of the people at a time (`stage`, issue 21): a
+//! webinar's people are routed to slices of the ledger's parts as they
+//! are read, and only one slice's plan and ledger are held, so memory is
+//! bounded by the slice, not by the webinar;
 //! 5. **schedule** (`schedule`, `stops`): pending marks, back-off,
 //!    unfinished runs; and `journal`, what the audit log is told.
 //!
@@ -19,13 +24,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::crm::CrmClient;
 use super::http::HttpClient;
-use super::intake::{self, Pending};
+use super::intake::Pending;
 use super::ports::{Crm, Zoom};
 use super::zoom::ZoomClient;
 use super::{Config, PluginError, Store, keys, required, schema, settings};
-use crate::core::audit::{AuditKind, Record, Written};
+use crate::core::audit::{Record, Written};
 use crate::core::intake::assemble;
-use crate::core::plan;
+use crate::core::ledger::Ledger;
+use crate::core::plan::{self, LeftOut, Webinar};
+use crate::core::settings::GlobalSettings;
+use gather::Gathered;
+use recording::Tally;
+use stage::Stage;
 
 mod apply;
 mod backfill;
@@ -37,6 +47,7 @@ mod recording;
 mod reports;
 mod resolve;
 mod schedule;
+mod stage;
 mod stops;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -167,11 +178,13 @@ impl<'a> Run<'a> {
         let store = self.env.store;
         let mut report = Report::default();
         let retries_before = self.zoom.retries() + self.crm.retries();
-        let mut ledger = checkpoint::load_ledger(store, id)?;
+        let mut ledger = checkpoint::load_ledger_head(store, id)?;
 
         // Gather.
-        let assembled = assemble(&intake::facts(store, id)?);
+        let mut stage = Stage::new(store, id)?;
+        let assembled = assemble(&gather::webinar_facts(store, id, &mut stage)?);
         let Some(mut webinar) = self.webinar(id, assembled.deleted)? else {
+            stage.clear()?;
             return self.unknown_webinar(id, &mut ledger);
         };
         let details_refused = self.ran(&mut webinar, assembled.ended, mode.reconcile)?;
@@ -181,55 +194,87 @@ impl<'a> Run<'a> {
         let host = settings::user(store, &webinar.host_email)?;
         let switch = settings::webinar(store, id)?;
         if let Err((kind, message)) = plan::decide(&webinar, &global, &host, &switch) {
+            stage.clear()?;
             self.note_that(&mut ledger, id, kind, message.clone(), Vec::new())?;
             self.save_ledger(id, &mut ledger)?;
             report.skipped += 1;
             report.notes.push(message);
             return Ok(report);
         }
-        let facts = (assembled.registrants, assembled.rows);
-        let people = self.people(
+        let refused = (mode, details_refused);
+        let gathered =
+            self.stage_people(&webinar, &mut stage, refused, &mut ledger, &mut report)?;
+
+        // Resolve, plan and apply, a slice at a time.
+        let slices = stage.slices();
+        let synced = self.sync_slices(
             &webinar,
-            facts,
-            (mode, details_refused),
+            (stage, gathered),
+            &global,
             &mut ledger,
             &mut report,
-        )?;
-        let mut directory = self.directory(&global, &ledger)?;
-
-        // Resolve and plan.
-        let plan = self.resolve_and_plan(&webinar, &people, &mut directory, &mut ledger)?;
-        report.skipped += plan
-            .audit
-            .iter()
-            .filter(|n| n.kind != AuditKind::Synced)
-            .map(|n| n.records.len() as u32)
-            .sum::<u32>();
-
-        // Apply.
-        let applied = self.apply(&webinar, &plan, &mut ledger, &mut report);
+        );
         self.save_ledger(id, &mut ledger)?;
-        applied?;
-        for note in plan.audit.iter().filter(|n| n.kind != AuditKind::Synced) {
-            self.note(&mut ledger, id, note)?;
-        }
+        let (contacts, tally) = synced?;
+
         // R11: once attendance is written, the recording can follow it.
-        if webinar.ran.is_some() && !webinar.deleted && !people.attendance_waits {
+        if webinar.ran.is_some() && !webinar.deleted && !gathered.attendance_waits {
             let settings = (&global, &host);
+            let facts = &assembled.recording;
             let written = self.sync_recording(
                 &webinar,
-                &assembled.recording,
-                mode,
-                settings,
+                (facts, mode, settings),
+                (&slices, tally),
                 &mut ledger,
                 &mut report,
             );
             self.save_ledger(id, &mut ledger)?;
             report.retry_at_ms = written?;
         }
-        self.summarise(id, plan.contacts.len(), retries_before, &mut report)?;
+        self.summarise(id, contacts, retries_before, &mut report)?;
         self.save_ledger(id, &mut ledger)?;
         Ok(report)
+    }
+
+    /// Each slice of the webinar's people resolved, planned and applied in
+    /// turn (issue 21); then what the plans left out, said once. Returns
+    /// the contacts planned and what the recording needs to know.
+    fn sync_slices(
+        &mut self,
+        webinar: &Webinar,
+        (mut stage, gathered): (Stage, Gathered),
+        global: &GlobalSettings,
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(usize, Tally), PluginError> {
+        let id = webinar.id.as_str();
+        let mut directory = self.directory(global)?;
+        let (mut contacts, mut tally) = (0, Tally::default());
+        let mut left_out = LeftOut::default();
+        let mut refused = Vec::new();
+        for parts in stage.slices() {
+            let people = gather::slice_people(stage.take(parts.clone())?, webinar, gathered);
+            self.hold(id, ledger, parts)?;
+            gather::learn_secondary_emails(&mut directory, ledger);
+            let (plan, learned) =
+                self.resolve_and_plan(webinar, &people, &mut directory, ledger)?;
+            drop(people);
+            // R9: before the first participation; written again only when it changes.
+            self.apply_marketing_event(webinar, ledger, report)?;
+            self.apply(&plan, ledger, report)?;
+            contacts += plan.contacts.len();
+            left_out.merge(plan.left_out);
+            refused.extend(learned.refused);
+            tally.add(ledger);
+        }
+        stage.clear()?;
+        let mut notes = left_out.notes();
+        notes.extend(resolve::refused_note(&refused));
+        for note in &notes {
+            report.skipped += note.records.len() as u32;
+            self.note(ledger, id, note)?;
+        }
+        Ok((contacts, tally))
     }
 }
 

@@ -2,11 +2,13 @@
 //! R19f): a "recording available" timeline event and a call record with
 //! the transcript for every contact that attended, each written once.
 
+use std::ops::Range;
+
 use super::{Mode, Report, Run, retryable};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::definitions::call_key;
 use crate::core::intake::RecordingFacts;
-use crate::core::ledger::{Ledger, applied};
+use crate::core::ledger::{Ledger, applied, part_of};
 use crate::core::plan::{TimelineEvent, Webinar};
 use crate::core::recording::{self, Call, MAX_TRANSCRIPT_CHARS};
 use crate::core::recording_steps as steps;
@@ -14,15 +16,8 @@ use crate::core::settings::{GlobalSettings, UserSettings};
 use crate::shell::crm::BATCH_SIZE;
 use crate::shell::{PluginError, load, save, schema};
 
-/// Every attendee has the "recording available" event and the call.
-fn done(attendees: &[(String, String)], ledger: &Ledger) -> bool {
-    !attendees.is_empty()
-        && attendees
-            .iter()
-            .all(|(e, _)| ledger.has(e, applied::RECORDING_EVENT) && ledger.has(e, applied::CALL))
-}
-
-/// (email, contact id) of the contacts whose attendance was written.
+/// (email, contact id) of the contacts whose attendance was written, in
+/// the slice the ledger holds.
 fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
     ledger
         .people_with(applied::ATTENDED)
@@ -31,87 +26,168 @@ fn attendees(ledger: &Ledger) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The recording's attendees across the slices, counted as each slice's
+/// attendance is written: whom the recording is for, and how many have
+/// its event and call.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Tally {
+    attendees: usize,
+    done: usize,
+    called: usize,
+}
+
+impl Tally {
+    /// The slice the ledger holds.
+    pub fn add(&mut self, ledger: &Ledger) {
+        for (email, _) in attendees(ledger) {
+            let called = ledger.has(&email, applied::CALL);
+            self.attendees += 1;
+            self.called += usize::from(called);
+            self.done += usize::from(called && ledger.has(&email, applied::RECORDING_EVENT));
+        }
+    }
+}
+
+/// What the calls do this run.
+enum Calls {
+    /// Every attendee has one.
+    Made,
+    /// They wait for the transcript until then.
+    WaitUntil(i64),
+    /// Created now, with the transcript's text if there is one.
+    Create(Option<String>),
+}
+
+/// The recording as found in Zoom, ready to write.
+struct Found {
+    recording: recording::Recording,
+    url: String,
+    calls: Calls,
+}
+
 impl Run<'_> {
-    /// Writes what the recording owes the CRM. Returns when to look again:
-    /// the recording is still processing, or the calls wait for a transcript.
-    /// Each step is the core's (`recording_steps`); this asks Zoom and writes.
+    /// Writes what the recording owes the CRM, slice by slice. Returns
+    /// when to look again: the recording is still processing, or the calls
+    /// wait for a transcript. Each step is the core's (`recording_steps`);
+    /// this asks Zoom and writes.
     pub(super) fn sync_recording(
         &mut self,
         webinar: &Webinar,
-        facts: &RecordingFacts,
-        mode: Mode,
-        (global, host): (&GlobalSettings, &UserSettings),
+        (facts, mode, settings): (&RecordingFacts, Mode, (&GlobalSettings, &UserSettings)),
+        (slices, tally): (&[Range<u32>], Tally),
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<Option<i64>, PluginError> {
+        let found = match self.find_recording(webinar, (facts, mode, settings), tally, ledger)? {
+            Ok(found) => found,
+            Err(look_again) => return Ok(look_again),
+        };
         let id = webinar.id.as_str();
-        let attendees = attendees(ledger);
+        self.settle_calls_in_flight(id, ledger)?;
+        for parts in slices {
+            self.hold(id, ledger, parts.clone())?;
+            let attendees = attendees(ledger);
+            if attendees.is_empty() {
+                continue;
+            }
+            // R10: "recording available" does not wait for the transcript.
+            let events = recording::plan(webinar, &found.recording, &found.url, &attendees, None);
+            let todo: Vec<&TimelineEvent> = events
+                .timeline
+                .iter()
+                .filter(|t| !ledger.has(&t.email, applied::RECORDING_EVENT))
+                .collect();
+            self.write_timeline(id, &todo, ledger, report)?;
+            let Calls::Create(transcript) = &found.calls else {
+                continue;
+            };
+            let plan = recording::plan(
+                webinar,
+                &found.recording,
+                &found.url,
+                &attendees,
+                transcript.as_deref(),
+            );
+            let calls: Vec<_> = plan
+                .calls
+                .iter()
+                .filter(|c| !ledger.has(&c.email, applied::CALL))
+                .collect();
+            for chunk in calls.chunks(BATCH_SIZE) {
+                self.create_calls(id, chunk, ledger, report)?;
+            }
+        }
+        Ok(match found.calls {
+            Calls::WaitUntil(at) => Some(at),
+            Calls::Made | Calls::Create(_) => None,
+        })
+    }
+
+    /// The recording and its transcript, once for every slice; or when to
+    /// look again (none: nothing to do).
+    fn find_recording(
+        &mut self,
+        webinar: &Webinar,
+        (facts, mode, (global, host)): (&RecordingFacts, Mode, (&GlobalSettings, &UserSettings)),
+        tally: Tally,
+        ledger: &mut Ledger,
+    ) -> Result<Result<Found, Option<i64>>, PluginError> {
+        let id = webinar.id.as_str();
         let allowed = recording::allowed(global, host, &webinar.host_email);
         let written = steps::Written {
-            attendees: attendees.len(),
-            done: done(&attendees, ledger),
+            attendees: tally.attendees,
+            done: tally.attendees > 0 && tally.done == tally.attendees,
         };
         if let Err(note) = steps::before_fetch(facts, mode.reconcile, allowed, written) {
-            return self.say(ledger, id, note).map(|()| None);
+            return self.say(ledger, id, note).map(|()| Err(None));
         }
         let Some(recording) = self.zoom.recording(id)? else {
-            return self.say(ledger, id, steps::not_found(facts)).map(|()| None);
+            return self
+                .say(ledger, id, steps::not_found(facts))
+                .map(|()| Err(None));
         };
         let now = self.env.now_ms;
         let first_seen = *ledger.recording.first_seen_ms.get_or_insert(now);
         let checks = ledger.recording.checks + 1;
         let (url, transcript_file) =
-            match steps::listing(&recording, attendees.len(), (now, first_seen, checks)) {
-                steps::Listing::Stop(why) => return self.say(ledger, id, Some(why)).map(|()| None),
+            match steps::listing(&recording, tally.attendees, (now, first_seen, checks)) {
+                steps::Listing::Stop(why) => {
+                    return self.say(ledger, id, Some(why)).map(|()| Err(None));
+                }
                 steps::Listing::LookAgain { note, at_ms } => {
                     self.say(ledger, id, Some(note))?;
                     ledger.recording.checks = checks;
-                    return Ok(Some(at_ms));
+                    return Ok(Err(Some(at_ms)));
                 }
                 steps::Listing::Write { url, transcript } => (url, transcript),
             };
-
-        // R10: "recording available" does not wait for the transcript.
-        let events = recording::plan(webinar, &recording, &url, &attendees, None);
-        let todo: Vec<&TimelineEvent> = events
-            .timeline
-            .iter()
-            .filter(|t| !ledger.has(&t.email, applied::RECORDING_EVENT))
-            .collect();
-        self.write_timeline(id, &todo, ledger, report)?;
-
         // A call is created once, so it waits for its transcript.
-        if attendees.iter().all(|(e, _)| ledger.has(e, applied::CALL)) {
-            return Ok(None);
-        }
-        let announced = facts.transcript_ms.is_some();
-        let step = steps::transcript(
-            transcript_file.as_ref(),
-            announced,
-            mode.on_demand,
-            (now, first_seen),
-        );
-        let transcript = match step {
-            steps::Transcript::WaitUntil(at) => return Ok(Some(at)),
-            steps::Transcript::Without(kind, why) => {
-                self.note_that(ledger, id, kind, why, Vec::new())?;
-                None
-            }
-            steps::Transcript::Download(file_url) => {
-                self.transcript(id, &file_url, &url, ledger)?
+        let calls = if tally.called == tally.attendees {
+            Calls::Made
+        } else {
+            let announced = facts.transcript_ms.is_some();
+            let step = steps::transcript(
+                transcript_file.as_ref(),
+                announced,
+                mode.on_demand,
+                (now, first_seen),
+            );
+            match step {
+                steps::Transcript::WaitUntil(at) => Calls::WaitUntil(at),
+                steps::Transcript::Without(kind, why) => {
+                    self.note_that(ledger, id, kind, why, Vec::new())?;
+                    Calls::Create(None)
+                }
+                steps::Transcript::Download(file_url) => {
+                    Calls::Create(self.transcript(id, &file_url, &url, ledger)?)
+                }
             }
         };
-        let plan = recording::plan(webinar, &recording, &url, &attendees, transcript.as_deref());
-        self.settle_calls_in_flight(id, ledger)?;
-        let calls: Vec<_> = plan
-            .calls
-            .iter()
-            .filter(|c| !ledger.has(&c.email, applied::CALL))
-            .collect();
-        for chunk in calls.chunks(BATCH_SIZE) {
-            self.create_calls(id, chunk, ledger, report)?;
-        }
-        Ok(None)
+        Ok(Ok(Found {
+            recording,
+            url,
+            calls,
+        }))
     }
 
     /// What a step says, if anything, in the webinar's audit log once.
@@ -218,6 +294,14 @@ impl Run<'_> {
         let Some(in_flight) = load::<Vec<(String, String)>>(self.env.store, &key)? else {
             return Ok(());
         };
+        // A batch left by a run that stopped may be of another slice.
+        if !in_flight.iter().all(|(email, _)| ledger.holds(email)) {
+            let parts = in_flight.iter().map(|(email, _)| part_of(email));
+            let (first, last) = (parts.clone().min(), parts.max());
+            if let (Some(first), Some(last)) = (first, last) {
+                self.hold(webinar, ledger, first..last + 1)?;
+            }
+        }
         let unknown: Vec<String> = in_flight
             .iter()
             .filter(|(email, _)| !ledger.has(email, applied::CALL))
@@ -314,9 +398,18 @@ mod tests {
             &UserSettings::defaults_for("host@x.example"),
         );
         let mut report = Report::default();
+        let mut tally = Tally::default();
+        tally.add(ledger);
+        let every_part = [0..crate::core::ledger::PEOPLE_PARTS];
         harness
             .run()
-            .sync_recording(webinar, &facts, mode, settings, ledger, &mut report)
+            .sync_recording(
+                webinar,
+                (&facts, mode, settings),
+                (&every_part, tally),
+                ledger,
+                &mut report,
+            )
             .unwrap()
     }
 

@@ -10,10 +10,11 @@
 //! synced. Zoom does not document how long after a webinar its report
 //! appears: the harsher reading is that it may take hours, so a day.
 
-use super::{Report, Run};
+use super::stage::Stage;
+use super::{Report, Run, checkpoint};
 use crate::core::audit::AuditKind;
 use crate::core::ledger::{Ledger, applied};
-use crate::core::plan::{ParticipantRow, Webinar};
+use crate::core::plan::Webinar;
 use crate::shell::ports::ZoomReport;
 use crate::shell::zoom::refusal;
 use crate::shell::{PluginError, save, schema};
@@ -86,13 +87,18 @@ impl Run<'_> {
     /// now a year on) stops the webinar's sync instead, before it writes:
     /// planned without the report's rows, the contacts' properties would
     /// lose the attendance they have (R12, R32: nothing is lost).
+    ///
+    /// The rows are staged as they are read; the answer says whether they
+    /// are the report (`Some(true)`), there is none (`Some(false)`), or
+    /// attendance waits (`None`).
     pub(super) fn attendance(
         &mut self,
         webinar: &Webinar,
         details_refused: Option<String>,
+        stage: &mut Stage,
         ledger: &mut Ledger,
         report: &mut Report,
-    ) -> Result<Option<Vec<ParticipantRow>>, PluginError> {
+    ) -> Result<Option<bool>, PluginError> {
         let id = webinar.id.as_str();
         let kind = AuditKind::ParticipantsNotSynced;
         if let Some(why) = details_refused {
@@ -101,14 +107,17 @@ impl Run<'_> {
                 refused_because("reports", &why)
             );
             self.note_that(ledger, id, kind, message, Vec::new())?;
-            return Ok(Some(Vec::new()));
+            return Ok(Some(false));
         }
         let Some((_, end_ms)) = webinar.ran else {
-            return Ok(Some(Vec::new()));
+            return Ok(Some(false));
         };
-        let answer = self.zoom.participants(id)?;
-        let attended_before = !ledger.people_with(applied::ATTENDED).is_empty();
-        if attended_before && !matches!(answer, ZoomReport::Ready(_)) {
+        let answer = self.zoom.participants(id, &mut |page| {
+            page.into_iter().try_for_each(|r| stage.row(r))
+        })?;
+        if !matches!(answer, ZoomReport::Ready(_))
+            && checkpoint::anyone_has(self.env.store, id, ledger, applied::ATTENDED)?
+        {
             let kept = "the attendance synced from it before is kept and nothing was changed";
             return Err(match &answer {
                 ZoomReport::Refused(why) => PluginError::ZoomRefused(format!(
@@ -128,14 +137,14 @@ impl Run<'_> {
             });
         }
         match answer {
-            ZoomReport::Ready(rows) => Ok(Some(rows)),
+            ZoomReport::Ready(()) => Ok(Some(true)),
             ZoomReport::Refused(why) => {
                 let message = format!(
                     "Attendance was not synced: {}. Its registrations were synced.",
                     refused_because("participants report", &why)
                 );
                 self.note_that(ledger, id, kind, message, Vec::new())?;
-                Ok(Some(Vec::new()))
+                Ok(Some(false))
             }
             ZoomReport::NotYet => match report_retry_at(end_ms, self.env.now_ms) {
                 Some(at) => {
@@ -157,7 +166,7 @@ impl Run<'_> {
                         "Attendance was not synced: Zoom had no participants report for this webinar 24 hours after it ended (Zoom keeps them for six months). Its registrations were synced; use sync now if the report appears in Zoom later.".into(),
                         Vec::new(),
                     )?;
-                    Ok(Some(Vec::new()))
+                    Ok(Some(false))
                 }
             },
         }

@@ -16,22 +16,36 @@ use crate::shell::{PluginError, save, save_all, schema};
 
 /// What the CRM said of the emails asked about.
 #[derive(Debug, Default)]
-struct Learned {
+pub(super) struct Learned {
     /// An email turned out secondary or archived: the plan changes.
     excluded: bool,
     /// Emails the CRM refused to make a contact for, with its reason.
-    refused: Vec<(String, String)>,
+    pub refused: Vec<(String, String)>,
+}
+
+/// What the audit log says of the emails the CRM refused (R7, R19).
+pub(super) fn refused_note(refused: &[(String, String)]) -> Option<AuditNote> {
+    let (_, reason) = refused.first()?;
+    Some(AuditNote {
+        kind: AuditKind::WebinarDataNotSynced,
+        message: format!(
+            "The CRM refused {} email(s), so no contact was created for them: {reason}.",
+            refused.len(),
+        ),
+        records: refused.iter().map(|(e, _)| e.clone()).collect(),
+    })
 }
 
 impl Run<'_> {
-    /// The plan of `webinar`'s writes, every email of it resolved.
+    /// The plan of a slice's writes, every email of it resolved, and
+    /// what the CRM said of them.
     pub(super) fn resolve_and_plan(
         &mut self,
         webinar: &Webinar,
         people: &People,
         directory: &mut Directory,
         ledger: &mut Ledger,
-    ) -> Result<Plan, PluginError> {
+    ) -> Result<(Plan, Learned), PluginError> {
         let first = plan::plan(webinar, &people.registrants, &people.rows, directory);
         let unresolved: Vec<String> = first
             .contacts
@@ -44,24 +58,14 @@ impl Run<'_> {
         // Planned again only when the CRM told of an excluded email: the
         // same facts plan the same writes (R30), and a large webinar's plan
         // is costly to make and to hold twice.
-        let mut plan = if learned.excluded {
+        let plan = if learned.excluded {
             drop(first);
             learn_secondary_emails(directory, ledger);
             plan::plan(webinar, &people.registrants, &people.rows, directory)
         } else {
             first
         };
-        if let Some((_, reason)) = learned.refused.first() {
-            plan.audit.push(AuditNote {
-                kind: AuditKind::WebinarDataNotSynced,
-                message: format!(
-                    "The CRM refused {} email(s), so no contact was created for them: {reason}.",
-                    learned.refused.len(),
-                ),
-                records: learned.refused.iter().map(|(e, _)| e.clone()).collect(),
-            });
-        }
-        Ok(plan)
+        Ok((plan, learned))
     }
 
     /// Asks the CRM about `emails`, 100 at a time: archived contacts are
@@ -138,7 +142,6 @@ mod tests {
                 })
                 .collect(),
             rows: Vec::new(),
-            attendance_waits: false,
         }
     }
 
@@ -156,7 +159,7 @@ mod tests {
         let mut run = harness.run();
         let (mut directory, mut ledger) = (Directory::default(), Ledger::default());
         let everyone = people(&["ada@x.example", "alias@x.example", "gone@x.example"]);
-        let plan = run
+        let (plan, _) = run
             .resolve_and_plan(&webinar("81"), &everyone, &mut directory, &mut ledger)
             .unwrap();
         let planned: Vec<&str> = plan.contacts.iter().map(|c| c.email.as_str()).collect();
@@ -184,7 +187,7 @@ mod tests {
             .insert("bad@x.example".into(), "Email address is invalid".into());
         let harness = Harness::new(StubZoom::default(), crm);
         let mut run = harness.run();
-        let plan = run
+        let (_, learned) = run
             .resolve_and_plan(
                 &webinar("81"),
                 &people(&["ok@x.example", "bad@x.example"]),
@@ -192,7 +195,7 @@ mod tests {
                 &mut Ledger::default(),
             )
             .unwrap();
-        let note = plan.audit.last().unwrap();
+        let note = refused_note(&learned.refused).unwrap();
         assert_eq!(
             note.message,
             "The CRM refused 1 email(s), so no contact was created for them: Email address is invalid."

@@ -18,8 +18,8 @@ use crate::shell::crm::activity::Setup;
 use crate::shell::http::{HttpClient, Request, Response, TransportError};
 use crate::shell::memory::MemoryStore;
 use crate::shell::ports::{
-    Activity, Calls, Contacts, Crm, ListedWebinar, MarketingEvents, Refused, RefusedEmail,
-    ScheduledWebinar, UpsertedContact, Zoom, ZoomRegistration, ZoomReport,
+    Activity, Calls, Contacts, Crm, EachPage, ListedWebinar, MarketingEvents, Refused,
+    RefusedEmail, ScheduledWebinar, UpsertedContact, Zoom, ZoomRegistration, ZoomReport,
 };
 use crate::shell::zoom::Past;
 use crate::shell::{Config, PluginError};
@@ -30,6 +30,8 @@ pub struct ZoomState {
     pub users: BTreeMap<String, String>,
     pub webinars: BTreeMap<String, ScheduledWebinar>,
     pub registrants: BTreeMap<String, Vec<Registrant>>,
+    /// Participants reports; a webinar without one answers "not yet".
+    pub participants: BTreeMap<String, Vec<ParticipantRow>>,
     pub event_webinars: BTreeSet<String>,
     pub recordings: BTreeMap<String, Recording>,
     /// Files by download URL.
@@ -56,14 +58,31 @@ impl Zoom for StubZoom {
         &self,
         webinar: &str,
         _: i64,
-    ) -> Result<Option<Vec<Registrant>>, PluginError> {
-        Ok(self.state.borrow().registrants.get(webinar).cloned())
+        each: EachPage<'_, Registrant>,
+    ) -> Result<bool, PluginError> {
+        let Some(listed) = self.state.borrow().registrants.get(webinar).cloned() else {
+            return Ok(false);
+        };
+        for page in listed.chunks(300) {
+            each(page.to_vec())?;
+        }
+        Ok(true)
     }
     fn ran(&self, _: &str) -> Result<ZoomReport<Option<(i64, i64)>>, PluginError> {
         Ok(ZoomReport::NotYet)
     }
-    fn participants(&self, _: &str) -> Result<ZoomReport<Vec<ParticipantRow>>, PluginError> {
-        Ok(ZoomReport::NotYet)
+    fn participants(
+        &self,
+        webinar: &str,
+        each: EachPage<'_, ParticipantRow>,
+    ) -> Result<ZoomReport<()>, PluginError> {
+        let Some(rows) = self.state.borrow().participants.get(webinar).cloned() else {
+            return Ok(ZoomReport::NotYet);
+        };
+        for page in rows.chunks(300) {
+            each(page.to_vec())?;
+        }
+        Ok(ZoomReport::Ready(()))
     }
     fn zoom_event_webinars(&self) -> Result<BTreeSet<String>, PluginError> {
         Ok(self.state.borrow().event_webinars.clone())

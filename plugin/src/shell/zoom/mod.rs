@@ -242,18 +242,37 @@ impl<'a> ZoomClient<'a> {
         path: &str,
         field: &str,
     ) -> Result<Option<Vec<T>>, PluginError> {
-        let separator = if path.contains('?') { '&' } else { '?' };
         let mut items = Vec::new();
+        let found = self.each_page(path, field, &mut |page| {
+            items.extend(page);
+            Ok(())
+        })?;
+        Ok(found.then_some(items))
+    }
+
+    /// The same list, each page's items handed to `each` before the next
+    /// page is read: a large webinar's list is never held whole (issue 21).
+    /// False when the listed object does not exist.
+    pub fn each_page<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        field: &str,
+        each: &mut dyn FnMut(Vec<T>) -> Result<(), PluginError>,
+    ) -> Result<bool, PluginError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
         let mut token = String::new();
         loop {
             let url = format!("{path}{separator}page_size={PAGE_SIZE}&next_page_token={token}");
             let Some(mut page) = self.get(&url)? else {
-                return Ok(None);
+                return Ok(false);
             };
+            let mut items = Vec::new();
             take_items(&mut page, field, &mut items);
             token = next_page_token(&page);
+            drop(page);
+            each(items)?;
             if token.is_empty() {
-                return Ok(Some(items));
+                return Ok(true);
             }
         }
     }

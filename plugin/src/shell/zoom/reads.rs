@@ -12,7 +12,7 @@ use super::{
 use crate::core::plan::{ParticipantRow, Registrant};
 use crate::core::recording::{Recording, RecordingFile};
 use crate::core::time::parse_rfc3339;
-use crate::shell::ports::{ListedWebinar, ScheduledWebinar, Zoom, ZoomReport};
+use crate::shell::ports::{EachPage, ListedWebinar, ScheduledWebinar, Zoom, ZoomReport};
 
 impl Zoom for ZoomClient<'_> {
     /// `GET /users?status=active`, every page.
@@ -48,24 +48,27 @@ impl Zoom for ZoomClient<'_> {
         &self,
         webinar: &str,
         default_registered_ms: i64,
-    ) -> Result<Option<Vec<Registrant>>, PluginError> {
-        let listed: Option<Vec<wire::Registrant>> = self.all_pages(
+        each: EachPage<'_, Registrant>,
+    ) -> Result<bool, PluginError> {
+        self.each_page(
             &format!("/webinars/{webinar}/registrants?status=approved"),
             "registrants",
-        )?;
-        Ok(listed.map(|listed| {
-            listed
-                .into_iter()
-                .map(|r| Registrant {
-                    registered_ms: parse_rfc3339(&r.create_time).unwrap_or(default_registered_ms),
-                    id: r.id,
-                    email: r.email,
-                    first_name: r.first_name,
-                    last_name: r.last_name,
-                    status: "approved".into(),
-                })
-                .collect()
-        }))
+            &mut |page: Vec<wire::Registrant>| {
+                each(
+                    page.into_iter()
+                        .map(|r| Registrant {
+                            registered_ms: parse_rfc3339(&r.create_time)
+                                .unwrap_or(default_registered_ms),
+                            id: r.id,
+                            email: r.email,
+                            first_name: r.first_name,
+                            last_name: r.last_name,
+                            status: "approved".into(),
+                        })
+                        .collect(),
+                )
+            },
+        )
     }
 
     /// The webinar's details report (`GET /report/webinars/{webinarId}`):
@@ -84,26 +87,31 @@ impl Zoom for ZoomClient<'_> {
     /// asked for with `include_fields=registrant_id`: it joins a row to its
     /// registration when the email the person joined with is not the one
     /// they registered with, or is hidden.
-    fn participants(&self, webinar: &str) -> Result<ZoomReport<Vec<ParticipantRow>>, PluginError> {
-        let rows: Result<Option<Vec<wire::Participant>>, _> = self.all_pages(
+    fn participants(
+        &self,
+        webinar: &str,
+        each: EachPage<'_, ParticipantRow>,
+    ) -> Result<ZoomReport<()>, PluginError> {
+        let read = self.each_page(
             &format!("/report/webinars/{webinar}/participants?include_fields=registrant_id"),
             "participants",
-        );
-        ZoomReport::of(rows.map(|rows| {
-            rows.map(|rows| {
-                rows.into_iter()
-                    .filter_map(|p| {
-                        Some(ParticipantRow {
-                            joined_ms: parse_rfc3339(&p.join_time)?,
-                            left_ms: parse_rfc3339(&p.leave_time)?,
-                            name: p.name,
-                            email: p.user_email,
-                            registrant_id: p.registrant_id,
+            &mut |page: Vec<wire::Participant>| {
+                each(
+                    page.into_iter()
+                        .filter_map(|p| {
+                            Some(ParticipantRow {
+                                joined_ms: parse_rfc3339(&p.join_time)?,
+                                left_ms: parse_rfc3339(&p.leave_time)?,
+                                name: p.name,
+                                email: p.user_email,
+                                registrant_id: p.registrant_id,
+                            })
                         })
-                    })
-                    .collect()
-            })
-        }))
+                        .collect(),
+                )
+            },
+        );
+        ZoomReport::of(read.map(|found| found.then_some(())))
     }
 
     /// From every page of the account's events and each event's sessions.

@@ -229,7 +229,8 @@ fn issue_18_the_participants_reports_refusals_are_answers_not_outages() {
     for (status, code, message) in refused {
         let zoom = Answering::new(status, code, message);
         let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        let Report::Refused(why) = client.participants("81234567890").unwrap() else {
+        let Report::Refused(why) = client.participants("81234567890", &mut |_| Ok(())).unwrap()
+        else {
             panic!("{code} is a refusal");
         };
         assert!(
@@ -245,7 +246,10 @@ fn issue_18_the_participants_reports_refusals_are_answers_not_outages() {
             "Webinar 81234567890 not found or has expired.",
         );
         let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-        assert_eq!(client.participants("81234567890").unwrap(), Report::NotYet);
+        assert_eq!(
+            client.participants("81234567890", &mut |_| Ok(())).unwrap(),
+            Report::NotYet
+        );
     }
     let zoom = Answering::new(400, 12702, "Can not access webinar a year ago.");
     let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
@@ -262,7 +266,9 @@ fn issue_18_a_token_refused_twice_is_the_zoom_apps_to_fix() {
     let store = MemoryStore::default();
     let zoom = Answering::new(401, 124, "Invalid access token.");
     let client = ZoomClient::new(&zoom, &AnyConfig, &store, now());
-    let e = client.participants("81234567890").unwrap_err();
+    let e = client
+        .participants("81234567890", &mut |_| Ok(()))
+        .unwrap_err();
     assert!(
         matches!(&e, PluginError::Configuration(m) if m.contains("Server-to-Server OAuth app is activated")),
         "{e:?}"
