@@ -400,7 +400,7 @@ mod tests {
         let mut report = Report::default();
         let mut tally = Tally::default();
         tally.add(ledger);
-        let every_part = [0..crate::core::ledger::PEOPLE_PARTS];
+        let every_part: Vec<_> = std::iter::once(0..crate::core::ledger::PEOPLE_PARTS).collect();
         harness
             .run()
             .sync_recording(

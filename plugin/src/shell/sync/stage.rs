@@ -275,7 +275,10 @@ mod tests {
         for n in 0..1_000 {
             stage.registrant(registrant(n)).unwrap();
         }
-        assert_eq!(stage.slices(), [0..PEOPLE_PARTS]);
+        assert_eq!(
+            stage.slices(),
+            Vec::from_iter(std::iter::once(0..PEOPLE_PARTS))
+        );
         assert!(store.0.borrow().is_empty());
         let slice = stage.take(0..PEOPLE_PARTS).unwrap();
         assert_eq!(slice.listed.len(), 1_000);
@@ -302,7 +305,10 @@ mod tests {
                 assert!(parts.contains(&part_of(&r.email.trim().to_ascii_lowercase())));
             }
             if slice.listed.iter().any(|r| r.id == "r7") {
-                assert_eq!(slice.rows.first().map(|r| r.registrant_id.as_str()), Some("r7"));
+                assert_eq!(
+                    slice.rows.first().map(|r| r.registrant_id.as_str()),
+                    Some("r7")
+                );
             }
             if parts.contains(&part_of("")) {
                 assert!(slice.rows.iter().any(|r| r.email.is_empty()));
