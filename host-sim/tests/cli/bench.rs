@@ -86,3 +86,28 @@ fn load_answers_every_delivery_and_loses_none() {
     assert_eq!(report["stored"].as_u64(), Some(sent), "{report}");
     assert!(report["p99_ms"].as_f64().unwrap() > 0.0, "{report}");
 }
+
+/// Issue 21, the CI-sized curve: as the webinar doubles, the sync's peak
+/// guest memory stays where the slice puts it (a ratio, not a time), its
+/// CRM calls stay near the batch floor, and a larger webinar is sliced.
+#[test]
+fn issue_21_peak_memory_stays_bounded_as_the_webinar_doubles() {
+    let rows = json(
+        host_sim()
+            .args(["bench", "--curve", "4000,8000", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let rows = rows.as_array().unwrap();
+    let find = |measure: &str| {
+        rows.iter()
+            .find(|r| r["measure"] == measure)
+            .unwrap_or_else(|| panic!("{measure} in {rows:?}"))
+    };
+    let ratio = find("8000 against 4000: peak memory ratio");
+    assert_eq!(ratio["met"], true, "{ratio}");
+    for n in ["4000", "8000"] {
+        let peak = find(&format!("{n}: peak guest memory"));
+        assert_eq!(peak["met"], true, "{peak}");
+    }
+}
