@@ -341,6 +341,26 @@ pub async fn curve(sizes: &[usize], config: &HostConfig) -> Result<Vec<Row>, Str
             "s",
             None,
         ));
+        let fakes = synced.in_fakes.as_secs_f64();
+        let storage = synced.in_storage.as_secs_f64();
+        rows.push(row(
+            &format!("{n}: ... of which in the fakes"),
+            fakes,
+            "s",
+            None,
+        ));
+        rows.push(row(
+            &format!("{n}: ... of which in storage"),
+            storage,
+            "s",
+            None,
+        ));
+        rows.push(row(
+            &format!("{n}: ... the plugin's own (the rest)"),
+            wall - fakes - storage,
+            "s",
+            None,
+        ));
         rows.push(row(
             &format!("{n}: CRM calls"),
             synced.crm_calls as f64,

@@ -107,6 +107,8 @@ pub struct FakeZoom {
     heavy: RateLimiter,
     limits: ZoomRateLimits,
     faults: Faults,
+    /// Taken after `state`, never before.
+    report_index: Mutex<reports::RegistrantIndex>,
 }
 
 #[derive(Default)]
@@ -190,6 +192,7 @@ impl FakeZoom {
             heavy: RateLimiter::new(ZoomRateLimits::PRO.heavy, 1000),
             limits: ZoomRateLimits::PRO,
             faults: Faults::new(FaultPlan::default()),
+            report_index: Mutex::default(),
         }
     }
 
@@ -294,6 +297,10 @@ impl FakeZoom {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_report_index(&self) -> std::sync::MutexGuard<'_, reports::RegistrantIndex> {
+        self.report_index.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Replaces the account (ids and uuids filled in).

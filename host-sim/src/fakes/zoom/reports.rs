@@ -114,13 +114,22 @@ impl FakeZoom {
                 _ => {}
             }
             let listing = format!("report/{id}/participants");
+            let index = std::cell::RefCell::new(self.lock_report_index());
+            let rebuilt = std::cell::Cell::new(false);
             self.page_of(
                 request,
                 &listing,
                 participant_rows(webinar),
                 MAX_PAGE_SIZE,
                 "participants",
-                |row| row.json(with_registrant_id),
+                |row| {
+                    let registrant = row
+                        .participant
+                        .registrant
+                        .as_deref()
+                        .and_then(|email| index.borrow_mut().find(webinar, email, &rebuilt));
+                    row.json(registrant, with_registrant_id)
+                },
             )
         })
     }
@@ -130,15 +139,57 @@ impl FakeZoom {
 struct ReportRow<'a> {
     index: usize,
     participant: &'a model::Participant,
-    registrant: Option<&'a Registrant>,
     join_ms: i64,
     leave_ms: i64,
 }
 
+/// A webinar's registrants by lowercase email, for its participants
+/// report: kept between the report's pages, not built again for each (a
+/// 100,000-person report is read 300 rows at a time, and an index a page
+/// made reading it quadratic, issue 21). Every answer is checked against
+/// the registrant it names, and a stale index is built again, at most
+/// once a page.
+#[derive(Default)]
+pub(super) struct RegistrantIndex {
+    webinar: u64,
+    by_email: HashMap<String, usize>,
+}
+
+impl RegistrantIndex {
+    fn find<'w>(
+        &mut self,
+        w: &'w Webinar,
+        email: &str,
+        rebuilt: &std::cell::Cell<bool>,
+    ) -> Option<&'w Registrant> {
+        if let Some(found) = self.lookup(w, email) {
+            return Some(found);
+        }
+        if rebuilt.replace(true) {
+            return None;
+        }
+        self.webinar = w.id;
+        self.by_email = (w.registrants.iter().enumerate())
+            .map(|(i, r)| (r.email.to_ascii_lowercase(), i))
+            .collect();
+        self.lookup(w, email)
+    }
+
+    fn lookup<'w>(&self, w: &'w Webinar, email: &str) -> Option<&'w Registrant> {
+        if self.webinar != w.id {
+            return None;
+        }
+        let at = *self.by_email.get(&email.to_ascii_lowercase())?;
+        w.registrants
+            .get(at)
+            .filter(|r| r.email.eq_ignore_ascii_case(email))
+    }
+}
+
 impl ReportRow<'_> {
-    fn json(self, with_registrant_id: bool) -> Value {
+    fn json(self, registrant: Option<&Registrant>, with_registrant_id: bool) -> Value {
         // Guests' emails are empty unless they registered.
-        let email = if self.registrant.is_some() {
+        let email = if registrant.is_some() {
             self.participant.email.clone()
         } else {
             String::new()
@@ -154,17 +205,14 @@ impl ReportRow<'_> {
             "status": "in_meeting",
         });
         if with_registrant_id {
-            row["registrant_id"] = self
-                .registrant
-                .map(|r| r.id.clone())
-                .unwrap_or_default()
-                .into();
+            row["registrant_id"] = registrant.map(|r| r.id.clone()).unwrap_or_default().into();
         }
         row
     }
 }
 
-/// One report row per join/leave segment.
+/// One report row per join/leave segment; who registered is found only
+/// for the rows of the page asked for.
 fn participant_rows(w: &Webinar) -> Vec<ReportRow<'_>> {
     let Some(start) = w
         .ran
@@ -173,23 +221,12 @@ fn participant_rows(w: &Webinar) -> Vec<ReportRow<'_>> {
     else {
         return Vec::new();
     };
-    // An index, not a scan per participant: reports of 10,000 people are read.
-    let by_email: HashMap<String, &Registrant> = w
-        .registrants
-        .iter()
-        .map(|r| (r.email.to_ascii_lowercase(), r))
-        .collect();
     let mut rows = Vec::new();
     for (index, participant) in w.participants.iter().enumerate() {
-        let registrant = participant
-            .registrant
-            .as_deref()
-            .and_then(|email| by_email.get(&email.to_ascii_lowercase()).copied());
         for (from, to) in &participant.segments {
             rows.push(ReportRow {
                 index,
                 participant,
-                registrant,
                 join_ms: start + i64::from(*from) * 60_000,
                 leave_ms: start + i64::from(*to) * 60_000,
             });

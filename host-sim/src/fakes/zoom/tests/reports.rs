@@ -27,6 +27,29 @@ fn the_participants_report_has_a_row_per_segment_and_hides_guests_emails() {
     assert_eq!(rows[2]["registrant_id"], "");
 }
 
+/// Issue 21: the report's registrant index is kept between pages, and is
+/// never trusted when the registrants changed under it.
+#[test]
+fn the_participants_report_finds_registrants_after_they_change_between_reads() {
+    let (zoom, _) = zoom();
+    let auth = token(&zoom);
+    let path = "/report/webinars/81234567890/participants?page_size=1&include_fields=registrant_id";
+    let first = body(&get(&zoom, &auth, path));
+    let id = zoom.account().webinars[0].registrants[0].id.clone();
+    assert_eq!(first["participants"][0]["registrant_id"], id);
+    // The registrants reordered and a stranger put where the index says.
+    let mut account = zoom.account();
+    let registrants = &mut account.webinars[0].registrants;
+    registrants.reverse();
+    let mut stranger = registrants[0].clone();
+    stranger.email = "stranger@example.com".into();
+    stranger.id = "stranger".into();
+    registrants.push(stranger);
+    zoom.seed(account);
+    let again = body(&get(&zoom, &auth, path));
+    assert_eq!(again["participants"][0]["registrant_id"], id);
+}
+
 /// R8: Zoom adds `registrant_id` to the report's rows only when asked.
 #[test]
 fn r8_the_participants_report_has_registrant_ids_only_with_include_fields() {
