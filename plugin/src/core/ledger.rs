@@ -197,19 +197,21 @@ impl Ledger {
         self.changed.clear();
     }
 
-    /// Holds the people of `parts` only, as `stored` has them, in place of
-    /// those held before (whose changes were stored): the head (event,
-    /// notes, recording) stays. A sync holds a large webinar's people one
-    /// slice at a time (issue 21).
+    /// Holds the people of `parts` only: the parts held before and still
+    /// in `parts` are kept as they are, the others dropped (their changes
+    /// were stored), and `stored` holds the people of the parts new to the
+    /// ledger. The head (event, notes, recording) stays. A sync holds a
+    /// large webinar's people one slice at a time (issue 21), keeping the
+    /// parts of the writes it carries into the next slice.
     pub fn hold(&mut self, parts: Range<u32>, stored: impl IntoIterator<Item = People>) {
         debug_assert!(
             self.changed.is_empty(),
             "a slice's changes are stored first"
         );
-        for part in self.held.clone() {
+        let before = std::mem::replace(&mut self.held, parts.clone());
+        for part in before.filter(|p| !parts.contains(p)) {
             self.people[part as usize] = People::default();
         }
-        self.held = parts;
         for part in stored {
             for (email, resolved) in part.contacts {
                 if self.holds(&email) {

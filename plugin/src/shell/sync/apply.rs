@@ -7,6 +7,7 @@
 //! properties are set. What the CRM refused is counted and in the audit
 //! log (R19f, R32).
 
+use super::outbox::{Outbox, STATES, split_due};
 use super::{Report, Run};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::ledger::{Ledger, participation_bit, timeline_bit};
@@ -17,18 +18,57 @@ use crate::shell::crm::{BATCH_SIZE, activity};
 
 impl Run<'_> {
     /// Writes what the ledger has not seen yet of a slice's `plan` (the
-    /// marketing event is written before the first slice).
+    /// marketing event is written before the first slice), whole batches
+    /// now and the rest carried in the `outbox` to the next slice; `last`
+    /// writes everything.
     pub(super) fn apply(
         &mut self,
         plan: &Plan,
+        (outbox, last): (&mut Outbox, bool),
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
         let id = plan.webinar.as_str();
-        self.apply_participations(id, plan, ledger, report)?;
-        let timeline = ledger.unwritten_timeline(plan);
-        self.write_timeline(id, &timeline, ledger, report)?;
-        self.apply_properties(id, plan, ledger, report)
+        for p in ledger.unwritten_participations(plan) {
+            let at = STATES.iter().position(|s| *s == p.state).unwrap_or(0);
+            outbox.participations[at].push(p.clone());
+        }
+        for t in ledger.unwritten_timeline(plan) {
+            if let Some(contact) = ledger.contact_id(&t.email) {
+                outbox.timeline.push((t.clone(), contact.to_owned()));
+            }
+        }
+        self.apply_properties(id, plan, outbox, ledger, report)?;
+        self.flush(id, (outbox, last), ledger, report)
+    }
+
+    /// Writes what is due in the outbox (everything when `last`).
+    pub(super) fn flush(
+        &mut self,
+        id: &str,
+        (outbox, last): (&mut Outbox, bool),
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        for state in STATES {
+            let due = outbox.participations_due(state, last);
+            for chunk in due.chunks(BATCH_SIZE) {
+                let chunk: Vec<&Participation> = chunk.iter().collect();
+                self.write_participations(id, state, &chunk, ledger, report)?;
+            }
+        }
+        let (due, rest) = split_due(std::mem::take(&mut outbox.timeline), last);
+        outbox.timeline = rest;
+        let due: Vec<(&TimelineEvent, String)> = due.iter().map(|(t, c)| (t, c.clone())).collect();
+        self.write_activity(id, &due, ledger, report)?;
+        let (due, rest) = split_due(std::mem::take(&mut outbox.properties), last);
+        outbox.properties = rest;
+        let mut due = due.into_iter().peekable();
+        while due.peek().is_some() {
+            let chunk: Vec<_> = due.by_ref().take(BATCH_SIZE).collect();
+            self.update_properties(id, chunk, ledger, report)?;
+        }
+        Ok(())
     }
 
     /// R9: the marketing event, written again only when it changes. (The
@@ -51,51 +91,38 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// R8, R9: register / attend / cancel, in that order.
-    fn apply_participations(
+    /// R8, R9: one batch of participations of `state`.
+    fn write_participations(
         &mut self,
         id: &str,
-        plan: &Plan,
+        state: ParticipationState,
+        chunk: &[&Participation],
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
-        let participations = ledger.unwritten_participations(plan);
-        for state in [
-            ParticipationState::Register,
-            ParticipationState::Attend,
-            ParticipationState::Cancel,
-        ] {
-            let todo: Vec<&Participation> = participations
-                .iter()
-                .copied()
-                .filter(|p| p.state == state)
-                .collect();
-            for chunk in todo.chunks(BATCH_SIZE) {
-                let refused = self
-                    .crm
-                    .record_participations(&self.account_id, id, state, chunk)?;
-                for p in chunk.iter().filter(|p| !refused.contains(&p.email)) {
-                    ledger.mark(&p.email, participation_bit(p.state));
-                    report.wrote(match p.state {
-                        ParticipationState::Register => Record::Registration,
-                        ParticipationState::Attend => Record::Attendance,
-                        ParticipationState::Cancel => Record::Cancellation,
-                    });
-                }
-                self.checkpoint(id, ledger)?;
-                if !refused.is_empty() {
-                    let what = format!(
-                        "{} participation(s) were not recorded on the marketing event",
-                        state.word()
-                    );
-                    self.failed_writes(
-                        (ledger, id, report),
-                        (AuditKind::WebinarDataNotSynced, &what),
-                        &refused,
-                        refused.identities(),
-                    )?;
-                }
-            }
+        let refused = self
+            .crm
+            .record_participations(&self.account_id, id, state, chunk)?;
+        for p in chunk.iter().filter(|p| !refused.contains(&p.email)) {
+            ledger.mark(&p.email, participation_bit(p.state));
+            report.wrote(match p.state {
+                ParticipationState::Register => Record::Registration,
+                ParticipationState::Attend => Record::Attendance,
+                ParticipationState::Cancel => Record::Cancellation,
+            });
+        }
+        self.checkpoint(id, ledger)?;
+        if !refused.is_empty() {
+            let what = format!(
+                "{} participation(s) were not recorded on the marketing event",
+                state.word()
+            );
+            self.failed_writes(
+                (ledger, id, report),
+                (AuditKind::WebinarDataNotSynced, &what),
+                &refused,
+                refused.identities(),
+            )?;
         }
         Ok(())
     }
@@ -112,7 +139,22 @@ impl Run<'_> {
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
-        if timeline.is_empty() {
+        let with_contact: Vec<_> = timeline
+            .iter()
+            .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
+            .collect();
+        self.write_activity(id, &with_contact, ledger, report)
+    }
+
+    /// [`Run::write_timeline`] of events whose contact is known.
+    fn write_activity(
+        &mut self,
+        id: &str,
+        with_contact: &[(&TimelineEvent, String)],
+        ledger: &mut Ledger,
+        report: &mut Report,
+    ) -> Result<(), PluginError> {
+        if with_contact.is_empty() {
             return Ok(());
         }
         let setup = activity::Setup::load(self.env.store)?;
@@ -121,10 +163,6 @@ impl Run<'_> {
             let kind = AuditKind::WebinarDataNotSynced;
             return self.note_that(ledger, id, kind, message, Vec::new());
         }
-        let with_contact: Vec<_> = timeline
-            .iter()
-            .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
-            .collect();
         for chunk in with_contact.chunks(BATCH_SIZE) {
             let refused = self.crm.write_activity(&setup, chunk)?;
             for (t, _) in chunk.iter().filter(|(t, _)| !refused.contains(&t.id)) {
@@ -191,6 +229,7 @@ mod tests {
         let harness = Harness::new(StubZoom::default(), crm);
         let mut run = harness.run();
         let plan = Plan {
+            webinar: "81".into(),
             participations: vec![
                 participation("ada@x.example", ParticipationState::Register),
                 participation("bo@x.example", ParticipationState::Register),
@@ -198,8 +237,13 @@ mod tests {
             ..Plan::default()
         };
         let (mut ledger, mut report) = (Ledger::default(), Report::default());
-        run.apply_participations("81", &plan, &mut ledger, &mut report)
-            .unwrap();
+        run.apply(
+            &plan,
+            (&mut Outbox::default(), true),
+            &mut ledger,
+            &mut report,
+        )
+        .unwrap();
         assert!(ledger.has("ada@x.example", applied::REGISTERED));
         assert!(!ledger.has("bo@x.example", applied::REGISTERED));
         assert_eq!((report.written, report.failed), (1, 1));
@@ -209,8 +253,13 @@ mod tests {
             "1 register participation(s) were not recorded on the marketing event: Contact not found"
         );
         // Applied again, only what is missing is sent.
-        run.apply_participations("81", &plan, &mut ledger, &mut report)
-            .unwrap();
+        run.apply(
+            &plan,
+            (&mut Outbox::default(), true),
+            &mut ledger,
+            &mut report,
+        )
+        .unwrap();
         let sent = harness.crm.state.borrow().participations[2..].to_vec();
         assert_eq!(sent, ["bo@x.example"]);
     }

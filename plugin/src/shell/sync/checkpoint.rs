@@ -107,19 +107,25 @@ impl Run<'_> {
         store_ledger(self.env.store, id, ledger)
     }
 
-    /// Saves the slice held, then holds the people of `parts` (issue 21);
-    /// nothing to do when they are the ones held.
+    /// Saves the slice held, then holds the people of `parts` (issue 21),
+    /// reading only the parts not held already; nothing to do when they
+    /// are the ones held.
     pub(super) fn hold(
         &self,
         id: &str,
         ledger: &mut Ledger,
         parts: Range<u32>,
     ) -> Result<(), PluginError> {
-        if ledger.held() == parts {
+        let held = ledger.held();
+        if held == parts {
             return Ok(());
         }
         self.save_ledger(id, ledger)?;
-        ledger.hold(parts.clone(), load_parts(self.env.store, id, parts)?);
+        let mut stored = Vec::new();
+        for part in parts.clone().filter(|p| !held.contains(p)) {
+            stored.extend(load_parts(self.env.store, id, part..part + 1)?);
+        }
+        ledger.hold(parts, stored);
         Ok(())
     }
 

@@ -34,7 +34,7 @@ use crate::core::ledger::Ledger;
 use crate::core::plan::{self, LeftOut, Webinar};
 use crate::core::settings::GlobalSettings;
 use gather::Gathered;
-use recording::Tally;
+use outbox::Outbox;
 use stage::Stage;
 
 mod apply;
@@ -42,6 +42,7 @@ mod backfill;
 mod checkpoint;
 mod gather;
 mod journal;
+mod outbox;
 mod properties;
 mod recording;
 mod reports;
@@ -215,7 +216,7 @@ impl<'a> Run<'a> {
             &mut report,
         );
         self.save_ledger(id, &mut ledger)?;
-        let (contacts, tally) = synced?;
+        let contacts = synced?;
 
         // R11: once attendance is written, the recording can follow it.
         if webinar.ran.is_some() && !webinar.deleted && !gathered.attendance_waits {
@@ -224,7 +225,7 @@ impl<'a> Run<'a> {
             let written = self.sync_recording(
                 &webinar,
                 (facts, mode, settings),
-                (&slices, tally),
+                &slices,
                 &mut ledger,
                 &mut report,
             );
@@ -237,8 +238,9 @@ impl<'a> Run<'a> {
     }
 
     /// Each slice of the webinar's people resolved, planned and applied in
-    /// turn (issue 21); then what the plans left out, said once. Returns
-    /// the contacts planned and what the recording needs to know.
+    /// turn (issue 21), the writes short of a batch carried to the next
+    /// slice (`outbox`); then what the plans left out, said once. Returns
+    /// the contacts planned.
     fn sync_slices(
         &mut self,
         webinar: &Webinar,
@@ -246,26 +248,30 @@ impl<'a> Run<'a> {
         global: &GlobalSettings,
         ledger: &mut Ledger,
         report: &mut Report,
-    ) -> Result<(usize, Tally), PluginError> {
+    ) -> Result<usize, PluginError> {
         let id = webinar.id.as_str();
         let mut directory = self.directory(global)?;
-        let (mut contacts, mut tally) = (0, Tally::default());
-        let mut left_out = LeftOut::default();
-        let mut refused = Vec::new();
-        for parts in stage.slices() {
+        let slices = stage.slices();
+        let mut outbox = Outbox::default();
+        let (mut contacts, mut left_out, mut refused) = (0, LeftOut::default(), Vec::new());
+        for (n, parts) in slices.iter().enumerate() {
             let people = gather::slice_people(stage.take(parts.clone())?, webinar, gathered);
-            self.hold(id, ledger, parts)?;
+            // The parts of what waits in the outbox stay held with the slice.
+            let first = outbox
+                .first_part()
+                .map_or(parts.start, |p| p.min(parts.start));
+            self.hold(id, ledger, first..parts.end)?;
             gather::learn_secondary_emails(&mut directory, ledger);
             let (plan, learned) =
                 self.resolve_and_plan(webinar, &people, &mut directory, ledger)?;
             drop(people);
             // R9: before the first participation; written again only when it changes.
             self.apply_marketing_event(webinar, ledger, report)?;
-            self.apply(&plan, ledger, report)?;
+            let last = n + 1 == slices.len();
+            self.apply(&plan, (&mut outbox, last), ledger, report)?;
             contacts += plan.contacts.len();
             left_out.merge(plan.left_out);
             refused.extend(learned.refused);
-            tally.add(ledger);
         }
         stage.clear()?;
         let mut notes = left_out.notes();
@@ -274,7 +280,7 @@ impl<'a> Run<'a> {
             report.skipped += note.records.len() as u32;
             self.note(ledger, id, note)?;
         }
-        Ok((contacts, tally))
+        Ok(contacts)
     }
 }
 
@@ -290,5 +296,111 @@ pub fn sync_now(env: &Env<'_>, webinar: &str) -> Result<Report, PluginError> {
     match report.unknown_webinar {
         Some(why) => Err(PluginError::InvalidInput(why)),
         None => Ok(report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::testing::{Harness, StubCrm, StubZoom};
+    use super::*;
+    use crate::core::definitions;
+    use crate::core::plan::Registrant;
+    use crate::shell::crm::activity::{Backend, Setup};
+    use crate::shell::ports::ScheduledWebinar;
+    use crate::shell::{all_keys, save};
+
+    /// A webinar of `n` registrants on Zoom, global sync on, the timeline set up.
+    fn registered(n: usize) -> Harness {
+        let zoom = StubZoom::default();
+        {
+            let mut state = zoom.state.borrow_mut();
+            state.webinars.insert(
+                "81".into(),
+                ScheduledWebinar {
+                    topic: "Launch".into(),
+                    host_email: "host@x.example".into(),
+                    join_url: "https://zoom.us/w/81".into(),
+                    start_ms: 1_900_000_000_000,
+                    minutes: 60,
+                },
+            );
+            let registrants = (0..n).map(|i| Registrant {
+                id: format!("r{i}"),
+                email: format!("person{i}@x.example"),
+                first_name: "F".into(),
+                last_name: "L".into(),
+                status: "approved".into(),
+                registered_ms: 1_000,
+            });
+            state.registrants.insert("81".into(), registrants.collect());
+        }
+        let harness = Harness::new(zoom, StubCrm::default());
+        let global = GlobalSettings {
+            global_sync: true,
+            webinar_sync: true,
+            ..GlobalSettings::default()
+        };
+        save(&harness.store, schema::GLOBAL_SETTINGS, &global).unwrap();
+        let setup = Setup {
+            backend: Backend::Timeline,
+            ids: definitions::timeline_event_types()
+                .iter()
+                .map(|t| (t.id.to_owned(), format!("template-{}", t.id)))
+                .collect(),
+            not_written: None,
+        };
+        save(&harness.store, schema::ACTIVITY_SETUP, &setup).unwrap();
+        harness
+    }
+
+    #[test]
+    fn issue_21_a_webinar_of_many_slices_is_written_whole_in_full_batches() {
+        let harness = registered(12_000);
+        let report = harness.run().sync_webinar("81", Mode::ON_DEMAND).unwrap();
+        assert_eq!((report.failed, report.pending), (0, 0), "{report:?}");
+        let state = harness.crm.state.borrow();
+        let mut by_kind: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (kind, size) in &state.batches {
+            by_kind.entry(kind).or_default().push(*size);
+        }
+        for kind in ["register", "activity", "properties"] {
+            let sizes = &by_kind[kind];
+            assert_eq!(sizes.iter().sum::<usize>(), 12_000, "{kind}");
+            // Carried across the slices: only whole batches of 100.
+            assert!(sizes.iter().all(|s| *s == 100), "{kind}: {sizes:?}");
+        }
+        // Resolving is per slice (the plan waits for it): a partial
+        // batch at each slice's end.
+        let upserts = &by_kind["upsert"];
+        assert_eq!(upserts.iter().sum::<usize>(), 12_000);
+        assert!(
+            upserts.len() > 120,
+            "more than one slice: {}",
+            upserts.len()
+        );
+        // Nothing staged is left, and the ledger knows everyone.
+        assert!(
+            all_keys(&harness.store, &schema::stage_prefix("81"))
+                .unwrap()
+                .is_empty()
+        );
+        let ledger = checkpoint::load_ledger(&harness.store, "81").unwrap();
+        assert_eq!(
+            ledger
+                .people_with(crate::core::ledger::applied::REGISTERED)
+                .len(),
+            12_000
+        );
+        drop(state);
+        // Synced again, nothing is written twice (R20, R30).
+        let before = harness.crm.state.borrow().batches.len();
+        harness.run().sync_webinar("81", Mode::ON_DEMAND).unwrap();
+        let again = &harness.crm.state.borrow().batches[before..];
+        assert!(
+            again.iter().all(|(kind, _)| *kind == "properties"),
+            "{again:?}"
+        );
     }
 }

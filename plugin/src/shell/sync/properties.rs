@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::outbox::Outbox;
 use super::{Report, Run};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::contact_properties::{self, FIRST_NAME, WebinarRecord};
@@ -18,7 +19,7 @@ use crate::shell::{PluginError, load, save_all, schema};
 
 /// A contact's stored facts across webinars, for the four properties (R12).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct PersonRecord {
+pub(super) struct PersonRecord {
     contact_id: String,
     records: BTreeMap<String, WebinarRecord>,
     /// The property values last written, so unchanged ones are not written again.
@@ -27,13 +28,16 @@ struct PersonRecord {
 }
 
 /// One contact's update: its email, its record, what changed.
-type Update = (String, PersonRecord, BTreeMap<String, String>);
+pub(super) type Update = (String, PersonRecord, BTreeMap<String, String>);
 
 impl Run<'_> {
+    /// The property updates of a slice's `plan`, into the `outbox` (the
+    /// records of contacts whose properties do not change are saved here).
     pub(super) fn apply_properties(
         &mut self,
         id: &str,
         plan: &Plan,
+        outbox: &mut Outbox,
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
@@ -48,7 +52,6 @@ impl Run<'_> {
                 )
             })
             .collect();
-        let mut updates: Vec<Update> = Vec::new();
         let mut unchanged: Vec<(String, PersonRecord)> = Vec::new();
         let records = in_part_order(plan.records.iter().collect(), |(email, _)| email);
         for (email, record) in records {
@@ -71,26 +74,24 @@ impl Run<'_> {
             if changed.is_empty() {
                 unchanged.push((schema::person(email), person));
             } else {
-                updates.push((email.clone(), person, changed));
+                outbox.properties.push((email.clone(), person, changed));
             }
             if unchanged.len() == BATCH_SIZE {
                 save_all(store, &unchanged)?;
                 unchanged.clear();
             }
-            if updates.len() == BATCH_SIZE {
-                self.update_properties(id, std::mem::take(&mut updates), ledger, report)?;
+            if outbox.properties.len() == BATCH_SIZE {
+                let chunk = std::mem::take(&mut outbox.properties);
+                self.update_properties(id, chunk, ledger, report)?;
             }
         }
         save_all(store, &unchanged)?;
-        if !updates.is_empty() {
-            self.update_properties(id, updates, ledger, report)?;
-        }
         Ok(())
     }
 
     /// One batch update of contact properties (R12), and what it wrote
     /// saved to each person's record.
-    fn update_properties(
+    pub(super) fn update_properties(
         &mut self,
         id: &str,
         chunk: Vec<Update>,
@@ -149,6 +150,7 @@ mod tests {
 
     fn plan_of(email: &str, webinar: &str) -> Plan {
         Plan {
+            webinar: webinar.into(),
             contacts: vec![ContactUpsert {
                 email: email.into(),
                 first_name: "Ada".into(),
@@ -166,13 +168,10 @@ mod tests {
         let mut ledger = ada_created_as_501();
         let mut report = Report::default();
         for webinar in ["81", "81", "82"] {
-            run.apply_properties(
-                webinar,
-                &plan_of("ada@x.example", webinar),
-                &mut ledger,
-                &mut report,
-            )
-            .unwrap();
+            let plan = plan_of("ada@x.example", webinar);
+            let outbox = &mut Outbox::default();
+            run.apply(&plan, (outbox, true), &mut ledger, &mut report)
+                .unwrap();
         }
         let state = harness.crm.state.borrow();
         // The second sync of 81 changed nothing: two updates, not three.

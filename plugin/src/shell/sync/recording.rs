@@ -74,15 +74,20 @@ impl Run<'_> {
         &mut self,
         webinar: &Webinar,
         (facts, mode, settings): (&RecordingFacts, Mode, (&GlobalSettings, &UserSettings)),
-        (slices, tally): (&[Range<u32>], Tally),
+        slices: &[Range<u32>],
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<Option<i64>, PluginError> {
+        let id = webinar.id.as_str();
+        let mut tally = Tally::default();
+        for parts in slices {
+            self.hold(id, ledger, parts.clone())?;
+            tally.add(ledger);
+        }
         let found = match self.find_recording(webinar, (facts, mode, settings), tally, ledger)? {
             Ok(found) => found,
             Err(look_again) => return Ok(look_again),
         };
-        let id = webinar.id.as_str();
         self.settle_calls_in_flight(id, ledger)?;
         for parts in slices {
             self.hold(id, ledger, parts.clone())?;
@@ -398,15 +403,13 @@ mod tests {
             &UserSettings::defaults_for("host@x.example"),
         );
         let mut report = Report::default();
-        let mut tally = Tally::default();
-        tally.add(ledger);
         let every_part: Vec<_> = std::iter::once(0..crate::core::ledger::PEOPLE_PARTS).collect();
         harness
             .run()
             .sync_recording(
                 webinar,
                 (&facts, mode, settings),
-                (&every_part, tally),
+                &every_part,
                 ledger,
                 &mut report,
             )

@@ -154,6 +154,8 @@ pub struct CrmState {
     /// Calls made: (contact id, body).
     pub calls: Vec<(String, String)>,
     pub property_updates: Vec<(String, BTreeMap<String, String>)>,
+    /// Every batch call: its kind and its size.
+    pub batches: Vec<(&'static str, usize)>,
 }
 
 #[derive(Clone, Default)]
@@ -181,6 +183,7 @@ impl Contacts for StubCrm {
         emails: &[String],
     ) -> Result<(Vec<UpsertedContact>, Vec<RefusedEmail>), PluginError> {
         let mut state = self.state.borrow_mut();
+        state.batches.push(("upsert", emails.len()));
         let (mut made, mut refused) = (Vec::new(), Vec::new());
         for email in emails {
             state.upserted.push(email.clone());
@@ -202,6 +205,7 @@ impl Contacts for StubCrm {
         updates: &[(&str, &BTreeMap<String, String>)],
     ) -> Result<Refused, PluginError> {
         let mut state = self.state.borrow_mut();
+        state.batches.push(("properties", updates.len()));
         for (id, properties) in updates {
             state
                 .property_updates
@@ -220,10 +224,12 @@ impl MarketingEvents for StubCrm {
         &self,
         _: &str,
         _: &str,
-        _: ParticipationState,
+        state: ParticipationState,
         participations: &[&Participation],
     ) -> Result<Refused, PluginError> {
+        let kind = state.word();
         let mut state = self.state.borrow_mut();
+        state.batches.push((kind, participations.len()));
         let mut refused = Refused::default();
         for p in participations {
             state.participations.push(p.email.clone());
@@ -242,6 +248,7 @@ impl Activity for StubCrm {
         events: &[(&TimelineEvent, String)],
     ) -> Result<Refused, PluginError> {
         let mut state = self.state.borrow_mut();
+        state.batches.push(("activity", events.len()));
         state
             .activity
             .extend(events.iter().map(|(t, _)| t.id.clone()));
