@@ -266,6 +266,16 @@ pub struct Plan {
     pub left_out: LeftOut,
 }
 
+impl Plan {
+    /// The plan without the people of `emails` (a later slice plans them).
+    pub fn without(&mut self, emails: &BTreeSet<String>) {
+        self.contacts.retain(|c| !emails.contains(&c.email));
+        self.participations.retain(|p| !emails.contains(&p.email));
+        self.timeline.retain(|t| !emails.contains(&t.email));
+        self.records.retain(|(email, _)| !emails.contains(email));
+    }
+}
+
 fn minutes(ms: i64) -> String {
     format!("{}", (ms as f64 / 60_000.0).round())
 }

@@ -17,10 +17,60 @@ use crate::core::settings::GlobalSettings;
 use crate::shell::{PluginError, Store, all_keys, intake, load, save, schema};
 
 /// Who a slice's plan is about.
+#[derive(Debug, Clone, Default)]
 pub(super) struct People {
     pub registrants: Vec<Registrant>,
     /// Attendance rows; none until the webinar ended and Zoom's report is in (R8).
     pub rows: Vec<ParticipantRow>,
+}
+
+impl People {
+    /// Moves the people of `emails` (as a plan knows them: trimmed,
+    /// lowercase) out, with the rows of their attendance, found as the plan
+    /// finds them: by registrant id, else by the email they joined with.
+    pub fn split_off(&mut self, emails: &BTreeSet<String>) -> People {
+        let known = |email: &str| emails.contains(&email.trim().to_ascii_lowercase());
+        let moved_ids: BTreeSet<String> = (self.registrants.iter())
+            .filter(|r| !r.id.is_empty() && known(&r.email))
+            .map(|r| r.id.clone())
+            .collect();
+        let kept_ids: BTreeSet<&str> = (self.registrants.iter())
+            .filter(|r| !r.id.is_empty() && !known(&r.email))
+            .map(|r| r.id.as_str())
+            .collect();
+        let moves = |row: &ParticipantRow| match row.registrant_id.as_str() {
+            id if moved_ids.contains(id) => true,
+            id if kept_ids.contains(id) => false,
+            _ => known(&row.email),
+        };
+        let (rows, kept_rows): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.rows).into_iter().partition(moves);
+        let (registrants, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.registrants)
+            .into_iter()
+            .partition(|r| known(&r.email));
+        (self.registrants, self.rows) = (kept, kept_rows);
+        People { registrants, rows }
+    }
+
+    /// Adds the people another slice moved here.
+    pub fn append(&mut self, mut other: People) {
+        self.registrants.append(&mut other.registrants);
+        self.rows.append(&mut other.rows);
+    }
+
+    /// The first ledger part of anyone here: of a registrant's email, or
+    /// of an attendee's who is none of them.
+    pub fn first_part(&self) -> Option<u32> {
+        let ids: BTreeSet<&str> = self.registrants.iter().map(|r| r.id.as_str()).collect();
+        let emails = self.registrants.iter().map(|r| &r.email);
+        let guests = (self.rows.iter())
+            .filter(|r| r.registrant_id.is_empty() || !ids.contains(r.registrant_id.as_str()))
+            .map(|r| &r.email);
+        emails
+            .chain(guests)
+            .map(|e| crate::core::ledger::part_of(&e.trim().to_ascii_lowercase()))
+            .min()
+    }
 }
 
 /// What staging the people found out about the webinar's attendance.
@@ -250,6 +300,56 @@ mod tests {
             status: "approved".into(),
             registered_ms: at,
         }
+    }
+
+    fn row(registrant_id: &str, email: &str) -> ParticipantRow {
+        ParticipantRow {
+            name: "N".into(),
+            email: email.into(),
+            registrant_id: registrant_id.into(),
+            joined_ms: 1,
+            left_ms: 2,
+        }
+    }
+
+    #[test]
+    fn issue_21_people_moved_to_the_next_slice_take_their_attendance_with_them() {
+        let mut people = People {
+            registrants: vec![
+                registrant("r1", "Ada@X.example", 5),
+                registrant("r2", "bo@x.example", 5),
+            ],
+            rows: vec![
+                row("r1", "ada.home@y.example"),
+                row("r2", "ada@x.example"),
+                row("", "ada@x.example"),
+                row("", "guest@y.example"),
+            ],
+        };
+        let moved = people.split_off(&BTreeSet::from(["ada@x.example".to_owned()]));
+        let ids = |p: &People| -> Vec<(String, String)> {
+            p.rows
+                .iter()
+                .map(|r| (r.registrant_id.clone(), r.email.clone()))
+                .collect()
+        };
+        assert_eq!(moved.registrants.len(), 1);
+        assert_eq!(
+            ids(&moved),
+            [
+                ("r1".into(), "ada.home@y.example".into()),
+                (String::new(), "ada@x.example".into())
+            ]
+        );
+        // Bo's row stays with Bo, whatever email it joined with.
+        assert_eq!(people.registrants[0].id, "r2");
+        assert_eq!(
+            ids(&people),
+            [
+                ("r2".into(), "ada@x.example".into()),
+                (String::new(), "guest@y.example".into())
+            ]
+        );
     }
 
     #[test]

@@ -38,34 +38,46 @@ pub(super) fn refused_note(refused: &[(String, String)]) -> Option<AuditNote> {
 
 impl Run<'_> {
     /// The plan of a slice's writes, every email of it resolved, and
-    /// what the CRM said of them.
+    /// what the CRM said of them. The CRM is asked in whole batches of 100
+    /// (R31): unless the slice is the `last`, the people of the emails
+    /// short of a batch are moved out of `people`, returned, and planned
+    /// with the next slice (issue 21).
     pub(super) fn resolve_and_plan(
         &mut self,
         webinar: &Webinar,
-        people: &People,
+        (people, last): (&mut People, bool),
         directory: &mut Directory,
         ledger: &mut Ledger,
-    ) -> Result<(Plan, Learned), PluginError> {
-        let first = plan::plan(webinar, &people.registrants, &people.rows, directory);
-        let unresolved: Vec<String> = first
+    ) -> Result<(Plan, Learned, People), PluginError> {
+        let mut plan = plan::plan(webinar, &people.registrants, &people.rows, directory);
+        let mut unresolved: Vec<String> = plan
             .contacts
             .iter()
             .map(|c| c.email.clone())
             .filter(|e| ledger.resolved(e).is_none())
             .collect();
+        let mut moved = People::default();
+        if !last {
+            let deferred: BTreeSet<String> = (unresolved
+                .split_off(unresolved.len() / BATCH_SIZE * BATCH_SIZE))
+            .into_iter()
+            .collect();
+            if !deferred.is_empty() {
+                moved = people.split_off(&deferred);
+                plan.without(&deferred);
+            }
+        }
         let learned = self.resolve(&unresolved, directory, ledger)?;
         self.save_ledger(&webinar.id, ledger)?;
         // Planned again only when the CRM told of an excluded email: the
         // same facts plan the same writes (R30), and a large webinar's plan
         // is costly to make and to hold twice.
-        let plan = if learned.excluded {
-            drop(first);
+        if learned.excluded {
+            drop(plan);
             learn_secondary_emails(directory, ledger);
-            plan::plan(webinar, &people.registrants, &people.rows, directory)
-        } else {
-            first
-        };
-        Ok((plan, learned))
+            plan = plan::plan(webinar, &people.registrants, &people.rows, directory);
+        }
+        Ok((plan, learned, moved))
     }
 
     /// Asks the CRM about `emails`, 100 at a time: archived contacts are
@@ -159,8 +171,13 @@ mod tests {
         let mut run = harness.run();
         let (mut directory, mut ledger) = (Directory::default(), Ledger::default());
         let everyone = people(&["ada@x.example", "alias@x.example", "gone@x.example"]);
-        let (plan, _) = run
-            .resolve_and_plan(&webinar("81"), &everyone, &mut directory, &mut ledger)
+        let (plan, _, _) = run
+            .resolve_and_plan(
+                &webinar("81"),
+                (&mut everyone.clone(), true),
+                &mut directory,
+                &mut ledger,
+            )
             .unwrap();
         let planned: Vec<&str> = plan.contacts.iter().map(|c| c.email.as_str()).collect();
         assert_eq!(planned, ["ada@x.example"]);
@@ -173,8 +190,13 @@ mod tests {
         assert_eq!(remembered.as_deref(), Some("gone@x.example"));
         // Asked once: a second plan asks the CRM nothing.
         let asked = harness.crm.state.borrow().upserted.len();
-        run.resolve_and_plan(&webinar("81"), &everyone, &mut directory, &mut ledger)
-            .unwrap();
+        run.resolve_and_plan(
+            &webinar("81"),
+            (&mut everyone.clone(), true),
+            &mut directory,
+            &mut ledger,
+        )
+        .unwrap();
         assert_eq!(harness.crm.state.borrow().upserted.len(), asked);
     }
 
@@ -187,10 +209,10 @@ mod tests {
             .insert("bad@x.example".into(), "Email address is invalid".into());
         let harness = Harness::new(StubZoom::default(), crm);
         let mut run = harness.run();
-        let (_, learned) = run
+        let (_, learned, _) = run
             .resolve_and_plan(
                 &webinar("81"),
-                &people(&["ok@x.example", "bad@x.example"]),
+                (&mut people(&["ok@x.example", "bad@x.example"]), true),
                 &mut Directory::default(),
                 &mut Ledger::default(),
             )
