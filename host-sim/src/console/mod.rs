@@ -105,7 +105,8 @@ impl Form {
 }
 
 /// Headers every page carries: nothing cached, no framing (clickjacking),
-/// no referrer, and a policy that lets the page load only its own style
+/// no referrer to other sites (`no-referrer` would make browsers send
+/// `Origin: null` on the console's own forms, which `same_origin` refuses), and a policy that lets the page load only its own style
 /// sheet and post only to this server.
 fn page_headers() -> Vec<(&'static str, String)> {
     vec![
@@ -116,7 +117,7 @@ fn page_headers() -> Vec<(&'static str, String)> {
         ),
         ("x-frame-options", "DENY".to_owned()),
         ("x-content-type-options", "nosniff".to_owned()),
-        ("referrer-policy", "no-referrer".to_owned()),
+        ("referrer-policy", "same-origin".to_owned()),
     ]
 }
 

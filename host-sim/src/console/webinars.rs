@@ -35,6 +35,13 @@ pub struct KnownWebinar {
     pub zoom_event: Option<String>,
 }
 
+impl KnownWebinar {
+    /// The scheduled start for people (`2026-11-20 16:00 UTC`), or as given.
+    pub fn starts(&self) -> String {
+        crate::clock::parse_rfc3339(&self.start).map_or_else(|| self.start.clone(), super::when)
+    }
+}
+
 /// The account's Zoom users (email, name) from the in-process fake Zoom.
 pub fn account_users(sim: &Simulator) -> Vec<(String, String)> {
     if sim.config.connection.mode != ConnectionMode::Fake {
