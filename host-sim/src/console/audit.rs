@@ -10,7 +10,7 @@ use super::jobs::Jobs;
 use super::webinars::{self, KnownWebinar, Row};
 use super::{Chrome, render};
 use crate::api;
-use crate::bindings::settings::AuditKind;
+use crate::bindings::settings::{AuditEntry, AuditKind};
 use crate::serve::Reply;
 use crate::sim::Simulator;
 
@@ -57,6 +57,13 @@ pub struct KindOption {
     pub selected: bool,
     /// How many entries of this kind the log holds.
     pub count: usize,
+}
+
+struct LogView {
+    kinds: Vec<KindOption>,
+    filter: Option<&'static str>,
+    entries: Vec<EntryView>,
+    excluded: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -122,6 +129,29 @@ pub async fn page(
         .unwrap_or_default();
     let row = webinars::row(sim, jobs, known, &global, counts, &audit).await;
 
+    let LogView {
+        kinds,
+        filter,
+        entries,
+        excluded,
+    } = log_view(&audit, query);
+    render(
+        200,
+        &AuditPage {
+            page,
+            row,
+            kinds,
+            filter,
+            total: audit.len(),
+            entries,
+            excluded,
+        },
+    )
+}
+
+/// What the log shows of `audit` (newest first) for the query's `kind`:
+/// the filter's options, the filter, the entries, and the excluded emails.
+fn log_view(audit: &[AuditEntry], query: &str) -> LogView {
     let wanted = crate::query::param(query.as_bytes(), "kind");
     let filter = KINDS
         .iter()
@@ -156,18 +186,12 @@ pub async fn page(
             records: e.records.clone(),
         })
         .collect();
-    render(
-        200,
-        &AuditPage {
-            page,
-            row,
-            kinds,
-            filter,
-            total: audit.len(),
-            entries,
-            excluded,
-        },
-    )
+    LogView {
+        kinds,
+        filter,
+        entries,
+        excluded,
+    }
 }
 
 #[cfg(test)]

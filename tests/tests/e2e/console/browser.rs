@@ -85,6 +85,8 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--hide-scrollbars", "--force-device-scale-factor=1",
+                    // The date field reads keys in the locale's order (mm/dd/yyyy).
+                    "--lang=en-US",
                     format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
@@ -118,9 +120,33 @@ impl Browser {
         }
     }
 
-    /// The page as shown now, into `target/console-screenshots/NAME.png`.
+    /// The whole page, into `target/console-screenshots/NAME.png`: the
+    /// window is made as tall as the page for the shot (WebDriver's
+    /// screenshot is of the viewport), then put back.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let (width, height) = self.client.get_window_size().await.unwrap();
+        let sizes = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollHeight, window.innerHeight]",
+                Vec::new(),
+            )
+            .await
+            .ok()
+            .and_then(|v| Some((v[0].as_u64()?, v[1].as_u64()?)));
+        if let Some((page, viewport)) = sizes.filter(|(page, viewport)| page > viewport) {
+            let frame = height.saturating_sub(viewport);
+            let tall = (page + frame).min(8000) as u32;
+            self.client
+                .set_window_size(width as u32, tall)
+                .await
+                .unwrap();
+        }
         let png = self.client.screenshot().await.expect("a screenshot");
+        self.client
+            .set_window_size(width as u32, height as u32)
+            .await
+            .unwrap();
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         println!("screenshot: {}", path.display());

@@ -149,6 +149,7 @@ async fn r1_r6_r13_r19_r20_the_console_in_chromium() {
     webinars_before_sync(&b).await;
     change_settings(&b, &sim, &base).await;
     sync_now(&b, &base).await;
+    recordings_of_selected_users(&b, &sim, &base).await;
     audit_log(&b, &base).await;
     segment(&b, &base).await;
 
@@ -206,6 +207,8 @@ async fn change_settings(b: &Browser, sim: &Simulator, base: &str) {
     b.click("#rec-all").await;
     b.type_into("#contact_exclusion_domains", "acme.example")
         .await;
+    b.type_into("#recording_exclusion_domains", "agency.example")
+        .await;
     b.submit("#save-global").await;
     let saved = b.text("#flash").await;
     assert!(saved.contains("Global sync (R1): off → on"), "{saved}");
@@ -216,6 +219,8 @@ async fn change_settings(b: &Browser, sim: &Simulator, base: &str) {
     let global = api::global_settings(sim).await.unwrap();
     assert!(global.global_sync && global.webinar_sync, "{global:?}");
     assert_eq!(global.contact_exclusion_domains, ["acme.example"]);
+    assert_eq!(global.recording_exclusion_domains, ["agency.example"]);
+    assert_eq!(global.host_exclusion_domains, ["agency.example"]);
     assert_eq!(
         global.recording_sync,
         host_sim::bindings::settings::RecordingSync::AllUsers
@@ -230,6 +235,14 @@ async fn change_settings(b: &Browser, sim: &Simulator, base: &str) {
         .await
         .unwrap();
     assert!(user.sync_new_webinars && !user.sync_recordings, "{user:?}");
+    // R6a: the partner's new webinars stop syncing by default.
+    b.set_checked("#user-2-new", false).await;
+    b.submit("#user-2 button").await;
+    assert!(b.text("#flash").await.contains("(R6a) on → off"));
+    let partner = api::user_settings(sim, "partner@agency.example")
+        .await
+        .unwrap();
+    assert!(!partner.sync_new_webinars, "{partner:?}");
     b.select(&format!("#sync-{OFFICE_HOURS}"), "on").await;
     b.submit(&format!("#webinar-{OFFICE_HOURS} button")).await;
     assert!(
@@ -273,6 +286,33 @@ async fn sync_now(b: &Browser, base: &str) {
     assert_eq!(b.text(&cell("registered")).await, "2");
     assert_eq!(b.text(&cell("attended")).await, "1");
     b.screenshot("console-webinars").await;
+
+    // R1: a backfill is long work: a job of its own, watched on its page.
+    b.type_into("#since", "11/01/2026").await;
+    b.submit("#backfill button").await;
+    b.wait_for_attr("#job", "data-running", "false").await;
+    let status = b.text("#job-status").await;
+    assert!(status.contains("done"), "{status}");
+    assert!(b.text("main h1").await.contains("since 2026-11-01"));
+}
+
+/// R2 with selected users: the account's users offered as checkboxes.
+async fn recordings_of_selected_users(b: &Browser, sim: &Simulator, base: &str) {
+    b.goto(&format!("{base}/console/settings")).await;
+    b.click("#rec-selected").await;
+    b.set_checked("#rec-user-1", true).await;
+    b.submit("#save-global").await;
+    let saved = b.text("#flash").await;
+    assert!(
+        saved.contains("all users → selected users (jchill@acme.example)"),
+        "{saved}"
+    );
+    assert_eq!(
+        api::global_settings(sim).await.unwrap().recording_sync,
+        host_sim::bindings::settings::RecordingSync::SelectedUsers(vec![
+            "jchill@acme.example".into()
+        ])
+    );
 }
 
 /// R19: newest first, filtered by kind, with the records and the excluded emails.
@@ -342,22 +382,53 @@ async fn segment(b: &Browser, base: &str) {
     b.screenshot("console-segment").await;
 }
 
-/// One HTTP/1.1 request to `base`; the whole answer as text.
-async fn http(base: &str, request: &str) -> String {
-    let authority = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    String::from_utf8_lossy(&answer).into_owned()
+/// The console's door spoken to over raw HTTP/1.1, without a browser.
+struct Door {
+    host: String,
 }
 
-fn post(base: &str, path: &str, headers: &str, body: &str) -> String {
-    let host = base.trim_start_matches("http://");
-    format!(
-        "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
-        body.len()
-    )
+impl Door {
+    /// One request; the whole answer as text.
+    async fn send(&self, request: String) -> String {
+        let mut stream = tokio::net::TcpStream::connect(&self.host).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    async fn get(&self, path: &str, headers: &str) -> String {
+        let host = &self.host;
+        self.send(format!(
+            "GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n{headers}\r\n"
+        ))
+        .await
+    }
+
+    /// A form posted (`headers`: extra lines, each ending in CRLF).
+    async fn post(&self, path: &str, headers: &str, body: &str) -> String {
+        let host = &self.host;
+        self.send(format!(
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+            body.len()
+        ))
+        .await
+    }
+
+    /// Signs in with the token: the session's `Cookie` header line.
+    async fn sign_in(&self) -> String {
+        let answer = self
+            .post("/console/sign-in", "", &format!("token={TOKEN}"))
+            .await;
+        assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+        // A session cookie no script and no other site's page sees.
+        let cookie = header(&answer, "set-cookie").expect("a session cookie");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        format!("cookie: {}\r\n", cookie.split(';').next().unwrap())
+    }
 }
 
 fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
@@ -372,115 +443,73 @@ fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_needs_a_session_and_its_csrf_token_and_refuses_other_sites() {
-    let (sim, base, _stop) = server().await;
-    let host = base.trim_start_matches("http://");
-    let get = |path: &str, headers: &str| {
-        format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n{headers}\r\n")
-    };
-
-    // No session: pages send to the sign-in; a wrong token is refused.
-    let answer = http(&base, &get("/console/settings", "")).await;
-    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
-    assert_eq!(header(&answer, "location"), Some("/console/sign-in"));
-    let answer = http(&base, &post(&base, "/console/sign-in", "", "token=wrong")).await;
-    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    assert!(header(&answer, "set-cookie").is_none());
-
-    // The token gives a session cookie no script and no other site sees.
-    let answer = http(
-        &base,
-        &post(&base, "/console/sign-in", "", &format!("token={TOKEN}")),
-    )
-    .await;
-    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
-    let cookie = header(&answer, "set-cookie").expect("a session cookie");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
-    );
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let with_cookie = format!("cookie: {cookie}\r\n");
-
-    // A page: its policies, and the CSRF token in its forms.
-    let page = http(&base, &get("/console/settings", &with_cookie)).await;
-    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert_eq!(header(&page, "x-frame-options"), Some("DENY"));
-    assert!(
-        header(&page, "content-security-policy")
-            .unwrap()
-            .contains("frame-ancestors 'none'")
-    );
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
+/// The CSRF token in a page's forms.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("a CSRF token in the form")
-        .to_owned();
+        .to_owned()
+}
 
-    // With the cookie but without the token, or with another's: refused, nothing changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_needs_a_session_and_its_csrf_token_and_refuses_other_sites() {
+    let (sim, base, _stop) = server().await;
+    let door = Door {
+        host: base.trim_start_matches("http://").to_owned(),
+    };
+    // No session: pages send to the sign-in; a wrong token is refused.
+    let answer = door.get("/console/settings", "").await;
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert_eq!(header(&answer, "location"), Some("/console/sign-in"));
+    let answer = door.post("/console/sign-in", "", "token=wrong").await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(header(&answer, "set-cookie").is_none());
+
+    let cookie = door.sign_in().await;
+    // A page: its policies, and the CSRF token in its forms.
+    let page = door.get("/console/settings", &cookie).await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert_eq!(header(&page, "x-frame-options"), Some("DENY"));
+    let policy = header(&page, "content-security-policy").unwrap();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let csrf = csrf_of(&page);
+
+    // With the cookie but without the token, or with another: refused.
     let change = "global_sync=on&webinar_sync=on";
-    for body in [change.to_owned(), format!("{change}&csrf=0{}", &csrf[1..])] {
-        let answer = http(
-            &base,
-            &post(&base, "/console/settings", &with_cookie, &body),
-        )
-        .await;
+    let forged = format!("{change}&csrf=0{}", &csrf[1..]);
+    for body in [change, forged.as_str()] {
+        let answer = door.post("/console/settings", &cookie, body).await;
         assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     }
     // Another site's form, even with the token: refused by its Origin.
-    let evil = format!("{with_cookie}origin: http://evil.example\r\n");
-    let answer = http(
-        &base,
-        &post(
-            &base,
-            "/console/settings",
-            &evil,
-            &format!("{change}&csrf={csrf}"),
-        ),
-    )
-    .await;
+    let evil = format!("{cookie}origin: http://evil.example\r\n");
+    let with_token = format!("{change}&csrf={csrf}");
+    let answer = door.post("/console/settings", &evil, &with_token).await;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert!(!api::global_settings(&sim).await.unwrap().global_sync);
 
     // The session is not the JSON routes' credential: they keep the bearer token.
-    let answer = http(&base, &get("/settings", &with_cookie)).await;
+    let answer = door.get("/settings", &cookie).await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    let answer = http(
-        &base,
-        &get("/settings", &format!("authorization: Bearer {TOKEN}\r\n")),
-    )
-    .await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let bearer = format!("authorization: Bearer {TOKEN}\r\n");
+    assert!(
+        door.get("/settings", &bearer)
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
 
-    // The token and the cookie together change it; then sign-out ends the session.
-    let answer = http(
-        &base,
-        &post(
-            &base,
-            "/console/settings",
-            &with_cookie,
-            &format!("{change}&csrf={csrf}"),
-        ),
-    )
-    .await;
+    // The cookie and the token together change it; sign-out ends the session.
+    let answer = door.post("/console/settings", &cookie, &with_token).await;
     assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
     assert!(api::global_settings(&sim).await.unwrap().global_sync);
-    let answer = http(
-        &base,
-        &post(
-            &base,
-            "/console/sign-out",
-            &with_cookie,
-            &format!("csrf={csrf}"),
-        ),
-    )
-    .await;
+    let answer = door
+        .post("/console/sign-out", &cookie, &format!("csrf={csrf}"))
+        .await;
     assert!(
         header(&answer, "set-cookie").unwrap().contains("Max-Age=0"),
         "{answer}"
     );
-    let answer = http(&base, &get("/console/settings", &with_cookie)).await;
+    let answer = door.get("/console/settings", &cookie).await;
     assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
 }
