@@ -246,6 +246,15 @@ impl Console {
                 ),
             };
         };
+        if !matches!(method, "GET" | "HEAD" | "POST") {
+            return message(
+                405,
+                self.chrome(&session, "Not allowed", ""),
+                format!(
+                    "The console's pages are read with GET and changed with forms (POST), not {method}."
+                ),
+            );
+        }
         if method == "POST" {
             let form = Form::parse(&request.body);
             if !session.csrf_matches(form.get("csrf")) {

@@ -489,6 +489,15 @@ async fn the_console_needs_a_session_and_its_csrf_token_and_refuses_other_sites(
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert!(!api::global_settings(&sim).await.unwrap().global_sync);
 
+    // Only GET and forms: a PUT with the session changes nothing.
+    let host = &door.host;
+    let put = door
+        .send(format!(
+            "PUT /console/settings HTTP/1.1\r\nhost: {host}\r\n{cookie}content-length: 0\r\nconnection: close\r\n\r\n"
+        ))
+        .await;
+    assert!(put.starts_with("HTTP/1.1 405"), "{put}");
+
     // The session is not the JSON routes' credential: they keep the bearer token.
     let answer = door.get("/settings", &cookie).await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
