@@ -5,6 +5,7 @@
 //! how to install them; it never skips, so CI cannot pass without a browser.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,7 +42,11 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends chromedriver and the browser it started, even when a test
+    /// failed before `close`: they share a process group of their own.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -71,6 +76,7 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -253,9 +259,8 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
-        let client = self.client.clone();
-        let _ = client.close().await;
-        let _ = self.driver.kill();
+    /// Ends the session (the browser quits), then chromedriver (on drop).
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
     }
 }
