@@ -7,7 +7,7 @@
 //! `fakes` (Zoom, CRM), `config` (the operator's configuration), `sim`
 //! (all of it wired together, as the CLI and the tests use it), `compare`
 //! (two runs' CRM states), `scenario` (scripted runs), `demo` (the main
-//! command), `serve` (the HTTP front door), `segment` (filtering the CRM's
+//! command), `serve` (the HTTP front door), `console` (its operator's pages), `segment` (filtering the CRM's
 //! contacts, R13), `api` (the plugin's exports as calls and JSON, shared by
 //! the CLI and `serve`), `cli` (the `host-sim` commands), `clock` (the
 //! simulated time and the host's one RFC 3339 reader and writer), `query`
@@ -20,6 +20,7 @@ pub mod cli;
 pub mod clock;
 pub mod compare;
 pub mod config;
+pub mod console;
 pub mod crm_view;
 pub mod demo;
 pub mod fake_server;

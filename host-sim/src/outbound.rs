@@ -171,10 +171,29 @@ impl RequestLog {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// How many requests were made so far (the console's measure of a
+    /// running job's progress).
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Requests per service name (`zoom`, `crm`, or the host), in name order.
     pub fn counts_by_service(&self) -> std::collections::BTreeMap<String, usize> {
+        self.counts_by_service_since(0)
+    }
+
+    /// As [`Self::counts_by_service`], for the requests after the first `start`.
+    pub fn counts_by_service_since(
+        &self,
+        start: usize,
+    ) -> std::collections::BTreeMap<String, usize> {
         let mut counts = std::collections::BTreeMap::new();
-        for record in self.records() {
+        let records = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for record in records.iter().skip(start) {
             *counts
                 .entry(service_of(&record.host).to_owned())
                 .or_insert(0) += 1;

@@ -9,6 +9,7 @@
 //! | `GET /webinars/{id}/audit` | `settings.audit-log` |
 //! | `POST /webinars/{id}/sync-now`, `POST /tick`, `POST /backfill?since=` | `sync` |
 //! | `GET /health` | none |
+//! | `GET /`, `/console/...` | the operator's console (`crate::console`): every export above, as pages |
 //!
 //! A background task runs `tick` every few seconds: webhooks only record
 //! facts, the tick syncs them. Ctrl-C stops accepting, lets requests in
@@ -41,6 +42,7 @@ use wasmtime_wasi_http::io::TokioIo;
 use crate::api::{self, ApiError};
 use crate::bindings::{settings, webhooks};
 use crate::config::{HostConfig, Secret};
+use crate::console::Console;
 use crate::operator;
 use crate::sim::{Simulator, header};
 
@@ -96,6 +98,10 @@ pub enum Owner {
     Signed,
     /// The operator, with the admin token.
     Operator,
+    /// The operator's console (issue 22): pages checked by `crate::console`,
+    /// with a session cookie signed in with the admin token, and a CSRF
+    /// token on every form.
+    Console,
 }
 
 /// The owner of `method path`: only the webhook routes and `/health` are
@@ -107,12 +113,14 @@ pub fn owner(method: &str, path: &str) -> Owner {
         ("POST", ["webhooks", "zoom" | "crm"] | ["actions", "add-contact-to-zoom-webinar"]) => {
             Owner::Signed
         }
+        _ if crate::console::is_console_path(path) => Owner::Console,
         _ => Owner::Operator,
     }
 }
 
 /// Refuses a request this door does not let through: a foreign `Host`, or
-/// an operator route without the token.
+/// an operator route without the token. The console's pages pass here and
+/// are checked by the console (a session, not a header a browser cannot send).
 fn admitted(options: &ServeOptions, request: &Incoming) -> Result<(), Reply> {
     let host = request
         .header("host")
@@ -152,11 +160,13 @@ fn admitted(options: &ServeOptions, request: &Incoming) -> Result<(), Reply> {
 /// margin for the JSON routes. A bigger one is refused with 413 unread.
 const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 
-/// An answer: status, content type, body.
+/// An answer: status, content type, body, and any other headers (the
+/// console's cookies, redirects and page policies).
 pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 fn json_reply(status: u16, value: &Value) -> Reply {
@@ -164,6 +174,7 @@ fn json_reply(status: u16, value: &Value) -> Reply {
         status,
         content_type: "application/json",
         body: format!("{value:#}\n").into_bytes(),
+        headers: Vec::new(),
     }
 }
 
@@ -188,7 +199,7 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -274,6 +285,7 @@ async fn deliver(sim: &Simulator, request: &Incoming, source: webhooks::WebhookS
             status: answer.status,
             content_type: "application/json",
             body: answer.body,
+            headers: Vec::new(),
         },
         Err(e) => error_reply(503, &e.to_string()),
     }
@@ -362,8 +374,9 @@ async fn put_webinar_settings(sim: &Simulator, request: &Incoming, webinar: &str
 }
 
 async fn answer(
-    sim: &Simulator,
+    sim: &Arc<Simulator>,
     options: &ServeOptions,
+    console: &Console,
     request: hyper::Request<hyper::body::Incoming>,
 ) -> Reply {
     let (parts, body) = request.into_parts();
@@ -410,6 +423,10 @@ async fn answer(
         }
         Ok(Err(e)) => return error_reply(400, &format!("could not read the body: {e}")),
     };
+    let path = incoming.target.split('?').next().unwrap_or("/");
+    if owner(&incoming.method, path) == Owner::Console {
+        return console.route(sim, &incoming).await;
+    }
     route(sim, incoming).await
 }
 
@@ -449,6 +466,7 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let console = Arc::new(Console::new(&options.admin_token, &options.hosts));
     let options = Arc::new(options);
     let ticker = {
         let sim = sim.clone();
@@ -496,7 +514,7 @@ pub async fn serve(
                     continue;
                 }
                 let busy = Arc::new(AtomicBool::new(false));
-                let task = connections.tasks.spawn(connection(sim.clone(), options.clone(), stream, peer, busy.clone()));
+                let task = connections.tasks.spawn(connection(sim.clone(), options.clone(), console.clone(), stream, peer, busy.clone()));
                 connections.accepted += 1;
                 connections.open.insert(task.id(), (connections.accepted, busy, task));
             }
@@ -526,6 +544,7 @@ pub async fn serve(
 async fn connection(
     sim: Arc<Simulator>,
     options: Arc<ServeOptions>,
+    console: Arc<Console>,
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     busy: Arc<AtomicBool>,
@@ -534,17 +553,22 @@ async fn connection(
     let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
         let sim = sim.clone();
         let options = options.clone();
+        let console = console.clone();
         let busy = busy.clone();
         async move {
             busy.store(true, Ordering::Relaxed);
             let started = std::time::Instant::now();
             let method = request.method().clone();
             let path = request.uri().path().to_owned();
-            let reply = answer(&sim, &options, request).await;
+            let reply = answer(&sim, &options, &console, request).await;
             tracing::info!(%peer, %method, %path, status = reply.status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
-            let response = hyper::Response::builder()
+            let mut response = hyper::Response::builder()
                 .status(reply.status)
-                .header("content-type", reply.content_type)
+                .header("content-type", reply.content_type);
+            for (name, value) in &reply.headers {
+                response = response.header(*name, value);
+            }
+            let response = response
                 .body(Full::new(Bytes::from(reply.body)))
                 .unwrap_or_else(|_| {
                     hyper::Response::new(Full::new(Bytes::from_static(b"bad answer\n")))

@@ -42,6 +42,9 @@ mod serve;
 mod settings;
 mod sync;
 
+/// The CRM's records as `host-sim crm` reads them; the console shows the same.
+pub use crm::crm_records;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -74,9 +77,12 @@ pub struct Cli {
 enum Command {
     /// The whole integration in one run: a Zoom account's webinars played as signed webhooks, synced, summarised.
     Demo(demo::DemoArgs),
-    /// Serve the plugin over HTTP: Zoom and CRM webhooks, the workflow action, settings, audit, sync.
+    /// Serve the plugin over HTTP: Zoom and CRM webhooks, the workflow action, settings, audit, sync, and the operator's console.
     ///
-    /// Routes: POST /webhooks/zoom and /webhooks/crm (signed deliveries, raw);
+    /// The console: open the printed URL (GET /) in a browser and sign in
+    /// with the admin token; its pages change the settings, sync webinars,
+    /// read their audit logs and the fake CRM's records, and build segments.
+    /// JSON routes: POST /webhooks/zoom and /webhooks/crm (signed deliveries, raw);
     /// POST /actions/add-contact-to-zoom-webinar (the CRM's custom-action request
     /// and answer); GET and PUT /settings, /settings/users/EMAIL,
     /// /settings/webinars/ID; GET /webinars/ID/audit; POST /webinars/ID/sync-now,

@@ -63,6 +63,10 @@ async fn serve(sim: Arc<Simulator>, args: ServeArgs) -> anyhow::Result<()> {
         TokenSource::Stored => out("admin token: `host-sim admin-token` prints it"),
         TokenSource::Configured => out("admin token: serve.admin_token of the configuration"),
     }
+    // Issue 22: the console, signed in with that token.
+    out(&format!(
+        "console: open http://{address}/ in a browser and sign in with the admin token"
+    ));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -359,7 +359,11 @@ pub fn render(summary: &Summary, state_dir: &str) -> String {
         summary.wall_time_ms as f64 / 1000.0
     ));
     line(format!(
-        "\nNext: host-sim audit {LAUNCH} | host-sim crm search --where 'zoom_webinar_total_attended>=2' | host-sim serve"
+        "\nNext: host-sim audit {LAUNCH} | host-sim crm search --where 'zoom_webinar_total_attended>=2'"
     ));
+    // Issue 22: the same state, as pages.
+    line(
+        "The console: `host-sim serve`, then open the URL it prints and sign in with the admin token it prints (or `host-sim admin-token`)".to_owned(),
+    );
     out
 }

@@ -280,6 +280,36 @@ fn browsers_and_rebound_hosts_are_refused(address: &str, token: &str) {
     assert!(webhook.starts_with("HTTP/1.1 421"), "{webhook}");
 }
 
+/// Issue 22: `serve` prints the console's URL; it opens the sign-in page,
+/// on the same Host check as every route. The pages themselves are driven
+/// in Chromium by `tests/tests/e2e/console/`.
+#[test]
+fn serve_prints_the_consoles_url_and_it_shows_the_sign_in_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("state"), &[]);
+    let mut line = String::new();
+    server.stdout.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no console URL in {line:?}"));
+    assert_eq!(url, format!("http://{}/", server.address));
+    let root = get(&server.address, "/");
+    assert!(root.starts_with("HTTP/1.1 303"), "{root}");
+    assert!(root.contains("location: /console/sign-in"), "{root}");
+    let page = get(&server.address, "/console/sign-in");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(
+        page.contains("<label for=\"token\">Admin token</label>"),
+        "{page}"
+    );
+    let rebound = http(
+        &server.address,
+        "GET /console/sign-in HTTP/1.1\r\nhost: evil.example\r\nconnection: close\r\n\r\n",
+    );
+    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
+}
+
 /// Issue 19: idle and slow connections cannot starve the server. Under a
 /// limit of 256 file descriptors, 1,000 idle connections and a few that
 /// send their headers a byte at a time leave `/health` and a signed

@@ -9,6 +9,7 @@ mod common;
 mod activity_events;
 mod api_conformance;
 mod chaos;
+mod console;
 mod contract;
 mod contract_versions;
 mod crm_batches;
