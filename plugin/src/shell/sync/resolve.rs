@@ -9,7 +9,7 @@ use super::Run;
 use super::gather::{People, learn_secondary_emails};
 use crate::core::audit::AuditKind;
 use crate::core::exclusions::Directory;
-use crate::core::ledger::{Ledger, Resolved};
+use crate::core::ledger::{Ledger, Resolved, in_part_order};
 use crate::core::plan::{self, AuditNote, Plan, Webinar};
 use crate::shell::crm::BATCH_SIZE;
 use crate::shell::{PluginError, save, save_all, schema};
@@ -58,11 +58,15 @@ impl Run<'_> {
             .collect();
         let mut moved = People::default();
         if !last {
-            let deferred: BTreeSet<String> = (unresolved
-                .split_off(unresolved.len() / BATCH_SIZE * BATCH_SIZE))
-            .into_iter()
-            .collect();
+            // Those of the slice's last parts: in the next slice they are
+            // of its first, and the ledger holds both slices only there.
+            let by_part = in_part_order(unresolved.iter().collect(), |e| e);
+            let deferred: BTreeSet<String> = by_part[by_part.len() / BATCH_SIZE * BATCH_SIZE..]
+                .iter()
+                .map(|e| (*e).clone())
+                .collect();
             if !deferred.is_empty() {
+                unresolved.retain(|e| !deferred.contains(e));
                 moved = people.split_off(&deferred);
                 plan.without(&deferred);
             }
