@@ -14,7 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-const INSTALL: &str = "run `scripts/install-browser` (it runs `apt-get install -y chromium chromium-driver`, as root), or set CHROME and CHROMEDRIVER to their paths";
+const INSTALL: &str = "`scripts/install-browser` could not install them (it runs `apt-get install -y chromium chromium-driver`, as root or with sudo): run it as root, or set CHROME and CHROMEDRIVER to their paths";
 
 /// The first of the environment variable's path and `candidates` that exists.
 fn binary(variable: &str, candidates: &[&str]) -> Option<PathBuf> {
@@ -23,6 +23,29 @@ fn binary(variable: &str, candidates: &[&str]) -> Option<PathBuf> {
         .into_iter()
         .chain(candidates.iter().map(PathBuf::from))
         .find(|p| p.is_file())
+}
+
+/// Chromium and chromedriver; when missing, the project's own
+/// `scripts/install-browser` installs them once (apt-get, as root), so the
+/// README's test command needs nothing installed by hand.
+fn installed() -> (Option<PathBuf>, Option<PathBuf>) {
+    let find = || {
+        let chromium = binary(
+            "CHROME",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        );
+        (chromium, binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]))
+    };
+    static INSTALL_ONCE: std::sync::Once = std::sync::Once::new();
+    if let (Some(_), Some(_)) = find() {
+        return find();
+    }
+    INSTALL_ONCE.call_once(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-browser");
+        let status = Command::new("bash").arg(&script).status();
+        eprintln!("{}: {status:?}", script.display());
+    });
+    find()
 }
 
 fn free_port() -> u16 {
@@ -63,12 +86,7 @@ pub fn screenshot_dir() -> PathBuf {
 impl Browser {
     /// Headless Chromium at `width` x `height`.
     pub async fn start(width: u32, height: u32) -> Browser {
-        let chromium = binary(
-            "CHROME",
-            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-        );
-        let chromedriver = binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
-        let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        let (Some(chromium), Some(chromedriver)) = installed() else {
             panic!(
                 "the console's browser tests need Chromium and chromedriver, which are not installed: {INSTALL}"
             );
