@@ -20,6 +20,9 @@ use crate::scenario::{self, GenerateOptions};
 use crate::sim::{Simulator, StateStore};
 use crate::storage::Database;
 
+mod curve;
+pub use curve::curve;
+
 #[derive(Debug, Clone, Copy)]
 pub struct BenchOptions {
     pub registrants: usize,
@@ -299,120 +302,6 @@ async fn fuel(options: BenchOptions, config: &HostConfig) -> Result<Vec<Row>, St
             None,
         ),
     ])
-}
-
-/// Issue 21: the full sync at each of `sizes` registrants (70 % of them
-/// attending), one run each with fuel counted: its time, CRM calls, peak
-/// guest memory and guest instructions per record, and how its time and
-/// instructions grow against the size before (linear: the ratio of the
-/// sizes). A size the default limits stop says why in its row.
-pub async fn curve(sizes: &[usize], config: &HostConfig) -> Result<Vec<Row>, String> {
-    let mut config = HostConfig {
-        component: config.component.clone(),
-        ..HostConfig::default()
-    };
-    config.limits.fuel = true;
-    let mut rows = Vec::new();
-    let mut before: Option<(usize, f64, f64, f64)> = None;
-    for &n in sizes {
-        let options = BenchOptions {
-            registrants: n,
-            attendees: n * 7 / 10,
-            runs: 1,
-            ..BenchOptions::default()
-        };
-        let (sim, webinar) = generated_webinar(options, &config, false).await?;
-        let fuel_before = sim.runtime.fuel_used().unwrap_or(0);
-        let synced = match sync(&sim, &webinar).await {
-            Ok(synced) => synced,
-            Err(why) => {
-                rows.push(row(&format!("{n}: the sync failed: {why}"), 0.0, "", None));
-                before = None;
-                continue;
-            }
-        };
-        let fuel = (sim.runtime.fuel_used().unwrap_or(0) - fuel_before) as f64;
-        let wall = synced.wall.as_secs_f64();
-        let peak = sim.runtime.peak_memory_bytes() as f64 / (1024.0 * 1024.0);
-        let per_record = fuel / f64::from(synced.written.max(1));
-        rows.push(row(
-            &format!("{n}: sync wall time (fuel counted)"),
-            wall,
-            "s",
-            None,
-        ));
-        let fakes = synced.in_fakes.as_secs_f64();
-        let storage = synced.in_storage.as_secs_f64();
-        rows.push(row(
-            &format!("{n}: ... of which in the fakes"),
-            fakes,
-            "s",
-            None,
-        ));
-        rows.push(row(
-            &format!("{n}: ... of which in storage"),
-            storage,
-            "s",
-            None,
-        ));
-        rows.push(row(
-            &format!("{n}: ... the plugin's own (the rest)"),
-            wall - fakes - storage,
-            "s",
-            None,
-        ));
-        rows.push(row(
-            &format!("{n}: CRM calls"),
-            synced.crm_calls as f64,
-            "calls",
-            Some((
-                &format!("<= floor {} + 5", synced.floor),
-                Limit::AtMost((synced.floor + 5) as f64),
-            )),
-        ));
-        rows.push(row(
-            &format!("{n}: peak guest memory"),
-            peak,
-            "MiB",
-            Some(("< 16 MiB", Limit::Below(16.0))),
-        ));
-        rows.push(row(
-            &format!("{n}: guest instructions per record"),
-            per_record,
-            "instr.",
-            None,
-        ));
-        if let Some((m, wall_m, fuel_m, peak_m)) = before {
-            let sizes = n as f64 / m as f64;
-            let linear = format!("~ {sizes:.1} (linear)");
-            rows.push(row(
-                &format!("{n} against {m}: time ratio"),
-                wall / wall_m,
-                "x",
-                Some((&linear, Limit::AtMost(sizes * 1.1))),
-            ));
-            rows.push(row(
-                &format!("{n} against {m}: instructions ratio"),
-                fuel / fuel_m,
-                "x",
-                Some((&linear, Limit::AtMost(sizes * 1.1))),
-            ));
-            // Bounded by the slice, not the webinar: a few per cent for
-            // the table that routes attendees to their registration.
-            rows.push(row(
-                &format!("{n} against {m}: peak memory ratio"),
-                peak / peak_m,
-                "x",
-                Some(("< 1.25 (bounded)", Limit::Below(1.25))),
-            ));
-        }
-        before = Some((n, wall, fuel, peak));
-        // The webhook rate against the state's size: the webinar's people
-        // are in the state now (its ledger, their records).
-        let label = format!(" with {n} people in the state");
-        rows.extend(deliveries(&sim, &webinar, 2_000, &label).await?);
-    }
-    Ok(rows)
 }
 
 /// The full sync against the CRM's real limits (100 calls per 10 s): the
