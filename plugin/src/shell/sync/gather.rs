@@ -289,6 +289,7 @@ pub(super) fn learn_secondary_emails(directory: &mut Directory, ledger: &Ledger)
 mod tests {
     use super::*;
     use crate::shell::ports::ScheduledWebinar;
+    use crate::shell::sync::testing::row;
     use crate::shell::sync::testing::{Harness, StubCrm, StubZoom};
 
     fn registrant(id: &str, email: &str, at: i64) -> Registrant {
@@ -299,16 +300,6 @@ mod tests {
             last_name: "Lovelace".into(),
             status: "approved".into(),
             registered_ms: at,
-        }
-    }
-
-    fn row(registrant_id: &str, email: &str) -> ParticipantRow {
-        ParticipantRow {
-            name: "N".into(),
-            email: email.into(),
-            registrant_id: registrant_id.into(),
-            joined_ms: 1,
-            left_ms: 2,
         }
     }
 

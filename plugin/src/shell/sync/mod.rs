@@ -308,9 +308,7 @@ mod tests {
 
     use super::testing::{Harness, StubCrm, StubZoom};
     use super::*;
-    use crate::core::definitions;
     use crate::core::plan::Registrant;
-    use crate::shell::crm::activity::{Backend, Setup};
     use crate::shell::ports::ScheduledWebinar;
     use crate::shell::{all_keys, save};
 
@@ -346,15 +344,7 @@ mod tests {
             ..GlobalSettings::default()
         };
         save(&harness.store, schema::GLOBAL_SETTINGS, &global).unwrap();
-        let setup = Setup {
-            backend: Backend::Timeline,
-            ids: definitions::timeline_event_types()
-                .iter()
-                .map(|t| (t.id.to_owned(), format!("template-{}", t.id)))
-                .collect(),
-            not_written: None,
-        };
-        save(&harness.store, schema::ACTIVITY_SETUP, &setup).unwrap();
+        super::testing::timeline_set_up(&harness.store);
         harness
     }
 

@@ -328,9 +328,7 @@ impl Run<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::definitions;
     use crate::core::recording::{Recording, RecordingFile};
-    use crate::shell::crm::activity::{Backend, Setup};
     use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, ada_created_as_501, webinar};
 
     const VTT: &str = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nHannah Host: Welcome!\n";
@@ -363,15 +361,7 @@ mod tests {
             .files
             .insert("https://zoom.us/rec/download/TRANSCRIPT".into(), VTT.into());
         let harness = Harness::new(zoom, StubCrm::default());
-        let setup = Setup {
-            backend: Backend::Timeline,
-            ids: definitions::timeline_event_types()
-                .iter()
-                .map(|t| (t.id.to_owned(), format!("template-{}", t.id)))
-                .collect(),
-            not_written: None,
-        };
-        save(&harness.store, schema::ACTIVITY_SETUP, &setup).unwrap();
+        crate::shell::sync::testing::timeline_set_up(&harness.store);
         let mut ledger = ada_created_as_501();
         ledger.mark("ada@x.example", applied::ATTENDED);
         let ran = Webinar {

@@ -246,6 +246,7 @@ impl<'s> Stage<'s> {
 mod tests {
     use super::*;
     use crate::shell::memory::MemoryStore;
+    use crate::shell::sync::testing::row;
 
     fn registrant(n: usize) -> Registrant {
         Registrant {
@@ -255,16 +256,6 @@ mod tests {
             last_name: "L".into(),
             status: "approved".into(),
             registered_ms: 1_000,
-        }
-    }
-
-    fn row(registrant_id: &str, email: &str) -> ParticipantRow {
-        ParticipantRow {
-            name: "N".into(),
-            email: email.into(),
-            registrant_id: registrant_id.into(),
-            joined_ms: 1,
-            left_ms: 2,
         }
     }
 

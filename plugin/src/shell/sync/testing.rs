@@ -357,3 +357,27 @@ pub fn ada_created_as_501() -> crate::core::ledger::Ledger {
     );
     ledger
 }
+
+/// A participants report's row: one segment.
+pub fn row(registrant_id: &str, email: &str) -> ParticipantRow {
+    ParticipantRow {
+        name: "N".into(),
+        email: email.into(),
+        registrant_id: registrant_id.into(),
+        joined_ms: 1,
+        left_ms: 2,
+    }
+}
+
+/// Install set the timeline up (R10): activity events are written.
+pub fn timeline_set_up(store: &MemoryStore) {
+    let setup = Setup {
+        backend: crate::shell::crm::activity::Backend::Timeline,
+        ids: crate::core::definitions::timeline_event_types()
+            .iter()
+            .map(|t| (t.id.to_owned(), format!("template-{}", t.id)))
+            .collect(),
+        not_written: None,
+    };
+    crate::shell::save(store, crate::shell::schema::ACTIVITY_SETUP, &setup).unwrap();
+}
