@@ -7,16 +7,47 @@
 //! properties are set. What the CRM refused is counted and in the audit
 //! log (R19f, R32).
 
+use std::collections::BTreeSet;
+
+use super::Report;
+use super::checkpoint::Book;
 use super::outbox::{Outbox, STATES, split_due};
-use super::{Report, Run};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::ledger::{Ledger, participation_bit, timeline_bit};
 use crate::core::marketing_event::marketing_event;
 use crate::core::plan::{Participation, ParticipationState, Plan, TimelineEvent, Webinar};
 use crate::shell::PluginError;
 use crate::shell::crm::{BATCH_SIZE, activity};
+use crate::shell::ports::Crm;
 
-impl Run<'_> {
+/// The CRM's side of a run: its port, the Zoom account its marketing
+/// events are keyed by, and the CRM's users, read once for all the run's
+/// webinars (R18).
+pub(super) struct CrmSide<'a> {
+    pub port: Box<dyn Crm + 'a>,
+    account_id: String,
+    owners: Option<BTreeSet<String>>,
+}
+
+impl<'a> CrmSide<'a> {
+    pub fn new(port: Box<dyn Crm + 'a>, account_id: String) -> Self {
+        Self {
+            port,
+            account_id,
+            owners: None,
+        }
+    }
+}
+
+impl CrmSide<'_> {
+    /// The emails of the CRM's users (R18).
+    pub(super) fn owners(&mut self) -> Result<&BTreeSet<String>, PluginError> {
+        if self.owners.is_none() {
+            self.owners = Some(self.port.owner_emails()?.into_iter().collect());
+        }
+        Ok(self.owners.get_or_insert_default())
+    }
+
     /// Writes what the ledger has not seen yet of a slice's `plan` (the
     /// marketing event is written before the first slice), whole batches
     /// now and the rest carried in the `outbox` to the next slice; `last`
@@ -25,8 +56,8 @@ impl Run<'_> {
         &mut self,
         plan: &Plan,
         (outbox, last): (&mut Outbox, bool),
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
         let id = plan.webinar.as_str();
         for p in ledger.unwritten_participations(plan) {
@@ -38,8 +69,8 @@ impl Run<'_> {
                 outbox.timeline.push((t.clone(), contact.to_owned()));
             }
         }
-        self.apply_properties(id, plan, outbox, ledger, report)?;
-        self.flush(id, (outbox, last), ledger, report)
+        self.apply_properties((id, plan), outbox, book, (ledger, report))?;
+        self.flush(id, (outbox, last), book, (ledger, report))
     }
 
     /// Writes what is due in the outbox (everything when `last`).
@@ -47,26 +78,26 @@ impl Run<'_> {
         &mut self,
         id: &str,
         (outbox, last): (&mut Outbox, bool),
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
         for state in STATES {
             let due = outbox.participations_due(state, last);
             for chunk in due.chunks(BATCH_SIZE) {
                 let chunk: Vec<&Participation> = chunk.iter().collect();
-                self.write_participations(id, state, &chunk, ledger, report)?;
+                self.write_participations((id, state), &chunk, book, (ledger, report))?;
             }
         }
         let (due, rest) = split_due(std::mem::take(&mut outbox.timeline), last);
         outbox.timeline = rest;
         let due: Vec<(&TimelineEvent, String)> = due.iter().map(|(t, c)| (t, c.clone())).collect();
-        self.write_activity(id, &due, ledger, report)?;
+        self.write_activity(id, &due, book, (ledger, report))?;
         let (due, rest) = split_due(std::mem::take(&mut outbox.properties), last);
         outbox.properties = rest;
         let mut due = due.into_iter().peekable();
         while due.peek().is_some() {
             let chunk: Vec<_> = due.by_ref().take(BATCH_SIZE).collect();
-            self.update_properties(id, chunk, ledger, report)?;
+            self.update_properties(id, chunk, book, (ledger, report))?;
         }
         Ok(())
     }
@@ -77,14 +108,14 @@ impl Run<'_> {
     pub(super) fn apply_marketing_event(
         &mut self,
         webinar: &Webinar,
+        host_name: Option<&str>,
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<(), PluginError> {
-        let host_name = self.zoom_users()?.get(&webinar.host_email).cloned();
-        let event = marketing_event(webinar, host_name.as_deref());
+        let event = marketing_event(webinar, host_name);
         let written = serde_json::to_string(&event).unwrap_or_default();
         if ledger.event.as_deref() != Some(written.as_str()) {
-            self.crm.upsert_marketing_event(&self.account_id, &event)?;
+            self.port.upsert_marketing_event(&self.account_id, &event)?;
             ledger.event = Some(written);
             report.wrote(Record::MarketingEvent);
         }
@@ -94,14 +125,13 @@ impl Run<'_> {
     /// R8, R9: one batch of participations of `state`.
     fn write_participations(
         &mut self,
-        id: &str,
-        state: ParticipationState,
+        (id, state): (&str, ParticipationState),
         chunk: &[&Participation],
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
         let refused = self
-            .crm
+            .port
             .record_participations(&self.account_id, id, state, chunk)?;
         for p in chunk.iter().filter(|p| !refused.contains(&p.email)) {
             ledger.mark(&p.email, participation_bit(p.state));
@@ -111,13 +141,13 @@ impl Run<'_> {
                 ParticipationState::Cancel => Record::Cancellation,
             });
         }
-        self.checkpoint(id, ledger)?;
+        book.checkpoint(id, ledger)?;
         if !refused.is_empty() {
             let what = format!(
                 "{} participation(s) were not recorded on the marketing event",
                 state.word()
             );
-            self.failed_writes(
+            book.failed_writes(
                 (ledger, id, report),
                 (AuditKind::WebinarDataNotSynced, &what),
                 &refused,
@@ -136,42 +166,42 @@ impl Run<'_> {
         &mut self,
         id: &str,
         timeline: &[&TimelineEvent],
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
         let with_contact: Vec<_> = timeline
             .iter()
             .filter_map(|t| Some((*t, ledger.contact_id(&t.email)?.to_owned())))
             .collect();
-        self.write_activity(id, &with_contact, ledger, report)
+        self.write_activity(id, &with_contact, book, (ledger, report))
     }
 
-    /// [`Run::write_timeline`] of events whose contact is known.
+    /// [`CrmSide::write_timeline`] of events whose contact is known.
     fn write_activity(
         &mut self,
         id: &str,
         with_contact: &[(&TimelineEvent, String)],
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
         if with_contact.is_empty() {
             return Ok(());
         }
-        let setup = activity::Setup::load(self.env.store)?;
+        let setup = activity::Setup::load(book.store)?;
         if let Some(message) = setup.not_written_note() {
             // One entry per webinar, not per record: the note's fingerprint.
             let kind = AuditKind::WebinarDataNotSynced;
-            return self.note_that(ledger, id, kind, message, Vec::new());
+            return book.note_that(ledger, id, kind, message, Vec::new());
         }
         for chunk in with_contact.chunks(BATCH_SIZE) {
-            let refused = self.crm.write_activity(&setup, chunk)?;
+            let refused = self.port.write_activity(&setup, chunk)?;
             for (t, _) in chunk.iter().filter(|(t, _)| !refused.contains(&t.id)) {
                 ledger.mark(&t.email, timeline_bit(t));
                 report.wrote(Record::TimelineEvent);
             }
-            self.checkpoint(id, ledger)?;
+            book.checkpoint(id, ledger)?;
             if !refused.is_empty() {
-                self.failed_writes(
+                book.failed_writes(
                     (ledger, id, report),
                     (AuditKind::Error, "timeline event(s) were not created"),
                     &refused,
@@ -206,12 +236,15 @@ mod tests {
         let mut run = harness.run();
         let (mut ledger, mut report) = (Ledger::default(), Report::default());
         let mut launch = webinar("81");
-        run.apply_marketing_event(&launch, &mut ledger, &mut report)
+        run.crm
+            .apply_marketing_event(&launch, None, &mut ledger, &mut report)
             .unwrap();
-        run.apply_marketing_event(&launch, &mut ledger, &mut report)
+        run.crm
+            .apply_marketing_event(&launch, None, &mut ledger, &mut report)
             .unwrap();
         launch.topic = "Launch, moved".into();
-        run.apply_marketing_event(&launch, &mut ledger, &mut report)
+        run.crm
+            .apply_marketing_event(&launch, None, &mut ledger, &mut report)
             .unwrap();
         let events = &harness.crm.state.borrow().events;
         let topics: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
@@ -237,13 +270,14 @@ mod tests {
             ..Plan::default()
         };
         let (mut ledger, mut report) = (Ledger::default(), Report::default());
-        run.apply(
-            &plan,
-            (&mut Outbox::default(), true),
-            &mut ledger,
-            &mut report,
-        )
-        .unwrap();
+        run.crm
+            .apply(
+                &plan,
+                (&mut Outbox::default(), true),
+                &run.book,
+                (&mut ledger, &mut report),
+            )
+            .unwrap();
         assert!(ledger.has("ada@x.example", applied::REGISTERED));
         assert!(!ledger.has("bo@x.example", applied::REGISTERED));
         assert_eq!((report.written, report.failed), (1, 1));
@@ -253,13 +287,14 @@ mod tests {
             "1 register participation(s) were not recorded on the marketing event: Contact not found"
         );
         // Applied again, only what is missing is sent.
-        run.apply(
-            &plan,
-            (&mut Outbox::default(), true),
-            &mut ledger,
-            &mut report,
-        )
-        .unwrap();
+        run.crm
+            .apply(
+                &plan,
+                (&mut Outbox::default(), true),
+                &run.book,
+                (&mut ledger, &mut report),
+            )
+            .unwrap();
         let sent = harness.crm.state.borrow().participations[2..].to_vec();
         assert_eq!(sent, ["bo@x.example"]);
     }
@@ -289,7 +324,8 @@ mod tests {
         };
         let mut report = Report::default();
         for _ in 0..2 {
-            run.write_timeline("81", &[&event], &mut ledger, &mut report)
+            run.crm
+                .write_timeline("81", &[&event], &run.book, (&mut ledger, &mut report))
                 .unwrap();
         }
         assert_eq!(report.written, 0);

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use super::stops::run_into;
-use super::{Env, Mode, PluginError, Report, Run};
+use super::{Env, Mode, PluginError, Report, Sides};
 use crate::core::time::parse_rfc3339;
 use crate::shell::{all_keys, schema};
 
@@ -18,14 +18,14 @@ use crate::shell::{all_keys, schema};
 /// and every webinar the plugin has heard of: what was missed while sync
 /// was off, or before the plugin was installed (R1).
 pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError> {
-    let mut run = Run::new(env)?;
+    let mut run = Sides::new(env)?;
     let mut webinars = BTreeSet::new();
     let mut total = Report::default();
-    let users: Vec<String> = run.zoom_users()?.keys().cloned().collect();
+    let users: Vec<String> = run.zoom.users()?.keys().cloned().collect();
     for user in users {
         // A user whose webinars Zoom will not list (no webinar licence, a
         // missing scope) is skipped and said; the backfill goes on.
-        let listed = match run.zoom.user_webinars(&user)? {
+        let listed = match run.zoom.port.user_webinars(&user)? {
             Ok(listed) => listed,
             Err(why) => {
                 total.notes.push(format!(
@@ -42,7 +42,7 @@ pub fn backfill(env: &Env<'_>, since: Option<i64>) -> Result<Report, PluginError
         }));
     }
     // Past webinars: the WIT's `since` is when they ended.
-    let past = run.zoom.past_webinars(since)?;
+    let past = run.zoom.port.past_webinars(since)?;
     total.notes.extend(past.notes);
     webinars.extend(past.webinars.into_iter().filter_map(|w| {
         let ended = parse_rfc3339(&w.end_time).or_else(|| parse_rfc3339(&w.start_time));

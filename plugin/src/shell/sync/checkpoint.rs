@@ -3,9 +3,9 @@
 //! and at the end of a run, so a run that dies repeats at most a few
 //! idempotent batches.
 
+use std::cell::Cell;
 use std::ops::Range;
 
-use super::Run;
 use crate::core::ledger::{Ledger, PEOPLE_PARTS, People, StoredHead};
 use crate::shell::{PluginError, Store, all_keys, encode, load, schema};
 
@@ -25,7 +25,7 @@ pub(super) fn load_ledger(store: &dyn Store, webinar: &str) -> Result<Ledger, Pl
 }
 
 /// The ledger as a sync starts with it: its head, holding no people until
-/// a slice is held ([`Run::hold`]). A head of layout 1 holds people of its
+/// a slice is held ([`Book::hold`]). A head of layout 1 holds people of its
 /// own: that ledger is read whole, and the next save moves them to parts.
 pub(super) fn load_ledger_head(store: &dyn Store, webinar: &str) -> Result<Ledger, PluginError> {
     let head = load_head(store, webinar)?;
@@ -101,10 +101,30 @@ pub(super) fn store_ledger(
     Ok(())
 }
 
-impl Run<'_> {
+/// A run's book: where its webinars' ledgers are kept and its audit
+/// notes written (`journal`), on the run's clock. Every phase writes what
+/// it did through it; it speaks to neither Zoom nor the CRM.
+pub(super) struct Book<'a> {
+    pub store: &'a dyn Store,
+    pub now_ms: i64,
+    /// Write batches since the ledger was last saved.
+    unsaved_batches: Cell<u32>,
+}
+
+impl<'a> Book<'a> {
+    pub fn new(store: &'a dyn Store, now_ms: i64) -> Self {
+        Self {
+            store,
+            now_ms,
+            unsaved_batches: Cell::new(0),
+        }
+    }
+}
+
+impl Book<'_> {
     pub(super) fn save_ledger(&self, id: &str, ledger: &mut Ledger) -> Result<(), PluginError> {
         self.unsaved_batches.set(0);
-        store_ledger(self.env.store, id, ledger)
+        store_ledger(self.store, id, ledger)
     }
 
     /// Saves the slice held, then holds the people of `parts` (issue 21),
@@ -123,7 +143,7 @@ impl Run<'_> {
         self.save_ledger(id, ledger)?;
         let mut stored = Vec::new();
         for part in parts.clone().filter(|p| !held.contains(p)) {
-            stored.extend(load_parts(self.env.store, id, part..part + 1)?);
+            stored.extend(load_parts(self.store, id, part..part + 1)?);
         }
         ledger.hold(parts, stored);
         Ok(())

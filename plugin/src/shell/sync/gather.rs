@@ -6,14 +6,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::checkpoint::Book;
 use super::stage::{Slice, Stage};
-use super::{Mode, Report, Run};
-use crate::core::audit::AuditKind;
+use super::{Mode, Report};
 use crate::core::exclusions::Directory;
 use crate::core::intake::{Fact, assemble};
 use crate::core::ledger::{Ledger, Resolved};
-use crate::core::plan::{AuditNote, ParticipantRow, Registrant, Webinar};
+use crate::core::plan::{ParticipantRow, Registrant, Webinar};
 use crate::core::settings::GlobalSettings;
+use crate::shell::ports::Zoom;
 use crate::shell::{PluginError, Store, all_keys, intake, load, save, schema};
 
 /// Who a slice's plan is about.
@@ -128,28 +129,39 @@ pub(super) fn slice_people(slice: Slice, webinar: &Webinar, gathered: Gathered) 
     }
 }
 
-impl Run<'_> {
-    /// Users of the connected Zoom account: email -> display name (R16).
-    pub(super) fn zoom_users(&mut self) -> Result<&BTreeMap<String, String>, PluginError> {
-        if self.zoom_users.is_none() {
-            self.zoom_users = Some(self.zoom.users()?);
-        }
-        Ok(self.zoom_users.get_or_insert_default())
-    }
+/// Zoom's side of a run: its port, and what the run reads of the account
+/// once for all its webinars (its users, its Zoom Events sessions).
+pub(super) struct ZoomSide<'a> {
+    pub port: Box<dyn Zoom + 'a>,
+    users: Option<BTreeMap<String, String>>,
+    event_webinars: Option<BTreeSet<String>>,
+}
 
-    fn crm_users(&mut self) -> Result<&BTreeSet<String>, PluginError> {
-        if self.crm_users.is_none() {
-            self.crm_users = Some(self.crm.owner_emails()?.into_iter().collect());
+impl<'a> ZoomSide<'a> {
+    pub fn new(port: Box<dyn Zoom + 'a>) -> Self {
+        Self {
+            port,
+            users: None,
+            event_webinars: None,
         }
-        Ok(self.crm_users.get_or_insert_default())
+    }
+}
+
+impl ZoomSide<'_> {
+    /// Users of the connected Zoom account: email -> display name (R16).
+    pub(super) fn users(&mut self) -> Result<&BTreeMap<String, String>, PluginError> {
+        if self.users.is_none() {
+            self.users = Some(self.port.users()?);
+        }
+        Ok(self.users.get_or_insert_default())
     }
 
     /// Webinars that are sessions of a Zoom Event (R14).
-    fn zoom_event_webinars(&mut self) -> Result<&BTreeSet<String>, PluginError> {
-        if self.zoom_event_webinars.is_none() {
-            self.zoom_event_webinars = Some(self.zoom.zoom_event_webinars()?);
+    fn event_webinars(&mut self) -> Result<&BTreeSet<String>, PluginError> {
+        if self.event_webinars.is_none() {
+            self.event_webinars = Some(self.port.zoom_event_webinars()?);
         }
-        Ok(self.zoom_event_webinars.get_or_insert_default())
+        Ok(self.event_webinars.get_or_insert_default())
     }
 
     /// The webinar as Zoom describes it now, or as last seen when Zoom no
@@ -158,10 +170,10 @@ impl Run<'_> {
         &mut self,
         id: &str,
         deleted: bool,
+        store: &dyn Store,
     ) -> Result<Option<Webinar>, PluginError> {
-        let store = self.env.store;
         let known: Option<Webinar> = load(store, &schema::webinar_meta(id))?;
-        let Some(scheduled) = self.zoom.webinar(id)? else {
+        let Some(scheduled) = self.port.webinar(id)? else {
             return Ok(known.map(|w| Webinar { deleted: true, ..w }));
         };
         let webinar = Webinar {
@@ -173,34 +185,10 @@ impl Run<'_> {
             scheduled_minutes: scheduled.minutes,
             ran: known.as_ref().and_then(|k| k.ran),
             deleted,
-            zoom_event: self.zoom_event_webinars()?.contains(id),
+            zoom_event: self.event_webinars()?.contains(id),
         };
         save(store, &schema::webinar_meta(id), &webinar)?;
         Ok(Some(webinar))
-    }
-
-    /// Zoom does not know the webinar and the plugin never did: said once,
-    /// and nothing else is done.
-    pub(super) fn unknown_webinar(
-        &self,
-        id: &str,
-        ledger: &mut Ledger,
-    ) -> Result<Report, PluginError> {
-        let note = AuditNote {
-            kind: AuditKind::WebinarDataNotSynced,
-            message: format!(
-                "Webinar {id} was not found on the connected Zoom account: check the webinar id, or that the webinar belongs to this account."
-            ),
-            records: vec![id.to_owned()],
-        };
-        self.note(ledger, id, &note)?;
-        self.save_ledger(id, ledger)?;
-        Ok(Report {
-            skipped: 1,
-            unknown_webinar: Some(note.message.clone()),
-            notes: vec![note.message],
-            ..Report::default()
-        })
     }
 
     /// Stages the rest of who the plan is about, after the webhooks'
@@ -209,49 +197,53 @@ impl Run<'_> {
     /// leaves, then Zoom's report), whose part may be the registration's.
     pub(super) fn stage_people(
         &mut self,
-        webinar: &Webinar,
-        stage: &mut Stage,
+        (webinar, stage): (&Webinar, &mut Stage),
         (mode, details_refused): (Mode, Option<String>),
+        book: &Book,
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<Gathered, PluginError> {
-        let store = self.env.store;
         let id = webinar.id.as_str();
         if mode.reconcile {
             let start = webinar.scheduled_start_ms;
-            self.zoom.approved_registrants(id, start, &mut |page| {
+            self.port.approved_registrants(id, start, &mut |page| {
                 page.into_iter().try_for_each(|r| stage.registrant(r))
             })?;
         }
-        intake::each_fact(store, id, &mut |fact| match fact {
+        intake::each_fact(book.store, id, &mut |fact| match fact {
             Fact::Joined { .. } | Fact::Left { .. } => stage.fact(fact),
             _ => Ok(()),
         })?;
         let mut gathered = Gathered::default();
         if mode.reconcile {
-            match self.attendance(webinar, details_refused, stage, ledger, report)? {
+            match self.attendance(webinar, details_refused, stage, book, (ledger, report))? {
                 Some(read) => gathered.report = read,
                 None => gathered.attendance_waits = true,
             }
         }
         Ok(gathered)
     }
+}
 
-    /// Who must never be written to (R5, R16-R18), as far as known before
-    /// the CRM is asked about the plan's emails (`resolve`).
-    pub(super) fn directory(&mut self, global: &GlobalSettings) -> Result<Directory, PluginError> {
-        let mut directory = Directory {
-            excluded_domains: global.contact_exclusion_domains.iter().cloned().collect(),
-            zoom_users: self.zoom_users()?.keys().cloned().collect(),
-            crm_users: self.crm_users()?.clone(),
-            ..Directory::default()
-        };
-        for key in all_keys(self.env.store, schema::DELETED_PREFIX)? {
-            let email = key.trim_start_matches(schema::DELETED_PREFIX);
-            directory.deleted_contacts.insert(email.to_owned());
-        }
-        Ok(directory)
+/// Who must never be written to (R5, R16-R18), as far as known before
+/// the CRM is asked about the plan's emails (`resolve`): the excluded
+/// domains, the users of both accounts, the deleted contacts.
+pub(super) fn directory(
+    global: &GlobalSettings,
+    (zoom_users, crm_users): (BTreeSet<String>, BTreeSet<String>),
+    store: &dyn Store,
+) -> Result<Directory, PluginError> {
+    let mut directory = Directory {
+        excluded_domains: global.contact_exclusion_domains.iter().cloned().collect(),
+        zoom_users,
+        crm_users,
+        ..Directory::default()
+    };
+    for key in all_keys(store, schema::DELETED_PREFIX)? {
+        let email = key.trim_start_matches(schema::DELETED_PREFIX);
+        directory.deleted_contacts.insert(email.to_owned());
     }
+    Ok(directory)
 }
 
 /// Zoom's list of registrants over what webhooks said; a registration
@@ -379,7 +371,11 @@ mod tests {
         zoom.state.borrow_mut().event_webinars.insert("81".into());
         let harness = Harness::new(zoom, StubCrm::default());
         let mut run = harness.run();
-        let webinar = run.webinar("81", false).unwrap().unwrap();
+        let webinar = run
+            .zoom
+            .webinar("81", false, &harness.store)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (
                 webinar.topic.as_str(),
@@ -390,9 +386,18 @@ mod tests {
         );
         // Gone from Zoom later: the webinar as last seen, marked deleted.
         harness.zoom.state.borrow_mut().webinars.clear();
-        let gone = run.webinar("81", false).unwrap().unwrap();
+        let gone = run
+            .zoom
+            .webinar("81", false, &harness.store)
+            .unwrap()
+            .unwrap();
         assert!(gone.deleted && gone.topic == "Launch");
-        assert!(run.webinar("82", false).unwrap().is_none());
+        assert!(
+            run.zoom
+                .webinar("82", false, &harness.store)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -2,14 +2,39 @@
 //! ledger (a fingerprint of its kind, words and records), failed writes
 //! with the CRM's reason, and the run's summary.
 
-use super::{Report, Run};
+use super::Report;
+use super::checkpoint::Book;
 use crate::core::audit::AuditKind;
 use crate::core::ledger::Ledger;
 use crate::core::plan::AuditNote;
 use crate::shell::ports::Refused;
 use crate::shell::{PluginError, audit};
 
-impl Run<'_> {
+impl Book<'_> {
+    /// Zoom does not know the webinar and the plugin never did: said once,
+    /// and nothing else is done.
+    pub(super) fn unknown_webinar(
+        &self,
+        id: &str,
+        ledger: &mut Ledger,
+    ) -> Result<Report, PluginError> {
+        let note = AuditNote {
+            kind: AuditKind::WebinarDataNotSynced,
+            message: format!(
+                "Webinar {id} was not found on the connected Zoom account: check the webinar id, or that the webinar belongs to this account."
+            ),
+            records: vec![id.to_owned()],
+        };
+        self.note(ledger, id, &note)?;
+        self.save_ledger(id, ledger)?;
+        Ok(Report {
+            skipped: 1,
+            unknown_webinar: Some(note.message.clone()),
+            notes: vec![note.message],
+            ..Report::default()
+        })
+    }
+
     /// Appends `note` to the webinar's audit log unless this ledger has
     /// it already: a webinar synced at every tick says a thing once.
     pub(super) fn note(
@@ -32,9 +57,9 @@ impl Run<'_> {
             return Ok(false);
         }
         audit::append(
-            self.env.store,
+            self.store,
             webinar,
-            self.env.now_ms,
+            self.now_ms,
             note.kind,
             &note.message,
             note.records.clone(),
@@ -80,7 +105,7 @@ impl Run<'_> {
         &self,
         webinar: &str,
         contacts: usize,
-        retries_before: u32,
+        retried: u32,
         report: &mut Report,
     ) -> Result<(), PluginError> {
         if report.written == 0 && report.failed == 0 {
@@ -90,7 +115,7 @@ impl Run<'_> {
             0 => String::new(),
             n => format!("; {n} failed, see the errors above"),
         };
-        let retried = match self.zoom.retries() + self.crm.retries() - retries_before {
+        let retried = match retried {
             0 => String::new(),
             n => format!(
                 " Zoom or the CRM failed {n} request(s) (an error, no answer or a rate limit); each was retried."
@@ -102,9 +127,9 @@ impl Run<'_> {
             report.written_by_kind.describe(),
         );
         audit::append(
-            self.env.store,
+            self.store,
             webinar,
-            self.env.now_ms,
+            self.now_ms,
             AuditKind::Synced,
             &message,
             Vec::new(),
@@ -127,10 +152,12 @@ mod tests {
         let mut ledger = Ledger::default();
         let kind = AuditKind::WebinarDataNotSynced;
         for _ in 0..3 {
-            run.note_that(&mut ledger, "81", kind, "Not yet.".into(), vec![])
+            run.book
+                .note_that(&mut ledger, "81", kind, "Not yet.".into(), vec![])
                 .unwrap();
         }
-        run.note_that(&mut ledger, "81", kind, "Now.".into(), vec![])
+        run.book
+            .note_that(&mut ledger, "81", kind, "Now.".into(), vec![])
             .unwrap();
         let (entries, _) = audit::read(&harness.store, "81", 0, 10).unwrap();
         let said: Vec<&str> = entries.iter().map(|e| e.message.as_str()).collect();
@@ -142,19 +169,20 @@ mod tests {
         let harness = Harness::new(StubZoom::default(), StubCrm::default());
         let run = harness.run();
         let (mut ledger, mut report) = (Ledger::default(), Report::default());
-        run.failed_writes(
-            (&mut ledger, "81", &mut report),
-            (AuditKind::Error, "contact(s) were not updated"),
-            &Refused(
-                [(
-                    "501".to_owned(),
-                    "Property values were not valid".to_owned(),
-                )]
-                .into(),
-            ),
-            vec!["a@x.example".into(), "b@x.example".into()],
-        )
-        .unwrap();
+        run.book
+            .failed_writes(
+                (&mut ledger, "81", &mut report),
+                (AuditKind::Error, "contact(s) were not updated"),
+                &Refused(
+                    [(
+                        "501".to_owned(),
+                        "Property values were not valid".to_owned(),
+                    )]
+                    .into(),
+                ),
+                vec!["a@x.example".into(), "b@x.example".into()],
+            )
+            .unwrap();
         assert_eq!(report.failed, 2);
         let (entries, _) = audit::read(&harness.store, "81", 0, 10).unwrap();
         assert_eq!(
@@ -169,7 +197,7 @@ mod tests {
         let harness = Harness::new(StubZoom::default(), StubCrm::default());
         let run = harness.run();
         let mut report = Report::default();
-        run.summarise("81", 0, 0, &mut report).unwrap();
+        run.book.summarise("81", 0, 0, &mut report).unwrap();
         assert!(
             audit::read(&harness.store, "81", 0, 10)
                 .unwrap()
@@ -178,7 +206,7 @@ mod tests {
         );
         report.wrote(Record::Registration);
         report.failed = 1;
-        run.summarise("81", 1, 0, &mut report).unwrap();
+        run.book.summarise("81", 1, 0, &mut report).unwrap();
         assert_eq!(
             report.notes,
             [

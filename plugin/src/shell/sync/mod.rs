@@ -18,9 +18,14 @@
 //!    unfinished runs; and `journal`, what the audit log is told.
 //!
 //! The phases speak to Zoom and the CRM through `ports` only: no module
-//! here knows either service's wire format.
+//! here knows either service's wire format. A run has three sides, and a
+//! phase works with one of them and the book: `ZoomSide` (gather,
+//! reports, finding the recording), `CrmSide` (resolve, apply, properties,
+//! the recording's writes) and the `Book` (checkpoint, journal). Only
+//! `Sides`, below, sees all three, to pass Zoom's facts through the core
+//! to the CRM.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use super::crm::CrmClient;
 use super::http::HttpClient;
@@ -29,11 +34,14 @@ use super::ports::{Crm, Zoom};
 use super::zoom::ZoomClient;
 use super::{Config, PluginError, Store, keys, required, schema, settings};
 use crate::core::audit::{Record, Written};
+use crate::core::exclusions::Directory;
 use crate::core::intake::assemble;
 use crate::core::ledger::Ledger;
 use crate::core::plan::{self, LeftOut, Webinar};
 use crate::core::settings::GlobalSettings;
-use gather::Gathered;
+use apply::CrmSide;
+use checkpoint::Book;
+use gather::{Gathered, ZoomSide};
 use outbox::Outbox;
 use stage::Stage;
 
@@ -131,20 +139,16 @@ impl Mode {
     }
 }
 
-/// What one run reads once and shares between webinars.
-struct Run<'a> {
-    env: Env<'a>,
-    zoom: Box<dyn Zoom + 'a>,
-    crm: Box<dyn Crm + 'a>,
-    account_id: String,
-    zoom_users: Option<BTreeMap<String, String>>,
-    crm_users: Option<BTreeSet<String>>,
-    zoom_event_webinars: Option<BTreeSet<String>>,
-    /// Write batches since the ledger was last saved.
-    unsaved_batches: std::cell::Cell<u32>,
+/// A run's three sides: Zoom's (the facts), the CRM's (the writes) and
+/// the book (the ledger and the audit log). Each phase works with one
+/// side and the book; only the orchestration below sees all three.
+struct Sides<'a> {
+    zoom: ZoomSide<'a>,
+    crm: CrmSide<'a>,
+    book: Book<'a>,
 }
 
-impl<'a> Run<'a> {
+impl<'a> Sides<'a> {
     /// A run against the real services: Zoom REST v2 and HubSpot.
     fn new(env: &Env<'a>) -> Result<Self, PluginError> {
         // Before a run writes, the storage's layout is one this plugin knows.
@@ -152,43 +156,51 @@ impl<'a> Run<'a> {
         let zoom = ZoomClient::new(env.http, env.config, env.store, env.now_ms);
         let crm = CrmClient::connect(env.http, env.config)?;
         let account_id = required(env.config, keys::ZOOM_ACCOUNT_ID)?;
-        Ok(Self::with(*env, Box::new(zoom), Box::new(crm), account_id))
+        Ok(Self::with(env, Box::new(zoom), Box::new(crm), account_id))
     }
 
     /// A run through any adapters of the ports.
     fn with(
-        env: Env<'a>,
+        env: &Env<'a>,
         zoom: Box<dyn Zoom + 'a>,
         crm: Box<dyn Crm + 'a>,
         account_id: String,
     ) -> Self {
         Self {
-            env,
-            zoom,
-            crm,
-            account_id,
-            zoom_users: None,
-            crm_users: None,
-            zoom_event_webinars: None,
-            unsaved_batches: std::cell::Cell::new(0),
+            zoom: ZoomSide::new(zoom),
+            crm: CrmSide::new(crm, account_id),
+            book: Book::new(env.store, env.now_ms),
         }
+    }
+
+    /// Requests either service failed and retried, so far this run.
+    fn retries(&self) -> u32 {
+        self.zoom.port.retries() + self.crm.port.retries()
+    }
+
+    /// Who must never be written to, from both accounts' users (R16-R18).
+    fn directory(&mut self, global: &GlobalSettings) -> Result<Directory, PluginError> {
+        let zoom_users = self.zoom.users()?.keys().cloned().collect();
+        let crm_users = self.crm.owners()?.clone();
+        gather::directory(global, (zoom_users, crm_users), self.book.store)
     }
 
     /// One webinar, phase by phase (see the module's doc).
     fn sync_webinar(&mut self, id: &str, mode: Mode) -> Result<Report, PluginError> {
-        let store = self.env.store;
+        let store = self.book.store;
         let mut report = Report::default();
-        let retries_before = self.zoom.retries() + self.crm.retries();
+        let retries_before = self.retries();
         let mut ledger = checkpoint::load_ledger_head(store, id)?;
 
         // Gather.
         let mut stage = Stage::new(store, id)?;
         let assembled = assemble(&gather::webinar_facts(store, id, &mut stage)?);
-        let Some(mut webinar) = self.webinar(id, assembled.deleted)? else {
+        let Some(mut webinar) = self.zoom.webinar(id, assembled.deleted, store)? else {
             stage.clear()?;
-            return self.unknown_webinar(id, &mut ledger);
+            return self.book.unknown_webinar(id, &mut ledger);
         };
-        let details_refused = self.ran(&mut webinar, assembled.ended, mode.reconcile)?;
+        let (ended, reconcile) = (assembled.ended, mode.reconcile);
+        let details_refused = self.zoom.ran(&mut webinar, ended, reconcile, store)?;
 
         // Decide (R1, R3, R6, R14).
         let global = settings::global(store)?;
@@ -196,26 +208,32 @@ impl<'a> Run<'a> {
         let switch = settings::webinar(store, id)?;
         if let Err((kind, message)) = plan::decide(&webinar, &global, &host, &switch) {
             stage.clear()?;
-            self.note_that(&mut ledger, id, kind, message.clone(), Vec::new())?;
-            self.save_ledger(id, &mut ledger)?;
+            self.book
+                .note_that(&mut ledger, id, kind, message.clone(), Vec::new())?;
+            self.book.save_ledger(id, &mut ledger)?;
             report.skipped += 1;
             report.notes.push(message);
             return Ok(report);
         }
         let refused = (mode, details_refused);
-        let gathered =
-            self.stage_people(&webinar, &mut stage, refused, &mut ledger, &mut report)?;
+        let gathered = self.zoom.stage_people(
+            (&webinar, &mut stage),
+            refused,
+            &self.book,
+            &mut ledger,
+            &mut report,
+        )?;
 
         // Resolve, plan and apply, a slice at a time.
         let slices = stage.slices();
         let synced = self.sync_slices(
             &webinar,
-            (stage, gathered),
+            (stage, &slices, gathered),
             &global,
             &mut ledger,
             &mut report,
         );
-        self.save_ledger(id, &mut ledger)?;
+        self.book.save_ledger(id, &mut ledger)?;
         let contacts = synced?;
 
         // R11: once attendance is written, the recording can follow it.
@@ -229,11 +247,12 @@ impl<'a> Run<'a> {
                 &mut ledger,
                 &mut report,
             );
-            self.save_ledger(id, &mut ledger)?;
+            self.book.save_ledger(id, &mut ledger)?;
             report.retry_at_ms = written?;
         }
-        self.summarise(id, contacts, retries_before, &mut report)?;
-        self.save_ledger(id, &mut ledger)?;
+        let retried = self.retries() - retries_before;
+        self.book.summarise(id, contacts, retried, &mut report)?;
+        self.book.save_ledger(id, &mut ledger)?;
         Ok(report)
     }
 
@@ -244,14 +263,13 @@ impl<'a> Run<'a> {
     fn sync_slices(
         &mut self,
         webinar: &Webinar,
-        (mut stage, gathered): (Stage, Gathered),
+        (mut stage, slices, gathered): (Stage, &[Range<u32>], Gathered),
         global: &GlobalSettings,
         ledger: &mut Ledger,
         report: &mut Report,
     ) -> Result<usize, PluginError> {
         let id = webinar.id.as_str();
         let mut directory = self.directory(global)?;
-        let slices = stage.slices();
         let mut outbox = Outbox::default();
         let (mut contacts, mut left_out, mut refused) = (0, LeftOut::default(), Vec::new());
         let mut moved = gather::People::default();
@@ -262,16 +280,25 @@ impl<'a> Run<'a> {
             let first = [outbox.first_part(), moved.first_part(), Some(parts.start)];
             let first = first.into_iter().flatten().min().unwrap_or(parts.start);
             people.append(std::mem::take(&mut moved));
-            self.hold(id, ledger, first..parts.end)?;
+            self.book.hold(id, ledger, first..parts.end)?;
             gather::learn_secondary_emails(&mut directory, ledger);
             let last = n + 1 == slices.len();
-            let (plan, learned, later) =
-                self.resolve_and_plan(webinar, (&mut people, last), &mut directory, ledger)?;
+            let (plan, learned, later) = self.crm.resolve_and_plan(
+                webinar,
+                (&mut people, last),
+                &mut directory,
+                &self.book,
+                ledger,
+            )?;
             moved = later;
             drop(people);
             // R9: before the first participation; written again only when it changes.
-            self.apply_marketing_event(webinar, ledger, report)?;
-            self.apply(&plan, (&mut outbox, last), ledger, report)?;
+            let host_name = self.zoom.users()?.get(&webinar.host_email).cloned();
+            self.crm
+                .apply_marketing_event(webinar, host_name.as_deref(), ledger, report)?;
+            let book = &self.book;
+            self.crm
+                .apply(&plan, (&mut outbox, last), book, (ledger, report))?;
             contacts += plan.contacts.len();
             left_out.merge(plan.left_out);
             refused.extend(learned.refused);
@@ -281,7 +308,7 @@ impl<'a> Run<'a> {
         notes.extend(resolve::refused_note(&refused));
         for note in &notes {
             report.skipped += note.records.len() as u32;
-            self.note(ledger, id, note)?;
+            self.book.note(ledger, id, note)?;
         }
         Ok(contacts)
     }
@@ -292,7 +319,7 @@ pub fn sync_now(env: &Env<'_>, webinar: &str) -> Result<Report, PluginError> {
     let webinar = crate::core::settings::webinar_id(webinar)
         .map_err(|e| PluginError::InvalidInput(e.to_string()))?
         .to_owned();
-    let mut run = Run::new(env)?;
+    let mut run = Sides::new(env)?;
     let report = run_one(&mut run, &webinar, Mode::ON_DEMAND)?;
     // Asked for by its id, a webinar Zoom does not know is the caller's
     // mistake, not a sync that skipped a record (the audit log has it too).

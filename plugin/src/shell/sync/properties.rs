@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::Report;
+use super::apply::CrmSide;
+use super::checkpoint::Book;
 use super::outbox::Outbox;
-use super::{Report, Run};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::contact_properties::{self, FIRST_NAME, WebinarRecord};
 use crate::core::ledger::{Ledger, Resolved, applied, in_part_order};
@@ -30,18 +32,17 @@ pub(super) struct PersonRecord {
 /// One contact's update: its email, its record, what changed.
 pub(super) type Update = (String, PersonRecord, BTreeMap<String, String>);
 
-impl Run<'_> {
+impl CrmSide<'_> {
     /// The property updates of a slice's `plan`, into the `outbox` (the
     /// records of contacts whose properties do not change are saved here).
     pub(super) fn apply_properties(
         &mut self,
-        id: &str,
-        plan: &Plan,
+        (id, plan): (&str, &Plan),
         outbox: &mut Outbox,
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
-        let store = self.env.store;
+        let store = book.store;
         let names: BTreeMap<&str, (&str, &str)> = plan
             .contacts
             .iter()
@@ -82,7 +83,7 @@ impl Run<'_> {
             }
             if outbox.properties.len() == BATCH_SIZE {
                 let chunk = std::mem::take(&mut outbox.properties);
-                self.update_properties(id, chunk, ledger, report)?;
+                self.update_properties(id, chunk, book, (ledger, report))?;
             }
         }
         save_all(store, &unchanged)?;
@@ -95,14 +96,14 @@ impl Run<'_> {
         &mut self,
         id: &str,
         chunk: Vec<Update>,
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
         let updates: Vec<(&str, &BTreeMap<String, String>)> = chunk
             .iter()
             .map(|(_, person, changed)| (person.contact_id.as_str(), changed))
             .collect();
-        let refused = self.crm.update_contact_properties(&updates)?;
+        let refused = self.port.update_contact_properties(&updates)?;
         let mut failed_emails = Vec::new();
         let mut written = Vec::new();
         for (email, mut person, changed) in chunk {
@@ -118,14 +119,14 @@ impl Run<'_> {
             report.wrote(Record::PropertyUpdate);
         }
         // What the CRM now holds, saved with the batch that wrote it.
-        save_all(self.env.store, &written)?;
-        self.checkpoint(id, ledger)?;
+        save_all(book.store, &written)?;
+        book.checkpoint(id, ledger)?;
         if !failed_emails.is_empty() {
             let what = (
                 AuditKind::Error,
                 "contact(s) did not get their contact properties updated",
             );
-            self.failed_writes((ledger, id, report), what, &refused, failed_emails)?;
+            book.failed_writes((ledger, id, report), what, &refused, failed_emails)?;
         }
         Ok(())
     }
@@ -170,7 +171,8 @@ mod tests {
         for webinar in ["81", "81", "82"] {
             let plan = plan_of("ada@x.example", webinar);
             let outbox = &mut Outbox::default();
-            run.apply(&plan, (outbox, true), &mut ledger, &mut report)
+            run.crm
+                .apply(&plan, (outbox, true), &run.book, (&mut ledger, &mut report))
                 .unwrap();
         }
         let state = harness.crm.state.borrow();

@@ -4,7 +4,10 @@
 
 use std::ops::Range;
 
-use super::{Mode, Report, Run, retryable};
+use super::apply::CrmSide;
+use super::checkpoint::Book;
+use super::gather::ZoomSide;
+use super::{Mode, Report, Sides, retryable};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::definitions::call_key;
 use crate::core::intake::RecordingFacts;
@@ -65,7 +68,7 @@ struct Found {
     calls: Calls,
 }
 
-impl Run<'_> {
+impl Sides<'_> {
     /// Writes what the recording owes the CRM, slice by slice. Returns
     /// when to look again: the recording is still processing, or the calls
     /// wait for a transcript. Each step is the core's (`recording_steps`);
@@ -81,16 +84,20 @@ impl Run<'_> {
         let id = webinar.id.as_str();
         let mut tally = Tally::default();
         for parts in slices {
-            self.hold(id, ledger, parts.clone())?;
+            self.book.hold(id, ledger, parts.clone())?;
             tally.add(ledger);
         }
-        let found = match self.find_recording(webinar, (facts, mode, settings), tally, ledger)? {
+        let recording = (facts, mode, settings);
+        let found = match self
+            .zoom
+            .find_recording(webinar, recording, tally, &self.book, ledger)?
+        {
             Ok(found) => found,
             Err(look_again) => return Ok(look_again),
         };
-        self.settle_calls_in_flight(id, ledger)?;
+        self.crm.settle_calls_in_flight(id, &self.book, ledger)?;
         for parts in slices {
-            self.hold(id, ledger, parts.clone())?;
+            self.book.hold(id, ledger, parts.clone())?;
             let attendees = attendees(ledger);
             if attendees.is_empty() {
                 continue;
@@ -102,7 +109,8 @@ impl Run<'_> {
                 .iter()
                 .filter(|t| !ledger.has(&t.email, applied::RECORDING_EVENT))
                 .collect();
-            self.write_timeline(id, &todo, ledger, report)?;
+            self.crm
+                .write_timeline(id, &todo, &self.book, (ledger, report))?;
             let Calls::Create(transcript) = &found.calls else {
                 continue;
             };
@@ -119,7 +127,8 @@ impl Run<'_> {
                 .filter(|c| !ledger.has(&c.email, applied::CALL))
                 .collect();
             for chunk in calls.chunks(BATCH_SIZE) {
-                self.create_calls(id, chunk, ledger, report)?;
+                self.crm
+                    .create_calls(id, chunk, &self.book, (ledger, report))?;
             }
         }
         Ok(match found.calls {
@@ -127,7 +136,9 @@ impl Run<'_> {
             Calls::Made | Calls::Create(_) => None,
         })
     }
+}
 
+impl ZoomSide<'_> {
     /// The recording and its transcript, once for every slice; or when to
     /// look again (none: nothing to do).
     fn find_recording(
@@ -135,6 +146,7 @@ impl Run<'_> {
         webinar: &Webinar,
         (facts, mode, (global, host)): (&RecordingFacts, Mode, (&GlobalSettings, &UserSettings)),
         tally: Tally,
+        book: &Book,
         ledger: &mut Ledger,
     ) -> Result<Result<Found, Option<i64>>, PluginError> {
         let id = webinar.id.as_str();
@@ -144,23 +156,21 @@ impl Run<'_> {
             done: tally.attendees > 0 && tally.done == tally.attendees,
         };
         if let Err(note) = steps::before_fetch(facts, mode.reconcile, allowed, written) {
-            return self.say(ledger, id, note).map(|()| Err(None));
+            return say(book, ledger, id, note).map(|()| Err(None));
         }
-        let Some(recording) = self.zoom.recording(id)? else {
-            return self
-                .say(ledger, id, steps::not_found(facts))
-                .map(|()| Err(None));
+        let Some(recording) = self.port.recording(id)? else {
+            return say(book, ledger, id, steps::not_found(facts)).map(|()| Err(None));
         };
-        let now = self.env.now_ms;
+        let now = book.now_ms;
         let first_seen = *ledger.recording.first_seen_ms.get_or_insert(now);
         let checks = ledger.recording.checks + 1;
         let (url, transcript_file) =
             match steps::listing(&recording, tally.attendees, (now, first_seen, checks)) {
                 steps::Listing::Stop(why) => {
-                    return self.say(ledger, id, Some(why)).map(|()| Err(None));
+                    return say(book, ledger, id, Some(why)).map(|()| Err(None));
                 }
                 steps::Listing::LookAgain { note, at_ms } => {
-                    self.say(ledger, id, Some(note))?;
+                    say(book, ledger, id, Some(note))?;
                     ledger.recording.checks = checks;
                     return Ok(Err(Some(at_ms)));
                 }
@@ -180,11 +190,11 @@ impl Run<'_> {
             match step {
                 steps::Transcript::WaitUntil(at) => Calls::WaitUntil(at),
                 steps::Transcript::Without(kind, why) => {
-                    self.note_that(ledger, id, kind, why, Vec::new())?;
+                    book.note_that(ledger, id, kind, why, Vec::new())?;
                     Calls::Create(None)
                 }
                 steps::Transcript::Download(file_url) => {
-                    Calls::Create(self.transcript(id, &file_url, &url, ledger)?)
+                    Calls::Create(self.transcript((id, &file_url, &url), book, ledger)?)
                 }
             }
         };
@@ -195,40 +205,49 @@ impl Run<'_> {
         }))
     }
 
-    /// What a step says, if anything, in the webinar's audit log once.
-    fn say(&self, ledger: &mut Ledger, id: &str, note: Option<String>) -> Result<(), PluginError> {
-        match note {
-            Some(why) => self.note_that(ledger, id, AuditKind::RecordingNotSynced, why, Vec::new()),
-            None => Ok(()),
-        }
-    }
-
     /// The transcript's text for the calls, capped (R11); none, said once,
     /// when its file cannot be downloaded.
     fn transcript(
         &mut self,
-        id: &str,
-        file_url: &str,
-        recording_url: &str,
+        (id, file_url, recording_url): (&str, &str, &str),
+        book: &Book,
         ledger: &mut Ledger,
     ) -> Result<Option<String>, PluginError> {
-        let Some(vtt) = self.zoom.download(file_url)? else {
+        let Some(vtt) = self.port.download(file_url)? else {
             let why = steps::TRANSCRIPT_NOT_DOWNLOADED.to_owned();
-            self.note_that(ledger, id, AuditKind::Error, why, Vec::new())?;
+            book.note_that(ledger, id, AuditKind::Error, why, Vec::new())?;
             return Ok(None);
         };
         let text = recording::transcript_text(&String::from_utf8_lossy(&vtt));
         let (text, cut) = recording::cap_transcript(&text, MAX_TRANSCRIPT_CHARS, recording_url);
         if cut {
-            self.say(
+            say(
+                book,
                 ledger,
                 id,
-                Some(format!("The transcript is longer than {MAX_TRANSCRIPT_CHARS} characters: the calls hold its beginning and a link to the recording.")),
+                Some(format!(
+                    "The transcript is longer than {MAX_TRANSCRIPT_CHARS} characters: the calls hold its beginning and a link to the recording."
+                )),
             )?;
         }
         Ok(Some(text))
     }
+}
 
+/// What a step says, if anything, in the webinar's audit log once.
+fn say(
+    book: &Book,
+    ledger: &mut Ledger,
+    id: &str,
+    note: Option<String>,
+) -> Result<(), PluginError> {
+    match note {
+        Some(why) => book.note_that(ledger, id, AuditKind::RecordingNotSynced, why, Vec::new()),
+        None => Ok(()),
+    }
+}
+
+impl CrmSide<'_> {
     /// Creates one batch of calls, each exactly once (R30). The batch's
     /// keys are stored before it is sent; a run that stops before the
     /// CRM's answer is saved (killed, out of time, the answer lost) leaves
@@ -238,8 +257,8 @@ impl Run<'_> {
         &mut self,
         webinar: &str,
         chunk: &[&Call],
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
         let mut todo: Vec<&Call> = chunk.to_vec();
         for attempt in 1.. {
@@ -247,16 +266,12 @@ impl Run<'_> {
                 .iter()
                 .map(|c| (c.email.clone(), call_key(webinar, &c.contact_id)))
                 .collect();
-            save(
-                self.env.store,
-                &schema::calls_in_flight(webinar),
-                &in_flight,
-            )?;
-            let refused = match self.crm.create_calls(&todo) {
+            save(book.store, &schema::calls_in_flight(webinar), &in_flight)?;
+            let refused = match self.port.create_calls(&todo) {
                 Ok(refused) => refused,
                 Err(e) if attempt < 3 && retryable(&e) => {
                     // Made or not, the CRM knows: ask before sending again.
-                    self.settle_calls_in_flight(webinar, ledger)?;
+                    self.settle_calls_in_flight(webinar, book, ledger)?;
                     todo.retain(|c| !ledger.has(&c.email, applied::CALL));
                     if todo.is_empty() {
                         return Ok(());
@@ -274,14 +289,14 @@ impl Run<'_> {
                     report.wrote(Record::Call);
                 }
             }
-            self.save_ledger(webinar, ledger)?;
-            self.env.store.delete(&schema::calls_in_flight(webinar))?;
+            book.save_ledger(webinar, ledger)?;
+            book.store.delete(&schema::calls_in_flight(webinar))?;
             if !failed.is_empty() {
                 let what = (
                     AuditKind::WebinarDataNotSynced,
                     "call record(s) of the recording were not created",
                 );
-                self.failed_writes((ledger, webinar, report), what, &refused, failed)?;
+                book.failed_writes((ledger, webinar, report), what, &refused, failed)?;
             }
             break;
         }
@@ -293,10 +308,11 @@ impl Run<'_> {
     pub(super) fn settle_calls_in_flight(
         &mut self,
         webinar: &str,
+        book: &Book,
         ledger: &mut Ledger,
     ) -> Result<(), PluginError> {
         let key = schema::calls_in_flight(webinar);
-        let Some(in_flight) = load::<Vec<(String, String)>>(self.env.store, &key)? else {
+        let Some(in_flight) = load::<Vec<(String, String)>>(book.store, &key)? else {
             return Ok(());
         };
         // A batch left by a run that stopped may be of another slice.
@@ -304,7 +320,7 @@ impl Run<'_> {
             let parts = in_flight.iter().map(|(email, _)| part_of(email));
             let (first, last) = (parts.clone().min(), parts.max());
             if let (Some(first), Some(last)) = (first, last) {
-                self.hold(webinar, ledger, first..last + 1)?;
+                book.hold(webinar, ledger, first..last + 1)?;
             }
         }
         let unknown: Vec<String> = in_flight
@@ -313,15 +329,15 @@ impl Run<'_> {
             .map(|(_, key)| key.clone())
             .collect();
         if !unknown.is_empty() {
-            let found = self.crm.existing_call_keys(&unknown)?;
+            let found = self.port.existing_call_keys(&unknown)?;
             for (email, key) in &in_flight {
                 if found.contains(key) {
                     ledger.mark(email, applied::CALL);
                 }
             }
-            self.save_ledger(webinar, ledger)?;
+            book.save_ledger(webinar, ledger)?;
         }
-        self.env.store.delete(&key)
+        book.store.delete(&key)
     }
 }
 

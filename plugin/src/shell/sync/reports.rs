@@ -10,14 +10,16 @@
 //! synced. Zoom does not document how long after a webinar its report
 //! appears: the harsher reading is that it may take hours, so a day.
 
+use super::Report;
+use super::checkpoint::{self, Book};
+use super::gather::ZoomSide;
 use super::stage::Stage;
-use super::{Report, Run, checkpoint};
 use crate::core::audit::AuditKind;
 use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::Webinar;
 use crate::shell::ports::ZoomReport;
 use crate::shell::zoom::refusal;
-use crate::shell::{PluginError, save, schema};
+use crate::shell::{PluginError, Store, save, schema};
 
 /// How long after a webinar ended its participants report is waited for.
 pub const REPORT_WAIT_MS: i64 = 24 * 3_600_000;
@@ -51,21 +53,22 @@ fn refused_because(report: &str, why: &str) -> String {
     }
 }
 
-impl Run<'_> {
+impl ZoomSide<'_> {
     /// When the webinar actually ran: from the ended event, else Zoom's
     /// details report on a reconcile. Returns Zoom's refusal, if it
-    /// refused the report, for [`Run::attendance`] to explain.
+    /// refused the report, for [`ZoomSide::attendance`] to explain.
     pub(super) fn ran(
         &mut self,
         webinar: &mut Webinar,
         ended: Option<(Option<i64>, Option<i64>)>,
         reconcile: bool,
+        store: &dyn Store,
     ) -> Result<Option<String>, PluginError> {
         let mut refused = None;
         if let Some((Some(start), Some(end))) = ended {
             webinar.ran = Some((start, end));
         } else if reconcile {
-            match self.zoom.ran(&webinar.id)? {
+            match self.port.ran(&webinar.id)? {
                 ZoomReport::Ready(ran) => webinar.ran = ran.or(webinar.ran),
                 // Not made: the webinar has not ended.
                 ZoomReport::NotYet => {}
@@ -74,7 +77,7 @@ impl Run<'_> {
                 ZoomReport::Refused(why) => refused = Some(why),
             }
         }
-        save(self.env.store, &schema::webinar_meta(&webinar.id), webinar)?;
+        save(store, &schema::webinar_meta(&webinar.id), webinar)?;
         Ok(refused)
     }
 
@@ -96,8 +99,8 @@ impl Run<'_> {
         webinar: &Webinar,
         details_refused: Option<String>,
         stage: &mut Stage,
-        ledger: &mut Ledger,
-        report: &mut Report,
+        book: &Book,
+        (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<Option<bool>, PluginError> {
         let id = webinar.id.as_str();
         let kind = AuditKind::ParticipantsNotSynced;
@@ -106,17 +109,17 @@ impl Run<'_> {
                 "Attendance was not synced: {}, so when it ran is not known. Its registrations were synced.",
                 refused_because("reports", &why)
             );
-            self.note_that(ledger, id, kind, message, Vec::new())?;
+            book.note_that(ledger, id, kind, message, Vec::new())?;
             return Ok(Some(false));
         }
         let Some((_, end_ms)) = webinar.ran else {
             return Ok(Some(false));
         };
-        let answer = self.zoom.participants(id, &mut |page| {
+        let answer = self.port.participants(id, &mut |page| {
             page.into_iter().try_for_each(|r| stage.row(r))
         })?;
         if !matches!(answer, ZoomReport::Ready(_))
-            && checkpoint::anyone_has(self.env.store, id, ledger, applied::ATTENDED)?
+            && checkpoint::anyone_has(book.store, id, ledger, applied::ATTENDED)?
         {
             let kept = "the attendance synced from it before is kept and nothing was changed";
             return Err(match &answer {
@@ -124,7 +127,7 @@ impl Run<'_> {
                     "{}; {kept}",
                     refused_because("participants report", why)
                 )),
-                _ if report_retry_at(end_ms, self.env.now_ms).is_none() => {
+                _ if report_retry_at(end_ms, book.now_ms).is_none() => {
                     PluginError::ZoomRefused(format!(
                         "Zoom no longer has this webinar's participants report (Zoom keeps them for six months); {kept}"
                     ))
@@ -143,12 +146,12 @@ impl Run<'_> {
                     "Attendance was not synced: {}. Its registrations were synced.",
                     refused_because("participants report", &why)
                 );
-                self.note_that(ledger, id, kind, message, Vec::new())?;
+                book.note_that(ledger, id, kind, message, Vec::new())?;
                 Ok(Some(false))
             }
-            ZoomReport::NotYet => match report_retry_at(end_ms, self.env.now_ms) {
+            ZoomReport::NotYet => match report_retry_at(end_ms, book.now_ms) {
                 Some(at) => {
-                    self.note_that(
+                    book.note_that(
                         ledger,
                         id,
                         kind,
@@ -159,7 +162,7 @@ impl Run<'_> {
                     Ok(None)
                 }
                 None => {
-                    self.note_that(
+                    book.note_that(
                         ledger,
                         id,
                         kind,

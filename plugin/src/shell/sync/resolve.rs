@@ -5,14 +5,15 @@
 
 use std::collections::BTreeSet;
 
-use super::Run;
+use super::apply::CrmSide;
+use super::checkpoint::Book;
 use super::gather::{People, learn_secondary_emails};
 use crate::core::audit::AuditKind;
 use crate::core::exclusions::Directory;
 use crate::core::ledger::{Ledger, Resolved, in_part_order};
 use crate::core::plan::{self, AuditNote, Plan, Webinar};
 use crate::shell::crm::BATCH_SIZE;
-use crate::shell::{PluginError, save, save_all, schema};
+use crate::shell::{PluginError, Store, save, save_all, schema};
 
 /// What the CRM said of the emails asked about.
 #[derive(Debug, Default)]
@@ -36,7 +37,7 @@ pub(super) fn refused_note(refused: &[(String, String)]) -> Option<AuditNote> {
     })
 }
 
-impl Run<'_> {
+impl CrmSide<'_> {
     /// The plan of a slice's writes, every email of it resolved, and
     /// what the CRM said of them. The CRM is asked in whole batches of 100
     /// (R31): unless the slice is the `last`, the people of the emails
@@ -47,6 +48,7 @@ impl Run<'_> {
         webinar: &Webinar,
         (people, last): (&mut People, bool),
         directory: &mut Directory,
+        book: &Book,
         ledger: &mut Ledger,
     ) -> Result<(Plan, Learned, People), PluginError> {
         let mut plan = plan::plan(webinar, &people.registrants, &people.rows, directory);
@@ -71,8 +73,8 @@ impl Run<'_> {
                 plan.without(&deferred);
             }
         }
-        let learned = self.resolve(&unresolved, directory, ledger)?;
-        self.save_ledger(&webinar.id, ledger)?;
+        let learned = self.resolve(&unresolved, directory, book.store, ledger)?;
+        book.save_ledger(&webinar.id, ledger)?;
         // Planned again only when the CRM told of an excluded email: the
         // same facts plan the same writes (R30), and a large webinar's plan
         // is costly to make and to hold twice.
@@ -91,13 +93,13 @@ impl Run<'_> {
         &mut self,
         emails: &[String],
         directory: &mut Directory,
+        store: &dyn Store,
         ledger: &mut Ledger,
     ) -> Result<Learned, PluginError> {
-        let store = self.env.store;
         let mut learned = Learned::default();
         for chunk in emails.chunks(BATCH_SIZE) {
             let mut archived = BTreeSet::new();
-            for (email, contact_id) in self.crm.archived_contacts(chunk)? {
+            for (email, contact_id) in self.port.archived_contacts(chunk)? {
                 save(store, &schema::contact_email(&contact_id), &email)?;
                 save(store, &schema::deleted_contact(&email), &"archived")?;
                 directory.deleted_contacts.insert(email.clone());
@@ -112,7 +114,7 @@ impl Run<'_> {
             if live.is_empty() {
                 continue;
             }
-            let (contacts, refused) = self.crm.upsert_emails(&live)?;
+            let (contacts, refused) = self.port.upsert_emails(&live)?;
             learned.refused.extend(refused);
             let mut contact_emails = Vec::new();
             for c in contacts {
@@ -176,10 +178,12 @@ mod tests {
         let (mut directory, mut ledger) = (Directory::default(), Ledger::default());
         let everyone = people(&["ada@x.example", "alias@x.example", "gone@x.example"]);
         let (plan, _, _) = run
+            .crm
             .resolve_and_plan(
                 &webinar("81"),
                 (&mut everyone.clone(), true),
                 &mut directory,
+                &run.book,
                 &mut ledger,
             )
             .unwrap();
@@ -194,13 +198,15 @@ mod tests {
         assert_eq!(remembered.as_deref(), Some("gone@x.example"));
         // Asked once: a second plan asks the CRM nothing.
         let asked = harness.crm.state.borrow().upserted.len();
-        run.resolve_and_plan(
-            &webinar("81"),
-            (&mut everyone.clone(), true),
-            &mut directory,
-            &mut ledger,
-        )
-        .unwrap();
+        run.crm
+            .resolve_and_plan(
+                &webinar("81"),
+                (&mut everyone.clone(), true),
+                &mut directory,
+                &run.book,
+                &mut ledger,
+            )
+            .unwrap();
         assert_eq!(harness.crm.state.borrow().upserted.len(), asked);
     }
 
@@ -214,10 +220,12 @@ mod tests {
         let harness = Harness::new(StubZoom::default(), crm);
         let mut run = harness.run();
         let (_, learned, _) = run
+            .crm
             .resolve_and_plan(
                 &webinar("81"),
                 (&mut people(&["ok@x.example", "bad@x.example"]), true),
                 &mut Directory::default(),
+                &run.book,
                 &mut Ledger::default(),
             )
             .unwrap();

@@ -4,7 +4,7 @@
 //! that stops the plugin counts as unfinished, one that ends well clears
 //! the mark unless a webhook marked it again meanwhile (R30, R32).
 
-use super::{Env, Mode, Report, Run, stops};
+use super::{Env, Mode, Report, Sides, stops};
 use crate::core::audit::AuditKind;
 use crate::shell::intake::{self, Pending};
 use crate::shell::{PluginError, Store, all_keys, audit, load, schema};
@@ -20,8 +20,12 @@ pub(super) fn retryable(e: &PluginError) -> bool {
 
 /// Syncs one webinar; a retryable failure leaves the webinar pending with
 /// a back-off, so `tick` finishes it (R32).
-pub(super) fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Report, PluginError> {
-    let store = run.env.store;
+pub(super) fn run_one(
+    run: &mut Sides<'_>,
+    webinar: &str,
+    mode: Mode,
+) -> Result<Report, PluginError> {
+    let store = run.book.store;
     let reconcile = mode.reconcile;
     let key = schema::pending(webinar);
     // R30: a run on demand is pending while it runs, so a host that dies
@@ -31,7 +35,7 @@ pub(super) fn run_one(run: &mut Run<'_>, webinar: &str, mode: Mode) -> Result<Re
     if mode.on_demand && !already_pending {
         intake::mark_pending(store, webinar, reconcile)?;
     }
-    begin(store, webinar, run.env.now_ms)?;
+    begin(store, webinar, run.book.now_ms)?;
     // What the webinar owed when the run started; a webhook that marks it
     // while the run goes on changes this, and its facts may be unread.
     let started = store.get(&key)?;
@@ -150,7 +154,7 @@ pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
     if keys.is_empty() {
         return Ok(total);
     }
-    let mut run = Run::new(env)?;
+    let mut run = Sides::new(env)?;
     let mut due = Vec::new();
     for key in keys {
         let webinar = key.trim_start_matches(schema::PENDING_PREFIX).to_owned();
@@ -243,7 +247,7 @@ mod tests {
             store,
             now_ms: 1_795_000_000_000,
         };
-        let mut run = Run::new(&env).unwrap();
+        let mut run = Sides::new(&env).unwrap();
         run_one(&mut run, "81000000001", Mode::ON_DEMAND).unwrap()
     }
 

@@ -18,7 +18,7 @@
 //! to resume.
 
 use super::schedule::{retry_backoff_s, run_ended, run_one};
-use super::{Mode, Report, Run};
+use super::{Mode, Report, Sides};
 use crate::core::audit::AuditKind;
 use crate::core::time::rfc3339;
 use crate::shell::intake::{self, Pending};
@@ -111,21 +111,21 @@ fn stopped_for_good(
 /// The sync of `webinar` stopped on `e`: its pending mark and its audit
 /// log say what comes next. `started` is the mark as the run began.
 pub(super) fn stopped(
-    run: &Run<'_>,
+    run: &Sides<'_>,
     webinar: &str,
     mode: Mode,
     e: &PluginError,
     started: Option<&[u8]>,
 ) -> Result<(), PluginError> {
-    let store = run.env.store;
-    let now_ms = run.env.now_ms;
+    let store = run.book.store;
+    let now_ms = run.book.now_ms;
     let stop = stop_of(e);
     if stop == Stop::Webinar {
         return stopped_for_good(store, webinar, now_ms, e, started);
     }
     // R32: a rate limit Zoom says lifts later (its daily limit) is waited
     // for, not retried before.
-    let wait_until = run.zoom.take_wait_until_ms();
+    let wait_until = run.zoom.port.take_wait_until_ms();
     let written = intake::update_pending(store, webinar, |pending| {
         run_ended(pending);
         pending.reconcile |= mode.reconcile;
@@ -187,7 +187,7 @@ pub(super) fn stopped(
 /// the installation must fix is one note for the run, not one a webinar.
 pub(super) fn run_into(
     total: &mut Report,
-    run: &mut Run<'_>,
+    run: &mut Sides<'_>,
     webinar: &str,
     mode: Mode,
 ) -> Result<(), PluginError> {
@@ -198,7 +198,7 @@ pub(super) fn run_into(
         }
         Err(e) => e,
     };
-    let left = run.env.store.get(&schema::pending(webinar))?.is_some();
+    let left = run.book.store.get(&schema::pending(webinar))?.is_some();
     if left {
         total.pending += 1;
     } else {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use super::{Env, Run};
+use super::{Env, Sides};
 use crate::core::action::{Registered, RegistrationTerms, RequiredQuestion, ZoomError};
 use crate::core::marketing_event::MarketingEvent;
 use crate::core::plan::{
@@ -314,15 +314,15 @@ impl Harness {
         }
     }
 
-    pub(in crate::shell::sync) fn run(&self) -> Run<'_> {
+    pub(in crate::shell::sync) fn run(&self) -> Sides<'_> {
         let env = Env {
             http: &NoHttp,
             config: &NoConfig,
             store: &self.store,
             now_ms: 1_795_000_000_000,
         };
-        Run::with(
-            env,
+        Sides::with(
+            &env,
             Box::new(self.zoom.clone()),
             Box::new(self.crm.clone()),
             "zoom-account".into(),
