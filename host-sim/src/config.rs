@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -187,9 +188,34 @@ impl Default for ConnectionConfig {
     }
 }
 
+/// Per-call limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall time for one call, instantiation included.
+    pub deadline: Duration,
+    /// Wall time for the background sync calls (sync now, backfill, tick),
+    /// which read and write whole webinars: a host runs them as jobs.
+    pub sync_deadline: Duration,
+    /// Linear memory for one instance.
+    pub memory_bytes: usize,
+    /// Outbound HTTP requests one call may send.
+    pub max_outbound_requests: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(5),
+            sync_deadline: Duration::from_secs(120),
+            memory_bytes: 64 * 1024 * 1024,
+            max_outbound_requests: 10_000,
+        }
+    }
+}
+
 impl Default for LimitsConfig {
     fn default() -> Self {
-        let limits = crate::runtime::Limits::default();
+        let limits = Limits::default();
         Self {
             deadline_ms: limits.deadline.as_millis() as u64,
             sync_deadline_ms: limits.sync_deadline.as_millis() as u64,

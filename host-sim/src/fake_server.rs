@@ -74,9 +74,7 @@ fn plain(status: u16, text: &str) -> FakeResponse {
     FakeResponse::bytes(status, "text/plain", format!("{text}\n").into_bytes())
 }
 
-/// The first path segment of the simulator's inspection routes: not a
-/// host name, so no service's path can begin with it.
-pub const INSPECT_PREFIX: &str = "_sim";
+pub use crate::fakes::INSPECT_PREFIX;
 
 /// Answers one request by the fake its first path segment names.
 pub async fn answer(fakes: &Fakes, request: hyper::Request<hyper::body::Incoming>) -> FakeResponse {

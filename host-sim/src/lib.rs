@@ -23,6 +23,7 @@ pub mod config;
 pub mod console;
 pub mod crm_view;
 pub mod demo;
+pub mod exchange;
 pub mod fake_server;
 pub mod fakes;
 pub mod load;

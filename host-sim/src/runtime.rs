@@ -34,30 +34,9 @@ use host::MemoryLimiter;
 /// How often the epoch advances; deadlines are rounded up to it.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
-/// Per-call limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Wall time for one call, instantiation included.
-    pub deadline: Duration,
-    /// Wall time for the background sync calls (sync now, backfill, tick),
-    /// which read and write whole webinars: a host runs them as jobs.
-    pub sync_deadline: Duration,
-    /// Linear memory for one instance.
-    pub memory_bytes: usize,
-    /// Outbound HTTP requests one call may send.
-    pub max_outbound_requests: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            deadline: Duration::from_secs(5),
-            sync_deadline: Duration::from_secs(120),
-            memory_bytes: 64 * 1024 * 1024,
-            max_outbound_requests: 10_000,
-        }
-    }
-}
+/// Per-call limits: the configuration's (`crate::config`), which the
+/// configuration file's `[limits]` table overrides.
+pub use crate::config::Limits;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RuntimeOptions {

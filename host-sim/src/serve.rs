@@ -34,7 +34,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::service::service_fn;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use wasmtime_wasi_http::io::TokioIo;
@@ -43,6 +43,7 @@ use crate::api::{self, ApiError};
 use crate::bindings::{settings, webhooks};
 use crate::config::{HostConfig, Secret};
 use crate::console::Console;
+use crate::exchange::{Incoming, Reply, error_reply, json_reply};
 use crate::operator;
 use crate::sim::{Simulator, header};
 
@@ -160,63 +161,10 @@ fn admitted(options: &ServeOptions, request: &Incoming) -> Result<(), Reply> {
 /// margin for the JSON routes. A bigger one is refused with 413 unread.
 const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 
-/// An answer: status, content type, body, and any other headers (the
-/// console's cookies, redirects and page policies).
-pub struct Reply {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-fn json_reply(status: u16, value: &Value) -> Reply {
-    Reply {
-        status,
-        content_type: "application/json",
-        body: format!("{value:#}\n").into_bytes(),
-        headers: Vec::new(),
-    }
-}
-
-fn error_reply(status: u16, message: &str) -> Reply {
-    json_reply(status, &json!({ "error": message }))
-}
-
 fn api_error(e: ApiError) -> Reply {
     match e {
         ApiError::Plugin(message) | ApiError::BadInput(message) => error_reply(400, &message),
         ApiError::Call(e) => error_reply(503, &e.to_string()),
-    }
-}
-
-/// A request as the routes see it.
-pub struct Incoming {
-    pub method: String,
-    /// Path and query.
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-impl Incoming {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Result<Value, Reply> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| error_reply(400, &format!("the body is not JSON: {e}")))
-    }
-
-    /// The first value of the query's parameter `name`. A `+` stays a
-    /// plus: the only parameter is `since`, an RFC 3339 time whose offset
-    /// (`+02:00`) people type unescaped (`crate::query`).
-    fn query(&self, name: &str) -> Option<String> {
-        let query = self.target.split_once('?')?.1;
-        crate::query::param_keeping_plus(query, name)
     }
 }
 

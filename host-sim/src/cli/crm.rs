@@ -6,15 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context as _, anyhow, bail};
-use http_body_util::{BodyExt, Empty};
+use anyhow::anyhow;
 use serde_json::{Value, json};
 
 use super::output::pretty;
-use crate::config::{ConnectionMode, HostConfig};
-use crate::crm_view;
-use crate::fake_server::INSPECT_PREFIX;
-use crate::fakes::crm::API_HOST;
+use crate::crm_view::{self, crm_records};
 use crate::scenario;
 use crate::segment::{self, Condition, EventKind, Filter};
 use crate::sim::Simulator;
@@ -44,74 +40,6 @@ pub enum CrmCommand {
     },
     /// Everything the CRM holds as JSON: contacts, properties, marketing events and participations, timeline and custom events, calls with their associations, workflow action definitions and executions.
     Dump,
-}
-
-/// The CRM's records as `FakeCrm::dump` gives them: the in-process fake's,
-/// or the remote fakes' (`connection.fakes_url`).
-pub async fn crm_records(sim: &Simulator) -> anyhow::Result<Value> {
-    match sim.config.connection.mode {
-        ConnectionMode::Fake => Ok(sim.crm.dump()),
-        ConnectionMode::Remote => remote_dump(&sim.config).await,
-        ConnectionMode::Real => bail!(
-            "the CRM's records are in the real CRM (connection.mode is \"real\"): look at them there; `host-sim crm` shows the fakes' (mode \"fake\" or \"remote\")"
-        ),
-    }
-}
-
-/// `GET {fakes_url}/_sim/api.hubapi.com/dump` with the CRM's access token.
-async fn remote_dump(config: &HostConfig) -> anyhow::Result<Value> {
-    let url = &config.connection.fakes_url;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|e| anyhow!("connection.fakes_url {url:?} is not a URL: {e}"))?;
-    let authority = match (uri.scheme_str(), uri.authority()) {
-        (Some("http"), Some(authority)) => authority.to_string(),
-        _ => bail!(
-            "connection.fakes_url {url:?} must be http://HOST:PORT, where `host-sim fakes` listens"
-        ),
-    };
-    let unreachable = |e: &dyn std::fmt::Display| {
-        anyhow!(
-            "the fakes at {url} did not answer ({e}): start them with `host-sim fakes --listen {authority}`, or set connection.fakes_url"
-        )
-    };
-    let stream = tokio::net::TcpStream::connect(&authority)
-        .await
-        .map_err(|e| unreachable(&e))?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(wasmtime_wasi_http::io::TokioIo::new(stream))
-            .await
-            .map_err(|e| unreachable(&e))?;
-    tokio::spawn(connection);
-    let request = http::Request::get(format!("/{INSPECT_PREFIX}/{API_HOST}/dump"))
-        .header(http::header::HOST, &authority)
-        .header(
-            http::header::AUTHORIZATION,
-            format!("Bearer {}", config.crm.access_token.expose()),
-        )
-        .body(Empty::<bytes::Bytes>::new())
-        .context("the request to the fakes")?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| unreachable(&e))?;
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| unreachable(&e))?
-        .to_bytes();
-    match status {
-        200 => serde_json::from_slice(&body)
-            .map_err(|e| anyhow!("the fakes at {url} answered a dump that is not JSON: {e}")),
-        401 => bail!(
-            "the fakes at {url} refused crm.access_token: give this process the access token the fakes were started with"
-        ),
-        other => bail!(
-            "the fakes at {url} answered {other} for the CRM's records: is a `host-sim fakes` of this version listening there?"
-        ),
-    }
 }
 
 const PROPERTIES: [(&str, &str); 4] = [

@@ -43,8 +43,6 @@ mod settings;
 mod sync;
 
 /// The CRM's records as `host-sim crm` reads them; the console shows the same.
-pub use crm::crm_records;
-
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};

@@ -11,7 +11,7 @@ use super::webinars::{self, KnownWebinar, Row};
 use super::{Chrome, render};
 use crate::api;
 use crate::bindings::settings::{AuditEntry, AuditKind};
-use crate::serve::Reply;
+use crate::exchange::Reply;
 use crate::sim::Simulator;
 
 /// The audit kinds, as the filter offers them: the name `serve` and the

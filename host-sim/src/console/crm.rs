@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::{Chrome, render};
 use crate::crm_view::{self, ContactSummary, EventSummary};
+use crate::exchange::Reply;
 use crate::segment::{Condition, EventKind, Filter};
-use crate::serve::Reply;
 use crate::sim::Simulator;
 
 /// Contacts shown on the CRM page; the segment builder finds the others.
@@ -68,7 +68,7 @@ struct CrmPage {
 }
 
 pub async fn page(sim: &Arc<Simulator>, page: Chrome) -> Reply {
-    let crm = match crate::cli::crm_records(sim).await {
+    let crm = match crate::crm_view::crm_records(sim).await {
         Ok(crm) => crm,
         Err(e) => {
             return super::message(
@@ -242,7 +242,7 @@ pub async fn segment_page(sim: &Arc<Simulator>, page: Chrome, query: &str) -> Re
     if searched {
         match filter_of(&view.properties, &view.event, &view.tokens) {
             Err(e) => view.error = Some(e),
-            Ok((filter, command)) => match crate::cli::crm_records(sim).await {
+            Ok((filter, command)) => match crate::crm_view::crm_records(sim).await {
                 Err(e) => view.error = Some(format!("The CRM's records could not be read: {e}")),
                 Ok(crm) => {
                     let selected = crate::segment::select(&crm, &filter);

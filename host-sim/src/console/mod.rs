@@ -34,7 +34,7 @@ use std::sync::Arc;
 use askama::Template;
 
 use crate::config::Secret;
-use crate::serve::{Incoming, Reply};
+use crate::exchange::{Incoming, Reply};
 use crate::sim::Simulator;
 
 pub use session::Flash;

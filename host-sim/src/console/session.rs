@@ -164,7 +164,7 @@ struct SignInPage {
 }
 
 /// The sign-in form, with why the last try failed, if it did.
-pub fn sign_in_page(error: Option<&str>, status: u16) -> crate::serve::Reply {
+pub fn sign_in_page(error: Option<&str>, status: u16) -> crate::exchange::Reply {
     let page = super::Chrome {
         title: "Sign in".to_owned(),
         nav: "",

@@ -15,7 +15,7 @@ use super::webinars::{self, KnownWebinar};
 use super::{Chrome, Flash, Form, redirect, render};
 use crate::api::{self, ApiError};
 use crate::bindings::settings::{GlobalSettings, RecordingSync, UserSettings, WebinarSettings};
-use crate::serve::Reply;
+use crate::exchange::Reply;
 use crate::sim::Simulator;
 
 /// The global form as shown: the stored values, or what was typed when

@@ -20,7 +20,7 @@ use super::{Chrome, Flash, Form, redirect, render};
 use crate::api;
 use crate::bindings::settings::{AuditEntry, AuditKind, GlobalSettings};
 use crate::config::ConnectionMode;
-use crate::serve::Reply;
+use crate::exchange::Reply;
 use crate::sim::Simulator;
 
 /// A webinar as the console names it.
@@ -82,7 +82,7 @@ pub async fn known(sim: &Simulator, also: &[String]) -> Vec<KnownWebinar> {
             );
         }
     }
-    if let Ok(crm) = crate::cli::crm_records(sim).await {
+    if let Ok(crm) = crate::crm_view::crm_records(sim).await {
         for e in crm["marketing_events"].as_array().into_iter().flatten() {
             let Some(id) = e["externalEventId"].as_str() else {
                 continue;
@@ -346,7 +346,7 @@ pub async fn row(
 /// The registered / attended / cancelled counts of each webinar's
 /// marketing event in the CRM (`crm_view`), by webinar id.
 pub async fn counts(sim: &Simulator) -> BTreeMap<String, (usize, usize, usize)> {
-    let Ok(crm) = crate::cli::crm_records(sim).await else {
+    let Ok(crm) = crate::crm_view::crm_records(sim).await else {
         return BTreeMap::new();
     };
     crate::crm_view::marketing_events(&crm, sim.clock.now_ms(), &BTreeMap::<String, Value>::new())

@@ -4,6 +4,10 @@
 pub mod crm;
 pub mod zoom;
 
+/// The first path segment of the simulator's inspection routes: not a
+/// host name, so no service's path can begin with it.
+pub const INSPECT_PREFIX: &str = "_sim";
+
 pub use zoom::model::ZoomAccount;
 
 use base64::Engine as _;

@@ -9,35 +9,14 @@
 
 use std::collections::BTreeSet;
 
-use super::Report;
-use super::checkpoint::Book;
 use super::outbox::{Outbox, STATES, split_due};
+use super::{Book, CrmSide, Report};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::ledger::{Ledger, participation_bit, timeline_bit};
 use crate::core::marketing_event::marketing_event;
 use crate::core::plan::{Participation, ParticipationState, Plan, TimelineEvent, Webinar};
 use crate::shell::PluginError;
 use crate::shell::crm::{BATCH_SIZE, activity};
-use crate::shell::ports::Crm;
-
-/// The CRM's side of a run: its port, the Zoom account its marketing
-/// events are keyed by, and the CRM's users, read once for all the run's
-/// webinars (R18).
-pub(super) struct CrmSide<'a> {
-    pub port: Box<dyn Crm + 'a>,
-    account_id: String,
-    owners: Option<BTreeSet<String>>,
-}
-
-impl<'a> CrmSide<'a> {
-    pub fn new(port: Box<dyn Crm + 'a>, account_id: String) -> Self {
-        Self {
-            port,
-            account_id,
-            owners: None,
-        }
-    }
-}
 
 impl CrmSide<'_> {
     /// The emails of the CRM's users (R18).
@@ -69,7 +48,8 @@ impl CrmSide<'_> {
                 outbox.timeline.push((t.clone(), contact.to_owned()));
             }
         }
-        self.apply_properties((id, plan), outbox, book, (ledger, report))?;
+        let waiting = &mut outbox.properties;
+        self.apply_properties((id, plan), waiting, book, (ledger, report))?;
         self.flush(id, (outbox, last), book, (ledger, report))
     }
 

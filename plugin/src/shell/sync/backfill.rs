@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use super::stops::run_into;
+use super::schedule::run_into;
 use super::{Env, Mode, PluginError, Report, Sides};
 use crate::core::time::parse_rfc3339;
 use crate::shell::{all_keys, schema};

@@ -3,8 +3,9 @@
 //! and at the end of a run, so a run that dies repeats at most a few
 //! idempotent batches.
 
-use std::cell::Cell;
 use std::ops::Range;
+
+use super::Book;
 
 use crate::core::ledger::{Ledger, PEOPLE_PARTS, People, StoredHead};
 use crate::shell::{PluginError, Store, all_keys, encode, load, schema};
@@ -99,26 +100,6 @@ pub(super) fn store_ledger(
     store.write_batch(writes)?;
     ledger.stored();
     Ok(())
-}
-
-/// A run's book: where its webinars' ledgers are kept and its audit
-/// notes written (`journal`), on the run's clock. Every phase writes what
-/// it did through it; it speaks to neither Zoom nor the CRM.
-pub(super) struct Book<'a> {
-    pub store: &'a dyn Store,
-    pub now_ms: i64,
-    /// Write batches since the ledger was last saved.
-    unsaved_batches: Cell<u32>,
-}
-
-impl<'a> Book<'a> {
-    pub fn new(store: &'a dyn Store, now_ms: i64) -> Self {
-        Self {
-            store,
-            now_ms,
-            unsaved_batches: Cell::new(0),
-        }
-    }
 }
 
 impl Book<'_> {

@@ -6,15 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::checkpoint::Book;
 use super::stage::{Slice, Stage};
-use super::{Mode, Report};
+use super::{Book, Mode, Report, ZoomSide};
 use crate::core::exclusions::Directory;
 use crate::core::intake::{Fact, assemble};
 use crate::core::ledger::{Ledger, Resolved};
 use crate::core::plan::{ParticipantRow, Registrant, Webinar};
 use crate::core::settings::GlobalSettings;
-use crate::shell::ports::Zoom;
 use crate::shell::{PluginError, Store, all_keys, intake, load, save, schema};
 
 /// Who a slice's plan is about.
@@ -126,24 +124,6 @@ pub(super) fn slice_people(slice: Slice, webinar: &Webinar, gathered: Gathered) 
     People {
         registrants: registrants.into_values().collect(),
         rows,
-    }
-}
-
-/// Zoom's side of a run: its port, and what the run reads of the account
-/// once for all its webinars (its users, its Zoom Events sessions).
-pub(super) struct ZoomSide<'a> {
-    pub port: Box<dyn Zoom + 'a>,
-    users: Option<BTreeMap<String, String>>,
-    event_webinars: Option<BTreeSet<String>>,
-}
-
-impl<'a> ZoomSide<'a> {
-    pub fn new(port: Box<dyn Zoom + 'a>) -> Self {
-        Self {
-            port,
-            users: None,
-            event_webinars: None,
-        }
     }
 }
 

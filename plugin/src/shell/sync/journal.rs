@@ -2,8 +2,8 @@
 //! ledger (a fingerprint of its kind, words and records), failed writes
 //! with the CRM's reason, and the run's summary.
 
+use super::Book;
 use super::Report;
-use super::checkpoint::Book;
 use crate::core::audit::AuditKind;
 use crate::core::ledger::Ledger;
 use crate::core::plan::AuditNote;

@@ -25,6 +25,8 @@
 //! `Sides`, below, sees all three, to pass Zoom's facts through the core
 //! to the CRM.
 
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::crm::CrmClient;
@@ -39,9 +41,7 @@ use crate::core::intake::assemble;
 use crate::core::ledger::Ledger;
 use crate::core::plan::{self, LeftOut, Webinar};
 use crate::core::settings::GlobalSettings;
-use apply::CrmSide;
-use checkpoint::Book;
-use gather::{Gathered, ZoomSide};
+use gather::Gathered;
 use outbox::Outbox;
 use stage::Stage;
 
@@ -135,6 +135,63 @@ impl Mode {
         Mode {
             reconcile: pending.reconcile,
             on_demand: false,
+        }
+    }
+}
+
+/// Zoom's side of a run: its port, and what the run reads of the account
+/// once for all its webinars (its users, its Zoom Events sessions).
+pub(super) struct ZoomSide<'a> {
+    pub port: Box<dyn Zoom + 'a>,
+    users: Option<BTreeMap<String, String>>,
+    event_webinars: Option<BTreeSet<String>>,
+}
+
+impl<'a> ZoomSide<'a> {
+    pub fn new(port: Box<dyn Zoom + 'a>) -> Self {
+        Self {
+            port,
+            users: None,
+            event_webinars: None,
+        }
+    }
+}
+
+/// The CRM's side of a run: its port, the Zoom account its marketing
+/// events are keyed by, and the CRM's users, read once for all the run's
+/// webinars (R18).
+pub(super) struct CrmSide<'a> {
+    pub port: Box<dyn Crm + 'a>,
+    account_id: String,
+    owners: Option<BTreeSet<String>>,
+}
+
+impl<'a> CrmSide<'a> {
+    pub fn new(port: Box<dyn Crm + 'a>, account_id: String) -> Self {
+        Self {
+            port,
+            account_id,
+            owners: None,
+        }
+    }
+}
+
+/// A run's book: where its webinars' ledgers are kept and its audit
+/// notes written (`journal`), on the run's clock. Every phase writes what
+/// it did through it; it speaks to neither Zoom nor the CRM.
+pub(super) struct Book<'a> {
+    pub store: &'a dyn Store,
+    pub now_ms: i64,
+    /// Write batches since the ledger was last saved.
+    unsaved_batches: Cell<u32>,
+}
+
+impl<'a> Book<'a> {
+    pub fn new(store: &'a dyn Store, now_ms: i64) -> Self {
+        Self {
+            store,
+            now_ms,
+            unsaved_batches: Cell::new(0),
         }
     }
 }

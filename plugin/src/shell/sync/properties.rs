@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Report;
-use super::apply::CrmSide;
-use super::checkpoint::Book;
-use super::outbox::Outbox;
+use super::{Book, CrmSide};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::contact_properties::{self, FIRST_NAME, WebinarRecord};
 use crate::core::ledger::{Ledger, Resolved, applied, in_part_order};
@@ -33,12 +31,13 @@ pub(super) struct PersonRecord {
 pub(super) type Update = (String, PersonRecord, BTreeMap<String, String>);
 
 impl CrmSide<'_> {
-    /// The property updates of a slice's `plan`, into the `outbox` (the
-    /// records of contacts whose properties do not change are saved here).
+    /// The property updates of a slice's `plan`, into `waiting` (the
+    /// outbox's; the records of contacts whose properties do not change
+    /// are saved here), a full batch written as soon as there is one.
     pub(super) fn apply_properties(
         &mut self,
         (id, plan): (&str, &Plan),
-        outbox: &mut Outbox,
+        waiting: &mut Vec<Update>,
         book: &Book,
         (ledger, report): (&mut Ledger, &mut Report),
     ) -> Result<(), PluginError> {
@@ -75,14 +74,14 @@ impl CrmSide<'_> {
             if changed.is_empty() {
                 unchanged.push((schema::person(email), person));
             } else {
-                outbox.properties.push((email.clone(), person, changed));
+                waiting.push((email.clone(), person, changed));
             }
             if unchanged.len() == BATCH_SIZE {
                 save_all(store, &unchanged)?;
                 unchanged.clear();
             }
-            if outbox.properties.len() == BATCH_SIZE {
-                let chunk = std::mem::take(&mut outbox.properties);
+            if waiting.len() == BATCH_SIZE {
+                let chunk = std::mem::take(waiting);
                 self.update_properties(id, chunk, book, (ledger, report))?;
             }
         }
@@ -137,6 +136,7 @@ mod tests {
     use super::*;
     use crate::core::definitions;
     use crate::core::plan::ContactUpsert;
+    use crate::shell::sync::outbox::Outbox;
     use crate::shell::sync::testing::{Harness, StubCrm, StubZoom, ada_created_as_501};
 
     fn record(webinar: &str) -> WebinarRecord {

@@ -4,10 +4,8 @@
 
 use std::ops::Range;
 
-use super::apply::CrmSide;
-use super::checkpoint::Book;
-use super::gather::ZoomSide;
-use super::{Mode, Report, Sides, retryable};
+use super::{Book, CrmSide};
+use super::{Mode, Report, Sides, ZoomSide, retryable};
 use crate::core::audit::{AuditKind, Record};
 use crate::core::definitions::call_key;
 use crate::core::intake::RecordingFacts;

@@ -11,9 +11,8 @@
 //! appears: the harsher reading is that it may take hours, so a day.
 
 use super::Report;
-use super::checkpoint::{self, Book};
-use super::gather::ZoomSide;
 use super::stage::Stage;
+use super::{Book, ZoomSide, checkpoint};
 use crate::core::audit::AuditKind;
 use crate::core::ledger::{Ledger, applied};
 use crate::core::plan::Webinar;

@@ -5,9 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use super::apply::CrmSide;
-use super::checkpoint::Book;
 use super::gather::{People, learn_secondary_emails};
+use super::{Book, CrmSide};
 use crate::core::audit::AuditKind;
 use crate::core::exclusions::Directory;
 use crate::core::ledger::{Ledger, Resolved, in_part_order};

@@ -8,7 +8,7 @@ use super::{Env, Mode, Report, Sides, stops};
 use crate::core::audit::AuditKind;
 use crate::shell::intake::{self, Pending};
 use crate::shell::{PluginError, Store, all_keys, audit, load, schema};
-use stops::run_into;
+use stops::{Stop, UNFINISHED_BEFORE_BACKOFF, retry_backoff_s, run_ended, stop_of, what_to_change};
 
 /// Whether a later try may lift the error.
 pub(super) fn retryable(e: &PluginError) -> bool {
@@ -127,26 +127,6 @@ fn ended_well(
     Ok(())
 }
 
-/// The run of a webinar ended, whichever way: no longer counted as begun.
-pub(super) fn run_ended(pending: &mut Pending) {
-    if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
-        pending.not_before_ms = 0;
-    }
-    pending.unfinished = 0;
-}
-
-/// Runs of a webinar that may end without ending (the host stopped the
-/// plugin) before the next waits a back-off: two, so that a host killed
-/// once during "sync now" and once during the tick that resumed it still
-/// finishes at the next tick.
-const UNFINISHED_BEFORE_BACKOFF: u32 = 2;
-
-/// How long a webinar whose sync failed `attempts` times in a row waits:
-/// 30 s, 1, 2, 4 ... minutes, at most an hour.
-pub(super) fn retry_backoff_s(attempts: u32) -> i64 {
-    (30i64 << attempts.min(7).saturating_sub(1)).min(3600)
-}
-
 /// Finishes what webhooks and interrupted runs left pending.
 pub fn tick(env: &Env<'_>) -> Result<Report, PluginError> {
     let mut total = Report::default();
@@ -188,6 +168,38 @@ pub fn on_settings_changed(
     }
     for key in all_keys(store, schema::KNOWN_PREFIX)? {
         intake::mark_pending(store, key.trim_start_matches(schema::KNOWN_PREFIX), true)?;
+    }
+    Ok(())
+}
+
+/// One webinar of a many-webinar run (tick, backfill), added to `total`:
+/// whatever stops it, the run goes on with the next (issue 18). A stop
+/// the installation must fix is one note for the run, not one a webinar.
+pub(super) fn run_into(
+    total: &mut Report,
+    run: &mut Sides<'_>,
+    webinar: &str,
+    mode: Mode,
+) -> Result<(), PluginError> {
+    let e = match run_one(run, webinar, mode) {
+        Ok(report) => {
+            total.add(report);
+            return Ok(());
+        }
+        Err(e) => e,
+    };
+    let left = run.book.store.get(&schema::pending(webinar))?.is_some();
+    if left {
+        total.pending += 1;
+    } else {
+        total.failed += 1;
+    }
+    let note = match stop_of(&e) {
+        Stop::Setup => what_to_change(&e),
+        Stop::Outage | Stop::Webinar => format!("webinar {webinar}: {e}"),
+    };
+    if !total.notes.contains(&note) {
+        total.notes.push(note);
     }
     Ok(())
 }

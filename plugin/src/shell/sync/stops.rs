@@ -17,8 +17,7 @@
 //! [`GIVE_UP_AFTER_MS`] is given up, with an audit entry saying so and how
 //! to resume.
 
-use super::schedule::{retry_backoff_s, run_ended, run_one};
-use super::{Mode, Report, Sides};
+use super::{Mode, Sides};
 use crate::core::audit::AuditKind;
 use crate::core::time::rfc3339;
 use crate::shell::intake::{self, Pending};
@@ -52,7 +51,7 @@ pub(super) fn stop_of(e: &PluginError) -> Stop {
 
 /// What to change, for a stop the installation must fix: the words
 /// without the error's kind.
-fn what_to_change(e: &PluginError) -> String {
+pub(super) fn what_to_change(e: &PluginError) -> String {
     match e {
         PluginError::Configuration(why) => why.clone(),
         other => other.to_string(),
@@ -182,36 +181,24 @@ pub(super) fn stopped(
     .map(drop)
 }
 
-/// One webinar of a many-webinar run (tick, backfill), added to `total`:
-/// whatever stops it, the run goes on with the next (issue 18). A stop
-/// the installation must fix is one note for the run, not one a webinar.
-pub(super) fn run_into(
-    total: &mut Report,
-    run: &mut Sides<'_>,
-    webinar: &str,
-    mode: Mode,
-) -> Result<(), PluginError> {
-    let e = match run_one(run, webinar, mode) {
-        Ok(report) => {
-            total.add(report);
-            return Ok(());
-        }
-        Err(e) => e,
-    };
-    let left = run.book.store.get(&schema::pending(webinar))?.is_some();
-    if left {
-        total.pending += 1;
-    } else {
-        total.failed += 1;
+/// The run of a webinar ended, whichever way: no longer counted as begun.
+pub(super) fn run_ended(pending: &mut Pending) {
+    if pending.unfinished > UNFINISHED_BEFORE_BACKOFF {
+        pending.not_before_ms = 0;
     }
-    let note = match stop_of(&e) {
-        Stop::Setup => what_to_change(&e),
-        Stop::Outage | Stop::Webinar => format!("webinar {webinar}: {e}"),
-    };
-    if !total.notes.contains(&note) {
-        total.notes.push(note);
-    }
-    Ok(())
+    pending.unfinished = 0;
+}
+
+/// Runs of a webinar that may end without ending (the host stopped the
+/// plugin) before the next waits a back-off: two, so that a host killed
+/// once during "sync now" and once during the tick that resumed it still
+/// finishes at the next tick.
+pub(super) const UNFINISHED_BEFORE_BACKOFF: u32 = 2;
+
+/// How long a webinar whose sync failed `attempts` times in a row waits:
+/// 30 s, 1, 2, 4 ... minutes, at most an hour.
+pub(super) fn retry_backoff_s(attempts: u32) -> i64 {
+    (30i64 << attempts.min(7).saturating_sub(1)).min(3600)
 }
 
 #[cfg(test)]
