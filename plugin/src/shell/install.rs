@@ -401,6 +401,37 @@ mod tests {
     }
 
     #[test]
+    fn r21_a_definition_left_at_the_hosts_old_address_is_moved_not_duplicated() {
+        let services = ScriptedServices::default();
+        let store = MemoryStore::default();
+        install(&services, &MapConfig, &store).unwrap();
+        // The host moved: its definition still sends to the old address.
+        let old = "https://old.example/actions/add-contact-to-zoom-webinar";
+        services.actions.borrow_mut()[0].1["actionUrl"] = serde_json::json!(old);
+        // Another action of the app, at another path, is not this one.
+        let other = serde_json::json!({ "actionUrl": "https://old.example/actions/other" });
+        services.actions.borrow_mut().push(("900".into(), other));
+        let again = install(&services, &MapConfig, &store).unwrap();
+        assert!(
+            again.already_present.iter().any(|c| c == ACTION),
+            "{again:?}"
+        );
+        let actions = services.actions.borrow();
+        let urls: Vec<&str> = actions
+            .iter()
+            .map(|(_, body)| body["actionUrl"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "value-of-host.public-url/actions/add-contact-to-zoom-webinar",
+                "https://old.example/actions/other"
+            ],
+            "moved in place (issue 17), the other action untouched"
+        );
+    }
+
+    #[test]
     fn r21_install_without_the_developer_key_says_in_one_line_how_to_register_the_action_by_hand() {
         struct Without(&'static str);
         impl Config for Without {

@@ -237,7 +237,11 @@ fn credentials(config: &dyn Config) -> Result<(String, String, String), String> 
 }
 
 /// The id and fields of the app's definition whose `actionUrl` is `url`,
-/// every page read; `Err(reason)` when the CRM refuses the key.
+/// every page read; `Err(reason)` when the CRM refuses the key. Without
+/// one, the definition of this action at another address (the host's
+/// public URL moved, issue 17): it is updated to `url` rather than left
+/// beside a new one, so the marketer never sees two "Add contact to Zoom
+/// webinar" actions, one of them sending to an address no longer served.
 fn existing(
     crm: &CrmClient<'_>,
     app: &str,
@@ -245,6 +249,7 @@ fn existing(
     url: &str,
 ) -> Result<Result<Option<(String, Value)>, String>, PluginError> {
     let mut after: Option<String> = None;
+    let mut moved = None;
     // A bound on pages: an app has a handful of definitions.
     for _ in 0..50 {
         let path = match &after {
@@ -265,18 +270,23 @@ fn existing(
                 page.error_message()
             ))
         })?;
-        let found = body
+        let live = body
             .get("results")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .find(|d| {
-                d.get("actionUrl").and_then(Value::as_str) == Some(url)
-                    && d.get("archivedAt").is_none_or(Value::is_null)
-            })
-            .and_then(|d| Some((d.get("id").and_then(id_string)?, d.clone())));
-        if found.is_some() {
-            return Ok(Ok(found));
+            .filter(|d| d.get("archivedAt").is_none_or(Value::is_null));
+        for d in live {
+            let Some(id) = d.get("id").and_then(id_string) else {
+                continue;
+            };
+            let at = d.get("actionUrl").and_then(Value::as_str).unwrap_or("");
+            if at == url {
+                return Ok(Ok(Some((id, d.clone()))));
+            }
+            if moved.is_none() && at.ends_with(ACTION_PATH) {
+                moved = Some((id, d.clone()));
+            }
         }
         after = body
             .pointer("/paging/next/after")
@@ -286,7 +296,7 @@ fn existing(
             break;
         }
     }
-    Ok(Ok(None))
+    Ok(Ok(moved))
 }
 
 #[cfg(test)]
