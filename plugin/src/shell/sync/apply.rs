@@ -250,14 +250,11 @@ mod tests {
             ..Plan::default()
         };
         let (mut ledger, mut report) = (Ledger::default(), Report::default());
-        run.crm
-            .apply(
-                &plan,
-                (&mut Outbox::default(), true),
-                &run.book,
-                (&mut ledger, &mut report),
-            )
-            .unwrap();
+        let mut apply = |ledger: &mut Ledger, report: &mut Report| {
+            let outbox = (&mut Outbox::default(), true);
+            run.crm.apply(&plan, outbox, &run.book, (ledger, report))
+        };
+        apply(&mut ledger, &mut report).unwrap();
         assert!(ledger.has("ada@x.example", applied::REGISTERED));
         assert!(!ledger.has("bo@x.example", applied::REGISTERED));
         assert_eq!((report.written, report.failed), (1, 1));
@@ -267,14 +264,7 @@ mod tests {
             "1 register participation(s) were not recorded on the marketing event: Contact not found"
         );
         // Applied again, only what is missing is sent.
-        run.crm
-            .apply(
-                &plan,
-                (&mut Outbox::default(), true),
-                &run.book,
-                (&mut ledger, &mut report),
-            )
-            .unwrap();
+        apply(&mut ledger, &mut report).unwrap();
         let sent = harness.crm.state.borrow().participations[2..].to_vec();
         assert_eq!(sent, ["bo@x.example"]);
     }

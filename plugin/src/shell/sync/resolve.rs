@@ -176,16 +176,15 @@ mod tests {
         let mut run = harness.run();
         let (mut directory, mut ledger) = (Directory::default(), Ledger::default());
         let everyone = people(&["ada@x.example", "alias@x.example", "gone@x.example"]);
-        let (plan, _, _) = run
-            .crm
-            .resolve_and_plan(
-                &webinar("81"),
-                (&mut everyone.clone(), true),
-                &mut directory,
-                &run.book,
-                &mut ledger,
-            )
-            .unwrap();
+        let mut plan_all = |directory: &mut Directory, ledger: &mut Ledger| {
+            let everyone = (&mut everyone.clone(), true);
+            let (plan, _, _) = run
+                .crm
+                .resolve_and_plan(&webinar("81"), everyone, directory, &run.book, ledger)
+                .unwrap();
+            plan
+        };
+        let plan = plan_all(&mut directory, &mut ledger);
         let planned: Vec<&str> = plan.contacts.iter().map(|c| c.email.as_str()).collect();
         assert_eq!(planned, ["ada@x.example"]);
         assert!(matches!(
@@ -197,15 +196,7 @@ mod tests {
         assert_eq!(remembered.as_deref(), Some("gone@x.example"));
         // Asked once: a second plan asks the CRM nothing.
         let asked = harness.crm.state.borrow().upserted.len();
-        run.crm
-            .resolve_and_plan(
-                &webinar("81"),
-                (&mut everyone.clone(), true),
-                &mut directory,
-                &run.book,
-                &mut ledger,
-            )
-            .unwrap();
+        plan_all(&mut directory, &mut ledger);
         assert_eq!(harness.crm.state.borrow().upserted.len(), asked);
     }
 
