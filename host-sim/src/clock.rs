@@ -7,6 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
 #[derive(Clone, Debug)]
 pub struct Clock(Arc<Inner>);
 
@@ -85,17 +89,12 @@ impl wasmtime_wasi::HostWallClock for Clock {
 pub const DAY_MS: i64 = 86_400_000;
 
 /// RFC 3339 in UTC with seconds, as Zoom prints times: `2026-11-20T15:00:00Z`.
+/// (Empty for a time before year 1 or after 9999, which nothing here meets.)
 pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 /// The UTC date of `ms`, `yyyy-MM-dd`, as Zoom's reports take and print dates.
@@ -107,69 +106,15 @@ pub fn date(ms: i64) -> String {
 
 /// The midnight (UTC) of a `yyyy-MM-dd` date, in ms.
 pub fn parse_date(text: &str) -> Option<i64> {
-    if text.len() != 10 {
-        return None;
-    }
-    parse_rfc3339(&format!("{text}T00:00:00Z"))
+    let date = Date::parse(text, format_description!("[year]-[month]-[day]")).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
-/// Milliseconds of an RFC 3339 time (`Z` or `±hh:mm`, fractional seconds allowed).
+/// Milliseconds of an RFC 3339 time (`Z` or `±hh:mm`, fractional seconds
+/// of any length, as Zoom's reports print seven digits).
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (date, time) = text.split_once(['T', ' '])?;
-    let mut date_parts = date.split('-');
-    let y: i64 = date_parts.next()?.parse().ok()?;
-    let m: u32 = date_parts.next()?.parse().ok()?;
-    let d: u32 = date_parts.next()?.parse().ok()?;
-    let (clock, offset_s) = if let Some(clock) = time.strip_suffix('Z') {
-        (clock, 0)
-    } else if let Some(pos) = time.rfind(['+', '-']) {
-        let (clock, offset) = time.split_at(pos);
-        let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = offset[1..].split_once(':')?;
-        (
-            clock,
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
-        )
-    } else {
-        (time, 0)
-    };
-    let mut clock_parts = clock.split(':');
-    let h: i64 = clock_parts.next()?.parse().ok()?;
-    let min: i64 = clock_parts.next()?.parse().ok()?;
-    let sec_text = clock_parts.next().unwrap_or("0");
-    let (whole, fraction) = sec_text.split_once('.').unwrap_or((sec_text, ""));
-    let s: i64 = whole.parse().ok()?;
-    let ms: i64 = format!("{fraction:0<3}")[..3].parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || s > 60 {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
-    Some((days * 86_400 + h * 3600 + min * 60 + s - offset_s) * 1000 + ms)
-}
-
-// Howard Hinnant's civil calendar algorithms.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let time = OffsetDateTime::parse(text.trim(), &Rfc3339).ok()?;
+    i64::try_from(time.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
 }
 
 #[cfg(test)]
