@@ -4,8 +4,8 @@
 //! that time moves only when a test says so.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -19,6 +19,10 @@ struct Inner {
     manual: AtomicBool,
     /// Manual: the time now. Real: the offset added to the system time.
     value_ms: AtomicI64,
+    /// The guest's monotonic clock counts from here ...
+    started: Instant,
+    /// ... and counts its reads.
+    monotonic_reads: AtomicU64,
 }
 
 fn system_ms() -> i64 {
@@ -33,6 +37,8 @@ impl Clock {
         Self(Arc::new(Inner {
             manual: AtomicBool::new(false),
             value_ms: AtomicI64::new(0),
+            started: Instant::now(),
+            monotonic_reads: AtomicU64::new(0),
         }))
     }
 
@@ -41,6 +47,8 @@ impl Clock {
         Self(Arc::new(Inner {
             manual: AtomicBool::new(true),
             value_ms: AtomicI64::new(now_ms),
+            started: Instant::now(),
+            monotonic_reads: AtomicU64::new(0),
         }))
     }
 
@@ -66,6 +74,36 @@ impl Clock {
         self.0
             .value_ms
             .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+}
+
+impl Clock {
+    /// The guest's monotonic clock: real time, read through this clock so
+    /// that its reads are counted ([`Clock::monotonic_reads`]).
+    pub fn monotonic(&self) -> Monotonic {
+        Monotonic(self.clone())
+    }
+
+    /// How often a guest read its monotonic clock. The plugin reads it only
+    /// while it pauses (R32), once per step of at most 20 ms: a test waits
+    /// on a pause's steps, not on real time.
+    pub fn monotonic_reads(&self) -> u64 {
+        self.0.monotonic_reads.load(Ordering::SeqCst)
+    }
+}
+
+/// See [`Clock::monotonic`].
+pub struct Monotonic(Clock);
+
+impl wasmtime_wasi::HostMonotonicClock for Monotonic {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        let inner = &self.0.0;
+        inner.monotonic_reads.fetch_add(1, Ordering::SeqCst);
+        u64::try_from(inner.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 }
 

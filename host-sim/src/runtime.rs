@@ -276,6 +276,7 @@ impl Runtime {
             wasi: WasiCtxBuilder::new()
                 .inherit_stderr()
                 .wall_clock(installation.clock.clone())
+                .monotonic_clock(installation.clock.monotonic())
                 .build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),

@@ -172,9 +172,13 @@ async fn r32_a_429_with_retry_after_7_waits_7_seconds_on_the_simulators_clock() 
         while report_requests(&sim).is_empty() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        // A second and a half of real time: a plugin pausing a second
-        // would have asked again (and been refused again) by now.
-        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        // Sixty steps of the plugin's pause (20 ms each, counted by its
+        // monotonic clock's reads, not by sleeping here): a plugin pausing
+        // a second would have asked again (and been refused again) by now.
+        let steps = sim.clock.monotonic_reads();
+        while sim.clock.monotonic_reads() < steps + 60 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let before_the_clock_moved = report_requests(&sim);
         sim.clock.advance(Duration::from_secs(7));
         before_the_clock_moved
